@@ -1,0 +1,70 @@
+// param_value.hpp -- typed plugin parameters: what a manifest declares and what a config gives.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dataflex {
+
+// Values equal dfx_param_type's.
+// StringList is for run-config keys only: manifests cannot declare it, so plugins never see it.
+enum class ParamType { Bool = 1, Int = 2, Float = 3, String = 4, FloatList = 5, StringList = 6 };
+
+const char* to_string(ParamType type);
+// "bool" | "int" | "float" | "string" | "float_list"; nullopt for anything else.
+std::optional<ParamType> param_type_from_string(const std::string& name);
+
+struct ParamValue {
+  ParamType type = ParamType::Int;
+  bool bool_value = false;
+  int64_t int_value = 0;
+  double float_value = 0;
+  std::string string_value;
+  std::vector<double> float_list;
+  std::vector<std::string> string_list;
+
+  static ParamValue of_bool(bool v);
+  static ParamValue of_int(int64_t v);
+  static ParamValue of_float(double v);
+  static ParamValue of_string(std::string v);
+  static ParamValue of_float_list(std::vector<double> v);
+  static ParamValue of_string_list(std::vector<std::string> v);
+
+  // TOML-like rendering, for logs and `plugins info`.
+  std::string to_string() const;
+};
+
+// A value as the user wrote it, with where it came from for error messages
+// (e.g. "configs/run.toml:12: dataflex.params.k" or "--set dataflex.params.k").
+struct ParamInput {
+  std::string name;
+  ParamValue value;
+  std::string origin;
+};
+
+// One parameter as declared in a manifest's [params.NAME] table.
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::Float;
+  std::optional<ParamValue> default_value;  // absent: the parameter is required
+  std::optional<double> min, max;           // numbers, and every element of a float list
+  std::vector<std::string> choices;         // strings: the allowed values, when not empty
+  std::string help;
+};
+
+struct NamedParam {
+  std::string name;
+  ParamValue value;
+};
+
+// Checks `inputs` against `specs` (owned by `owner`, e.g. "plugin 'random'") and returns every declared parameter with its value (the input's,
+// converted where lossless -- an int for a float, an int list for a float list -- or the default).
+// Throws dataflex::Error naming the input's origin for an unknown name (with a suggestion), a wrong
+// type, a value out of bounds or not among the choices, and a missing required parameter.
+std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
+                                       const std::vector<ParamInput>& inputs,
+                                       const std::string& owner, const std::string& manifest_path);
+
+}  // namespace dataflex

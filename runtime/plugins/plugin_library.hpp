@@ -1,0 +1,42 @@
+// plugin_library.hpp -- loading one plugin's shared library and checking it against its manifest.
+#pragma once
+
+#include <dataflex/dataflex_plugin.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugins/manifest.hpp"
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace dataflex {
+
+// A loaded library whose table passed every check. Instances keep it alive (shared_ptr), so a
+// library is never unloaded while one of its instances lives.
+class PluginLibrary {
+ public:
+  // Runs the loading checks in SDK.md's order -- ABI major and minor; required host services;
+  // load the library; resolve the entry point; cross-check name, kind and version; the kind's
+  // functions -- and throws dataflex::Error naming the manifest at the first failure. Acceptable
+  // oddities (a newer ABI minor that needs nothing new) are appended to `notes`.
+  static std::shared_ptr<PluginLibrary> load(const PluginManifest& manifest, std::vector<std::string>* notes);
+
+  // The ABI checks alone (no code is loaded): used by discovery listings as well.
+  static void check_abi_and_services(const PluginManifest& manifest, std::vector<std::string>* notes);
+
+  ~PluginLibrary();
+  const dfx_plugin_api& api() const { return *api_; }
+  const PluginManifest& manifest() const { return manifest_; }
+
+ private:
+  PluginLibrary() = default;
+  PluginManifest manifest_;
+  std::unique_ptr<boost::dll::shared_library> library_;
+  const dfx_plugin_api* api_ = nullptr;
+};
+
+}  // namespace dataflex

@@ -1,0 +1,453 @@
+// plugin.hpp -- optional header-only C++17 layer for plugin authors.
+//
+// Everything here compiles INTO the plugin; nothing of it crosses the C ABI. It gives:
+//   - dataflex::Error, thrown by plugin code and turned into a dfx_status + message at the boundary;
+//   - dataflex::HostServices, the host table with std::vector results (errors become exceptions);
+//   - dataflex::Params, typed access to the validated parameters;
+//   - Selector / Mixer / Weighter base classes and DATAFLEX_PLUGIN(...), which defines the static
+//     table and the one exported entry point.
+#ifndef DATAFLEX_PLUGIN_HPP
+#define DATAFLEX_PLUGIN_HPP
+
+#include <dataflex/dataflex_plugin.h>
+
+#include <cstring>
+#include <exception>
+#include <map>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dataflex {
+
+// An error with the status it maps to at the ABI boundary.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message, dfx_status status = DFX_ERR_INVALID_ARGUMENT)
+      : std::runtime_error(message), status_(status) {}
+  dfx_status status() const noexcept { return status_; }
+
+ private:
+  dfx_status status_;
+};
+
+// The host's services. Borrowed from the host; valid for the instance's lifetime.
+class HostServices {
+ public:
+  explicit HostServices(const dfx_host_api* api) : api_(api) {}
+
+  void log(dfx_log_level level, const std::string& message) const {
+    api_->log(api_->host, level, message.c_str());
+  }
+  void metric(const std::string& name, double value) const {
+    api_->record_metric(api_->host, name.c_str(), value);
+  }
+
+  // Samples and domains of a dataset.
+  dfx_dataset_info_args dataset_info(dfx_dataset dataset) const {
+    dfx_dataset_info_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    check(api_->dataset_info(&a), "dataset_info");
+    return a;
+  }
+
+  std::vector<int32_t> sample_domains(dfx_dataset dataset, const std::vector<int64_t>& ids) const {
+    std::vector<int32_t> out(ids.size());
+    dfx_sample_domains_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    a.domains_out = out.data();
+    check(api_->sample_domains(&a), "sample_domains");
+    return out;
+  }
+
+  std::vector<float> sample_losses(dfx_dataset dataset, const std::vector<int64_t>& ids,
+                                   dfx_model model = DFX_MODEL_CURRENT) const {
+    std::vector<float> out(ids.size());
+    dfx_sample_losses_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.model = model;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    a.losses_out = out.data();
+    check(api_->sample_losses(&a), "sample_losses");
+    return out;
+  }
+
+  struct TokenLosses {
+    std::vector<float> losses;     // all tokens, concatenated
+    std::vector<int64_t> offsets;  // num_samples + 1
+    std::vector<int32_t> domains;  // num_samples
+  };
+  TokenLosses token_losses(dfx_dataset dataset, const std::vector<int64_t>& ids,
+                           dfx_model model = DFX_MODEL_CURRENT) const {
+    dfx_token_losses_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.model = model;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    check(api_->token_losses(&a), "token_losses");  // size query
+    TokenLosses t;
+    t.losses.resize(a.num_tokens);
+    t.offsets.resize(ids.size() + 1);
+    t.domains.resize(ids.size());
+    a.token_losses_out = t.losses.data();
+    a.token_capacity = t.losses.size();
+    a.offsets_out = t.offsets.data();
+    a.domains_out = t.domains.data();
+    check(api_->token_losses(&a), "token_losses");
+    return t;
+  }
+
+  std::vector<double> domain_losses(dfx_dataset dataset, dfx_model model = DFX_MODEL_CURRENT) const {
+    const size_t k = dataset_info(dataset).num_domains;
+    std::vector<double> out(k);
+    dfx_domain_losses_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.model = model;
+    a.losses_out = out.data();
+    a.capacity = out.size();
+    check(api_->domain_losses(&a), "domain_losses");
+    out.resize(a.num_domains);
+    return out;
+  }
+
+  // Row-major num_samples x feature_dim.
+  struct Matrix {
+    std::vector<float> data;
+    size_t rows = 0, cols = 0;
+    const float* row(size_t i) const { return data.data() + i * cols; }
+  };
+  struct GradientOptions {
+    dfx_preconditioner preconditioner = DFX_PRECONDITIONER_SGD;
+    dfx_projection projection = DFX_PROJECTION_DENSE;
+    uint32_t projection_dim = 8192;
+    uint64_t projection_seed = 0;
+    std::string parameter_filter;
+  };
+  Matrix gradient_features(dfx_dataset dataset, const std::vector<int64_t>& ids,
+                           const GradientOptions& o) const {
+    dfx_gradient_features_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    a.preconditioner = o.preconditioner;
+    a.projection = o.projection;
+    a.projection_dim = o.projection_dim;
+    a.projection_seed = o.projection_seed;
+    a.parameter_filter = o.parameter_filter.c_str();
+    check(api_->gradient_features(&a), "gradient_features");  // size query
+    Matrix m;
+    m.rows = ids.size();
+    m.cols = a.feature_dim;
+    m.data.resize(m.rows * m.cols);
+    a.features_out = m.data.data();
+    a.capacity = m.data.size();
+    check(api_->gradient_features(&a), "gradient_features");
+    return m;
+  }
+
+  struct EmbeddingOptions {
+    dfx_model model = DFX_MODEL_CURRENT;
+    int32_t layer = -1;
+    dfx_pooling pooling = DFX_POOLING_MEAN;
+    bool normalize = true;
+  };
+  Matrix embeddings(dfx_dataset dataset, const std::vector<int64_t>& ids,
+                    const EmbeddingOptions& o) const {
+    dfx_embeddings_args a{};
+    a.struct_size = sizeof a;
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.model = o.model;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    a.layer = o.layer;
+    a.pooling = o.pooling;
+    a.normalize = o.normalize ? 1 : 0;
+    check(api_->embeddings(&a), "embeddings");  // size query
+    Matrix m;
+    m.rows = ids.size();
+    m.cols = a.embedding_dim;
+    m.data.resize(m.rows * m.cols);
+    a.embeddings_out = m.data.data();
+    a.capacity = m.data.size();
+    check(api_->embeddings(&a), "embeddings");
+    return m;
+  }
+
+  const dfx_host_api* raw() const { return api_; }
+
+ private:
+  // The host has already recorded its message; carry the status up unchanged.
+  static void check(dfx_status s, const char* service) {
+    if (s != DFX_OK) throw Error(std::string("host service '") + service + "' failed", s);
+  }
+  const dfx_host_api* api_;
+};
+
+// The validated parameters, copied at creation.
+class Params {
+ public:
+  Params(const dfx_param* const* params, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const dfx_param* p = params[i];
+      Value v;
+      v.type = p->type;
+      v.b = p->bool_value != 0;
+      v.i = p->int_value;
+      v.f = p->float_value;
+      if (p->string_value) v.s = p->string_value;
+      if (p->float_list) v.list.assign(p->float_list, p->float_list + p->float_list_size);
+      values_[p->name] = std::move(v);
+    }
+  }
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+  bool get_bool(const std::string& name) const { return get(name, DFX_PARAM_BOOL).b; }
+  int64_t get_int(const std::string& name) const { return get(name, DFX_PARAM_INT).i; }
+  double get_float(const std::string& name) const { return get(name, DFX_PARAM_FLOAT).f; }
+  const std::string& get_string(const std::string& name) const { return get(name, DFX_PARAM_STRING).s; }
+  const std::vector<double>& get_float_list(const std::string& name) const {
+    return get(name, DFX_PARAM_FLOAT_LIST).list;
+  }
+
+ private:
+  struct Value {
+    int32_t type = 0;
+    bool b = false;
+    int64_t i = 0;
+    double f = 0;
+    std::string s;
+    std::vector<double> list;
+  };
+  const Value& get(const std::string& name, int32_t type) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) throw Error("parameter '" + name + "' was not passed by the host");
+    if (it->second.type != type) throw Error("parameter '" + name + "' has another type");
+    return it->second;
+  }
+  std::map<std::string, Value> values_;
+};
+
+// What every plugin instance gets at creation.
+struct PluginContext {
+  HostServices host;
+  Params params;
+  uint64_t seed;
+};
+
+// Base classes: derive from the one matching the plugin's kind.
+class PluginBase {
+ public:
+  explicit PluginBase(const PluginContext& ctx) : ctx_(ctx) {}
+  virtual ~PluginBase() = default;
+  // State for checkpoints; the default is a stateless plugin.
+  virtual std::string save_state() const { return {}; }
+  virtual void load_state(const std::string& /*blob*/) {}
+  const HostServices& host() const { return ctx_.host; }
+  const Params& params() const { return ctx_.params; }
+  uint64_t seed() const { return ctx_.seed; }
+
+ private:
+  PluginContext ctx_;
+};
+
+class Selector : public PluginBase {
+ public:
+  using PluginBase::PluginBase;
+  static constexpr dfx_plugin_kind kKind = DFX_KIND_SELECTOR;
+  struct Selection {
+    std::vector<int64_t> ids;
+    std::vector<double> scores;  // optional: empty, or one metric per id
+  };
+  virtual Selection select(const dfx_decision_context& ctx, size_t pool_size, size_t num_select,
+                           bool allow_duplicates) = 0;
+};
+
+class Mixer : public PluginBase {
+ public:
+  using PluginBase::PluginBase;
+  static constexpr dfx_plugin_kind kKind = DFX_KIND_MIXER;
+  struct DomainObservations {
+    std::vector<std::string> names;
+    std::vector<double> current_proportions;
+    std::vector<double> losses;  // NaN where unobserved
+    std::vector<int64_t> tokens;
+  };
+  virtual std::vector<double> mix(const dfx_decision_context& ctx, const DomainObservations& obs) = 0;
+};
+
+class Weighter : public PluginBase {
+ public:
+  using PluginBase::PluginBase;
+  static constexpr dfx_plugin_kind kKind = DFX_KIND_WEIGHTER;
+  struct Batch {
+    std::vector<int64_t> sample_ids;
+    std::vector<int32_t> domains;
+    std::vector<float> losses;
+  };
+  virtual std::vector<double> weight(const dfx_decision_context& ctx, const Batch& batch) = 0;
+};
+
+namespace detail {
+
+// The opaque instance: the C++ object and the host table it reports errors through.
+struct Instance {
+  std::unique_ptr<PluginBase> plugin;
+  const dfx_host_api* host_api;
+};
+
+inline Instance* as_instance(dfx_instance* p) { return reinterpret_cast<Instance*>(p); }
+
+// Runs `body`, turning any exception into a status and a message for the host.
+template <class Body>
+dfx_status guarded(const dfx_host_api* host_api, Body&& body) noexcept {
+  try {
+    body();
+    return DFX_OK;
+  } catch (const Error& e) {
+    if (host_api) host_api->set_error(host_api->host, e.what());
+    return e.status() == DFX_OK ? DFX_ERR_INTERNAL : e.status();
+  } catch (const std::bad_alloc&) {
+    if (host_api) host_api->set_error(host_api->host, "out of memory");
+    return DFX_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    if (host_api) host_api->set_error(host_api->host, e.what());
+    return DFX_ERR_INTERNAL;
+  } catch (...) {
+    if (host_api) host_api->set_error(host_api->host, "unknown C++ exception");
+    return DFX_ERR_INTERNAL;
+  }
+}
+
+template <class T>
+dfx_status create(dfx_create_args* a) {
+  return guarded(a->host_api, [&] {
+    PluginContext ctx{HostServices(a->host_api), Params(a->params, a->num_params), a->seed};
+    auto inst = std::make_unique<Instance>();
+    inst->plugin = std::make_unique<T>(ctx);
+    inst->host_api = a->host_api;
+    a->instance_out = reinterpret_cast<dfx_instance*>(inst.release());
+  });
+}
+
+inline void destroy(dfx_instance* p) noexcept { delete as_instance(p); }
+
+template <class T>
+dfx_status select(dfx_select_args* a) {
+  Instance* inst = as_instance(a->instance);
+  return guarded(inst->host_api, [&] {
+    auto sel = static_cast<T&>(*inst->plugin)
+                   .select(a->context, a->pool_size, a->num_select, a->allow_duplicates != 0);
+    if (sel.ids.size() > a->num_select)
+      throw Error("selected " + std::to_string(sel.ids.size()) + " ids but " +
+                  std::to_string(a->num_select) + " were asked for");
+    std::memcpy(a->selected_out, sel.ids.data(), sel.ids.size() * sizeof(int64_t));
+    for (size_t i = 0; i < sel.scores.size() && i < sel.ids.size(); ++i) a->scores_out[i] = sel.scores[i];
+    a->num_selected = sel.ids.size();
+  });
+}
+
+template <class T>
+dfx_status mix(dfx_mix_args* a) {
+  Instance* inst = as_instance(a->instance);
+  return guarded(inst->host_api, [&] {
+    Mixer::DomainObservations obs;
+    const size_t k = a->num_domains;
+    for (size_t i = 0; i < k; ++i) obs.names.emplace_back(a->domain_names[i]);
+    obs.current_proportions.assign(a->current_proportions, a->current_proportions + k);
+    obs.losses.assign(a->observed_losses, a->observed_losses + k);
+    obs.tokens.assign(a->observed_tokens, a->observed_tokens + k);
+    auto p = static_cast<T&>(*inst->plugin).mix(a->context, obs);
+    if (p.size() != k)
+      throw Error("returned " + std::to_string(p.size()) + " proportions for " + std::to_string(k) +
+                  " domains");
+    std::memcpy(a->proportions_out, p.data(), k * sizeof(double));
+  });
+}
+
+template <class T>
+dfx_status weight(dfx_weight_args* a) {
+  Instance* inst = as_instance(a->instance);
+  return guarded(inst->host_api, [&] {
+    Weighter::Batch b;
+    const size_t n = a->batch_size;
+    b.sample_ids.assign(a->sample_ids, a->sample_ids + n);
+    b.domains.assign(a->domains, a->domains + n);
+    b.losses.assign(a->losses, a->losses + n);
+    auto w = static_cast<T&>(*inst->plugin).weight(a->context, b);
+    if (w.size() != n)
+      throw Error("returned " + std::to_string(w.size()) + " weights for a batch of " + std::to_string(n));
+    std::memcpy(a->weights_out, w.data(), n * sizeof(double));
+  });
+}
+
+inline dfx_status save_state(dfx_state_args* a) {
+  Instance* inst = as_instance(a->instance);
+  return guarded(inst->host_api, [&] {
+    const std::string blob = inst->plugin->save_state();
+    if (a->buffer == nullptr) {
+      a->size = blob.size();
+      return;
+    }
+    if (a->capacity < blob.size()) throw Error("state buffer too small", DFX_ERR_BUFFER_TOO_SMALL);
+    std::memcpy(a->buffer, blob.data(), blob.size());
+    a->size = blob.size();
+  });
+}
+
+inline dfx_status load_state(dfx_state_args* a) {
+  Instance* inst = as_instance(a->instance);
+  return guarded(inst->host_api, [&] {
+    inst->plugin->load_state(std::string(static_cast<const char*>(a->buffer), a->capacity));
+  });
+}
+
+template <class T>
+const dfx_plugin_api* make_api(const char* name, const char* version) {
+  static dfx_plugin_api api = [&] {
+    dfx_plugin_api t{};
+    t.struct_size = sizeof t;
+    t.abi_version = DATAFLEX_ABI_VERSION;
+    t.name = name;
+    t.version = version;
+    t.kind = T::kKind;
+    t.create = &create<T>;
+    t.destroy = &destroy;
+    if constexpr (T::kKind == DFX_KIND_SELECTOR) t.select = &detail::select<T>;
+    if constexpr (T::kKind == DFX_KIND_MIXER) t.mix = &detail::mix<T>;
+    if constexpr (T::kKind == DFX_KIND_WEIGHTER) t.weight = &detail::weight<T>;
+    t.save_state = &detail::save_state;
+    t.load_state = &detail::load_state;
+    return t;
+  }();
+  return &api;
+}
+
+}  // namespace detail
+}  // namespace dataflex
+
+// Defines the plugin's one exported symbol for class CLASS (derived from Selector, Mixer or Weighter).
+// NAME and VERSION are string literals equal to the manifest's.
+#define DATAFLEX_PLUGIN(CLASS, NAME, VERSION)                                                     \
+  extern "C" DFX_PLUGIN_EXPORT const dfx_plugin_api* dataflex_plugin_get_api(uint32_t host_abi) { \
+    if (DFX_ABI_VERSION_GET_MAJOR(host_abi) != DATAFLEX_ABI_VERSION_MAJOR) return nullptr;        \
+    return ::dataflex::detail::make_api<CLASS>(NAME, VERSION);                                    \
+  }
+
+#endif  // DATAFLEX_PLUGIN_HPP
