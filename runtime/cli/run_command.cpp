@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "config/run_config.hpp"
@@ -51,12 +52,14 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   const DecisionSchedule schedule(cfg.get_int("dataflex.warmup_step"), cfg.get_int("dataflex.update_step"),
                                   cfg.get_int("dataflex.update_times"), total_steps);
 
-  std::cout << "config:    " << cfg.path() << "\n";
-  std::cout << "model:     " << cfg.get_string("model.model_name_or_path") << "\n";
+  // Everything is checked before anything is printed: an invalid config prints only its error.
+  std::ostringstream report;
+  report << "config:    " << cfg.path() << "\n";
+  report << "model:     " << cfg.get_string("model.model_name_or_path") << "\n";
   std::string datasets;
   for (const auto& d : cfg.get_string_list("data.dataset")) datasets += (datasets.empty() ? "" : ", ") + d;
-  std::cout << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
-  std::cout << fmt::format("training:  {} steps, batch {} x {} accumulation, lr {}, seed {}, output {}\n",
+  report << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
+  report << fmt::format("training:  {} steps, batch {} x {} accumulation, lr {}, seed {}, output {}\n",
                            total_steps, cfg.get_int("training.per_device_train_batch_size"),
                            cfg.get_int("training.gradient_accumulation_steps"),
                            cfg.get_float("training.learning_rate"), cfg.get_int("training.seed"),
@@ -68,7 +71,7 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
                   "\" needs dataflex.component_name (a " + kind_wanted(train_type) + " plugin)");
     if (!cfg.plugin_params().empty())
       throw Error(cfg.plugin_params()[0].origin + ": parameters are given but dataflex.component_name is empty");
-    std::cout << "trainer:   static, full data (no plugin)\n";
+    report << "trainer:   static, full data (no plugin)\n";
   } else {
     const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
     const PluginManifest& m = registry.find(component);
@@ -82,16 +85,17 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
     ValidationHost host;
     { PluginInstance check(library, host, params, plugin_seed(uint64_t(cfg.get_int("training.seed")))); }
 
-    std::cout << "trainer:   " << to_string(train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
+    report << "trainer:   " << to_string(train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
               << m.version << " (ABI " << m.abi.str() << ", " << m.library_path << ")\n";
-    for (const auto& p : params) std::cout << "  param    " << p.name << " = " << p.value.to_string() << "\n";
+    for (const auto& p : params) report << "  param    " << p.name << " = " << p.value.to_string() << "\n";
     const auto steps = schedule.decision_steps();
     std::string list;
     for (size_t i = 0; i < steps.size() && i < 12; ++i) list += (i ? ", " : "") + std::to_string(steps[i]);
     if (steps.size() > 12) list += ", ...";
-    std::cout << "schedule:  " << steps.size() << " decision(s) at optimizer step(s) " << (list.empty() ? "-" : list)
+    report << "schedule:  " << steps.size() << " decision(s) at optimizer step(s) " << (list.empty() ? "-" : list)
               << " of " << total_steps << "\n";
   }
+  std::cout << report.str();
   std::cout << "validated: the config and the plugin are valid. The training loop is not part of this build\n"
                "           yet (it arrives with the base-layer issue): nothing was trained.\n";
   return 0;

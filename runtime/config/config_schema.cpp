@@ -12,7 +12,7 @@ const std::vector<ConfigKey>& config_schema() {
        "Hugging Face model folder, or builtin:tiny for the embedded default model"},
       // [data]
       {"data", "dataset_dir", ParamType::String, P::of_string("data"), {}, {},
-       "folder holding dataset_info.json (relative paths resolve against the config's folder)"},
+       "folder holding dataset_info.json (relative to the working directory, as in LLaMA-Factory)"},
       {"data", "dataset", ParamType::StringList, P::of_string_list({}), {}, {},
        "dataset names from dataset_info.json; each one is a domain"},
       {"data", "cutoff_len", ParamType::Int, P::of_int(512), {}, 1.0, "maximum tokens per sample"},

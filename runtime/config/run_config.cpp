@@ -45,7 +45,8 @@ toml::table parse_override_value(const std::string& text) {
   }
 }
 
-void apply_override(toml::table& root, const std::string& assignment, std::map<std::string, std::string>& origins) {
+void apply_override(toml::table& root, const std::string& assignment, std::map<std::string, std::string>& origins,
+                    std::map<std::string, std::string>& texts) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw Error("--set " + assignment + ": expected KEY=VALUE with a dotted key, e.g. training.seed=7");
@@ -71,6 +72,7 @@ void apply_override(toml::table& root, const std::string& assignment, std::map<s
   toml::table parsed = parse_override_value(assignment.substr(eq + 1));
   t->insert_or_assign(parts.back(), std::move(*parsed.get("v")));
   origins[key] = "--set " + assignment;
+  texts[key] = assignment.substr(eq + 1);
 }
 
 }  // namespace
@@ -79,8 +81,8 @@ RunConfig RunConfig::load(const std::string& path, const std::vector<std::string
   RunConfig cfg;
   cfg.path_ = path;
   toml::table root = parse_toml_file(path);
-  std::map<std::string, std::string> set_origins;
-  for (const auto& o : overrides) apply_override(root, o, set_origins);
+  std::map<std::string, std::string> set_origins, set_texts;
+  for (const auto& o : overrides) apply_override(root, o, set_origins, set_texts);
 
   auto origin_of = [&](const std::string& dotted, const toml::node& node) {
     auto it = set_origins.find(dotted);
@@ -122,14 +124,19 @@ RunConfig RunConfig::load(const std::string& path, const std::vector<std::string
           if (!v)
             throw Error(origin_of(pdotted, pnode) +
                         ": unsupported value (expected a bool, number, string or array of numbers)");
-          cfg.plugin_params_.push_back(ParamInput{std::string(pk.str()), *v, origin_of(pdotted, pnode)});
+          ParamInput input{std::string(pk.str()), *v, origin_of(pdotted, pnode)};
+          auto raw = set_texts.find(pdotted);
+          if (raw != set_texts.end()) input.command_line_text = raw->second;
+          cfg.plugin_params_.push_back(std::move(input));
         }
         continue;
       }
       const ConfigKey& key = *find_key(dotted);
       auto v = to_param_value(node);
-      const std::string where = origin_of(dotted, node);
-      if (!v) throw Error(where + ": unsupported value (expected " + to_string(key.type) + ")");
+      // The message names the key itself, so the origin is just the place: FILE:LINE or --set.
+      auto it = set_origins.find(dotted);
+      const std::string where = it != set_origins.end() ? it->second : toml_location(path, node);
+      if (!v) throw Error(where + ": '" + dotted + "' has an unsupported value (expected " + to_string(key.type) + ")");
       ParamSpec spec;
       spec.name = dotted;
       spec.type = key.type;
@@ -137,7 +144,7 @@ RunConfig RunConfig::load(const std::string& path, const std::vector<std::string
       spec.choices = key.choices;
       // The same conversion and checks as plugin parameters: one rule set for typed values.
       cfg.values_[dotted] = resolve_params({spec}, {ParamInput{dotted, *v, where}}, "the run config", path)[0].value;
-      cfg.origins_[dotted] = where;
+      cfg.origins_[dotted] = origin_of(dotted, node);
     }
   }
   return cfg;

@@ -138,7 +138,9 @@ std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
                   did_you_mean(in.name, names) + "; " + known);
     }
     const ParamSpec& spec = specs[idx];
-    auto v = convert(in.value, spec.type);
+    auto v = spec.type == ParamType::String && in.command_line_text && in.value.type != ParamType::String
+                 ? std::optional<ParamValue>(ParamValue::of_string(*in.command_line_text))
+                 : convert(in.value, spec.type);
     if (!v)
       throw Error(in.origin + ": '" + in.name + "' of " + owner + " must be " +
                   to_string(spec.type) + ", got " + to_string(in.value.type) + " " + in.value.to_string());

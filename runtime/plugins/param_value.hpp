@@ -42,6 +42,9 @@ struct ParamInput {
   std::string name;
   ParamValue value;
   std::string origin;
+  // For a value typed on the command line: the text as given. A parameter declared as a string takes
+  // it verbatim, so `--set mode=nan` or `--set tag=1` mean the strings "nan" and "1".
+  std::optional<std::string> command_line_text = std::nullopt;
 };
 
 // One parameter as declared in a manifest's [params.NAME] table.

@@ -15,6 +15,7 @@
 namespace dataflex {
 
 using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;  // output keeps the order written
 
 namespace {
 
@@ -70,7 +71,7 @@ std::vector<ParamInput> collect_params(const json& recording, const RecordedRunO
     if (!value) throw Error("--set " + assignment + ": unsupported value");
     for (auto it = inputs.begin(); it != inputs.end();)
       it = it->name == name ? inputs.erase(it) : it + 1;
-    inputs.push_back({name, *value, "--set " + assignment});
+    inputs.push_back({name, *value, "--set " + assignment, assignment.substr(eq + 1)});
   }
   return inputs;
 }
@@ -94,7 +95,7 @@ std::vector<T> array_of(const json& call, const char* key, const std::string& wh
   return out;
 }
 
-json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
 
 }  // namespace
 
@@ -115,13 +116,13 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
   RecordedHost host(o.recording_path, recording);
   PluginInstance plugin(library, host, params, plugin_seed(seed));
 
-  json out;
+  ordered_json out;
   out["plugin"] = manifest.name;
   out["kind"] = to_string(manifest.kind);
   out["version"] = manifest.version;
   out["seed"] = seed;
-  out["decisions"] = json::array();
-  json metrics = json::array();
+  out["decisions"] = ordered_json::array();
+  ordered_json metrics = ordered_json::array();
   std::vector<double> proportions;  // a mixer's current proportions carry from call to call
 
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -137,7 +138,7 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
       ctx.seed = decision_seed(seed, ctx.decision_index);
       host.set_call_services(call.contains("services") ? &call["services"] : nullptr);
 
-      json d;
+      ordered_json d;
       d["step"] = ctx.step;
       d["decision_index"] = ctx.decision_index;
       if (manifest.kind == PluginKind::Selector) {
@@ -146,7 +147,7 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
         const auto sel = plugin.select(ctx, pool, call["num_select"].get<size_t>(),
                                        call.value("allow_duplicates", false));
         d["selected"] = sel.ids;
-        json scores = json::array();
+        ordered_json scores = ordered_json::array();
         for (double s : sel.scores) scores.push_back(number_or_null(s));
         d["scores"] = scores;
       } else if (manifest.kind == PluginKind::Mixer) {

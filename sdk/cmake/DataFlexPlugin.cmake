@@ -1,11 +1,14 @@
-# dataflex_add_plugin(<name> SOURCES <src>... MANIFEST <plugin.toml> [OUTPUT_DIR <dir>] [INSTALL_DIR <dir>])
+# dataflex_add_plugin(<name> SOURCES <src>... MANIFEST <plugin.toml>
+#                     [OUTPUT_DIR <dir>] [INSTALL_DIR <dir>] [TARGET <target>] [NO_SDK])
 #
 # Builds a DataFlex plugin: a MODULE library named libdataflex_<name>.so that exports exactly one
 # symbol (dataflex_plugin_get_api), has no undefined symbols from the runtime, and sits beside a copy
 # of its manifest in <OUTPUT_DIR>/<name>/. With INSTALL_DIR, both are installed to <INSTALL_DIR>/<name>/.
 # Used alike by DataFlex's own algorithms and by third-party plugin projects (find_package(DataFlexSDK)).
+# TARGET names the CMake target (default dataflex_plugin_<name>); NO_SDK leaves the SDK headers out,
+# for a build against another copy of the header (the ABI tests' frozen v1.0 copy).
 function(dataflex_add_plugin name)
-  cmake_parse_arguments(ARG "" "MANIFEST;OUTPUT_DIR;INSTALL_DIR" "SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_SDK" "MANIFEST;OUTPUT_DIR;INSTALL_DIR;TARGET" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES OR NOT ARG_MANIFEST)
     message(FATAL_ERROR "dataflex_add_plugin(${name}): SOURCES and MANIFEST are required")
   endif()
@@ -17,8 +20,11 @@ function(dataflex_add_plugin name)
     endif()
   endif()
   set(target dataflex_plugin_${name})
+  if(ARG_TARGET)
+    set(target ${ARG_TARGET})
+  endif()
   add_library(${target} MODULE ${ARG_SOURCES})
-  if(TARGET DataFlex::sdk)
+  if(TARGET DataFlex::sdk AND NOT ARG_NO_SDK)
     target_link_libraries(${target} PRIVATE DataFlex::sdk)
   endif()
   set_target_properties(${target} PROPERTIES
@@ -37,6 +43,6 @@ function(dataflex_add_plugin name)
   configure_file(${ARG_MANIFEST} "${ARG_OUTPUT_DIR}/${name}/plugin.toml" COPYONLY)
   if(ARG_INSTALL_DIR)
     install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DIR}/${name}" COMPONENT plugins)
-    install(FILES ${ARG_MANIFEST} DESTINATION "${ARG_INSTALL_DIR}/${name}" RENAME plugin.toml COMPONENT plugins)
+    install(FILES "${ARG_OUTPUT_DIR}/${name}/plugin.toml" DESTINATION "${ARG_INSTALL_DIR}/${name}" COMPONENT plugins)
   endif()
 endfunction()

@@ -1,0 +1,425 @@
+/*
+ * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.0.
+ *
+ * This header is the only contract between the DataFlex runtime (the "host") and an algorithm plugin
+ * (a shared library that decides which samples to train on, in what domain proportions, or with what
+ * per-sample weights). It is C99, compiles as C99/C11 with -Wpedantic and as C++17, and contains no
+ * C++ type.
+ *
+ * VERSIONING
+ *   DATAFLEX_ABI_VERSION_MAJOR.MINOR. A minor release only APPENDS members at the end of structs and
+ *   tables and appends new enumerators; anything else (remove, reorder, retype, change a meaning) is a
+ *   new major. Every struct starts with `size_t struct_size`; tables also carry the ABI version they
+ *   were compiled with. Before reading a member added after 1.0, check that `struct_size` covers it
+ *   (DFX_STRUCT_HAS_MEMBER) and, for function pointers, that it is non-NULL. The host loads plugins of
+ *   its own major and any minor; a plugin must likewise accept hosts of its major and any minor.
+ *   Features that not every host offers hang off `extension_start` chains (dfx_extension_base).
+ *
+ * ENTRY POINT
+ *   A plugin exports exactly one symbol, DATAFLEX_PLUGIN_ENTRY_SYMBOL (see the bottom of this file),
+ *   which returns a pointer to the plugin's static dfx_plugin_api table.
+ *
+ * CALLS, ERRORS, OWNERSHIP, THREADS
+ *   - Functions return dfx_status (DFX_OK = 0). On error, output buffers are left untouched and a
+ *     message is handed to the host through dfx_host_api.set_error (the host copies it).
+ *   - Inputs are borrowed for the duration of the call only. Outputs are caller-allocated with an
+ *     explicit capacity. Where a size varies, passing a NULL buffer asks for the size first.
+ *   - Strings a plugin returns in its table have static storage.
+ *   - The host never calls one plugin instance from two threads at once. Host services are thread-safe.
+ *     A plugin joins every thread it starts before `destroy` returns. The host does not unload a
+ *     library while one of its instances lives.
+ *   - Decisions are deterministic given the seeds the host passes in.
+ */
+#ifndef DATAFLEX_PLUGIN_H
+#define DATAFLEX_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Versions                                                                                         */
+/* ------------------------------------------------------------------------------------------------ */
+
+#define DATAFLEX_ABI_VERSION_MAJOR 1
+#define DATAFLEX_ABI_VERSION_MINOR 0
+/* One integer: major in the high 16 bits, minor in the low 16 bits. */
+#define DFX_MAKE_ABI_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xFFFFu))
+#define DFX_ABI_VERSION_GET_MAJOR(v) ((uint32_t)(v) >> 16)
+#define DFX_ABI_VERSION_GET_MINOR(v) ((uint32_t)(v) & 0xFFFFu)
+#define DATAFLEX_ABI_VERSION DFX_MAKE_ABI_VERSION(DATAFLEX_ABI_VERSION_MAJOR, DATAFLEX_ABI_VERSION_MINOR)
+
+/* Size of a struct up to and including `member`: what `struct_size` must be set to for a struct
+ * whose last known member is `member` (PJRT's PJRT_STRUCT_SIZE). */
+#define DFX_STRUCT_SIZE(type, member) (offsetof(type, member) + sizeof(((type*)0)->member))
+/* True when a struct received from the other side is large enough to hold `member`. */
+#define DFX_STRUCT_HAS_MEMBER(ptr, type, member) ((ptr)->struct_size >= DFX_STRUCT_SIZE(type, member))
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Status codes                                                                                     */
+/* ------------------------------------------------------------------------------------------------ */
+
+typedef int32_t dfx_status;
+enum {
+  DFX_OK = 0,
+  DFX_ERR_INVALID_ARGUMENT = 1,   /* a parameter or input is malformed                       */
+  DFX_ERR_UNIMPLEMENTED = 2,      /* this host or plugin does not offer the requested call   */
+  DFX_ERR_BUFFER_TOO_SMALL = 3,   /* an output capacity is too small; ask for the size first */
+  DFX_ERR_FAILED_PRECONDITION = 4,/* the call is valid but not in the current state          */
+  DFX_ERR_OUT_OF_MEMORY = 5,
+  DFX_ERR_INTERNAL = 6,           /* any other failure; the message says what                */
+  DFX_ERR_CANCELLED = 7           /* the run is stopping; return as soon as possible         */
+};
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Opaque handles                                                                                   */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* The host's state behind the services table. Owned by the host; valid until the instance that was
+ * created with it is destroyed. */
+typedef struct dfx_host dfx_host;
+/* One plugin instance. Owned by the plugin; created by dfx_plugin_api.create, freed by destroy. */
+typedef struct dfx_instance dfx_instance;
+
+/* Optional feature blocks, chained (PJRT's extension_start). `type` identifies the block; a reader
+ * skips types it does not know. No extension type is defined in 1.0. */
+typedef struct dfx_extension_base {
+  size_t struct_size;
+  int32_t type;
+  const struct dfx_extension_base* next;
+} dfx_extension_base;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Enumerations shared by host services and decisions                                               */
+/* ------------------------------------------------------------------------------------------------ */
+
+typedef enum dfx_plugin_kind {
+  DFX_KIND_SELECTOR = 1, /* chooses k sample ids of the training pool            */
+  DFX_KIND_MIXER = 2,    /* returns one proportion per domain                     */
+  DFX_KIND_WEIGHTER = 3  /* returns one weight per sample of the current batch    */
+} dfx_plugin_kind;
+
+typedef enum dfx_dataset {
+  DFX_DATASET_TRAIN = 0, /* the training pool; sample ids 0 .. size-1           */
+  DFX_DATASET_EVAL = 1   /* the evaluation / validation set; its own id space   */
+} dfx_dataset;
+
+typedef enum dfx_model {
+  DFX_MODEL_CURRENT = 0,   /* the model being trained, at its current weights               */
+  DFX_MODEL_REFERENCE = 1, /* a frozen reference model named in the run config (DoReMi)     */
+  DFX_MODEL_EMBEDDING = 2  /* a separate embedding model named in the run config            */
+} dfx_model;
+
+typedef enum dfx_log_level {
+  DFX_LOG_DEBUG = 0,
+  DFX_LOG_INFO = 1,
+  DFX_LOG_WARNING = 2,
+  DFX_LOG_ERROR = 3
+} dfx_log_level;
+
+typedef enum dfx_preconditioner {
+  DFX_PRECONDITIONER_SGD = 0, /* the raw gradient                                              */
+  DFX_PRECONDITIONER_ADAM = 1 /* LESS form: m'/sqrt(v'+1e-8) from the optimizer's moments       */
+} dfx_preconditioner;
+
+typedef enum dfx_projection {
+  DFX_PROJECTION_NONE = 0,     /* the full trainable gradient (feature_dim = parameter count)  */
+  DFX_PROJECTION_DENSE = 1,    /* seeded Rademacher (+-1) matrix, not scaled                    */
+  DFX_PROJECTION_FACTORED = 2  /* input and output sides of each layer projected separately     */
+} dfx_projection;
+
+typedef enum dfx_pooling {
+  DFX_POOLING_MEAN = 0,       /* attention-masked mean over the sample's tokens */
+  DFX_POOLING_LAST_TOKEN = 1,
+  DFX_POOLING_FIRST_TOKEN = 2
+} dfx_pooling;
+
+typedef enum dfx_param_type {
+  DFX_PARAM_BOOL = 1,
+  DFX_PARAM_INT = 2,
+  DFX_PARAM_FLOAT = 3,
+  DFX_PARAM_STRING = 4,
+  DFX_PARAM_FLOAT_LIST = 5
+} dfx_param_type;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Host services: arguments                                                                          */
+/* Each model service takes one *_args struct (PJRT style) so that a minor version can append        */
+/* options without a new function. Members marked [out] are written by the host.                    */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Size of a dataset and its domains. */
+typedef struct dfx_dataset_info_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;       /* dfx_dataset */
+  size_t num_samples;    /* [out] */
+  size_t num_domains;    /* [out] domains are numbered 0 .. num_domains-1 */
+} dfx_dataset_info_args;
+
+/* The domain of each of a set of samples. */
+typedef struct dfx_sample_domains_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;            /* dfx_dataset */
+  const int64_t* sample_ids;  /* borrowed, num_samples entries */
+  size_t num_samples;
+  int32_t* domains_out;       /* caller-allocated, num_samples entries */
+} dfx_sample_domains_args;
+
+/* Mean token loss of each sample (labels masked as in training), in eval mode, batched by the host. */
+typedef struct dfx_sample_losses_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;            /* dfx_dataset */
+  int32_t model;              /* dfx_model: CURRENT or REFERENCE */
+  const int64_t* sample_ids;  /* borrowed, num_samples entries */
+  size_t num_samples;
+  float* losses_out;          /* caller-allocated, num_samples entries */
+} dfx_sample_losses_args;
+
+/* Per-token losses of a set of samples, concatenated, with each sample's token offsets and domain.
+ * Call once with token_losses_out == NULL to learn num_tokens, then again with a buffer. */
+typedef struct dfx_token_losses_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;            /* dfx_dataset */
+  int32_t model;              /* dfx_model: CURRENT or REFERENCE */
+  const int64_t* sample_ids;  /* borrowed, num_samples entries */
+  size_t num_samples;
+  float* token_losses_out;    /* caller-allocated, token_capacity entries, or NULL to query */
+  size_t token_capacity;
+  int64_t* offsets_out;       /* caller-allocated, num_samples+1 entries (sample i owns tokens
+                                 offsets[i] .. offsets[i+1]-1), or NULL */
+  int32_t* domains_out;       /* caller-allocated, num_samples entries, or NULL */
+  size_t num_tokens;          /* [out] tokens that the buffers hold or need */
+} dfx_token_losses_args;
+
+/* Mean loss per domain over a whole dataset (the eval set, typically). */
+typedef struct dfx_domain_losses_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;            /* dfx_dataset */
+  int32_t model;              /* dfx_model: CURRENT or REFERENCE */
+  double* losses_out;         /* caller-allocated, capacity entries; NaN for a domain with no tokens */
+  size_t capacity;            /* must be >= the dataset's num_domains */
+  size_t num_domains;         /* [out] */
+} dfx_domain_losses_args;
+
+/* Per-sample gradient features of the trainable parameters, as a dense row-major float32 matrix
+ * num_samples x feature_dim. Call with features_out == NULL to learn feature_dim. */
+typedef struct dfx_gradient_features_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;              /* dfx_dataset */
+  const int64_t* sample_ids;    /* borrowed, num_samples entries */
+  size_t num_samples;
+  int32_t preconditioner;       /* dfx_preconditioner */
+  int32_t projection;           /* dfx_projection */
+  uint32_t projection_dim;      /* columns after projection; ignored for DFX_PROJECTION_NONE */
+  uint64_t projection_seed;     /* the same seed gives the same projection in every process */
+  const char* parameter_filter; /* borrowed; NULL or "" = all trainable parameters; otherwise a
+                                   comma-separated list of parameter-name substrings */
+  float* features_out;          /* caller-allocated, capacity floats, or NULL to query */
+  size_t capacity;
+  size_t feature_dim;           /* [out] */
+} dfx_gradient_features_args;
+
+/* Hidden-state embeddings of samples. Call with embeddings_out == NULL to learn embedding_dim. */
+typedef struct dfx_embeddings_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;            /* dfx_dataset */
+  int32_t model;              /* dfx_model: CURRENT or EMBEDDING */
+  const int64_t* sample_ids;  /* borrowed, num_samples entries */
+  size_t num_samples;
+  int32_t layer;              /* hidden layer; -1 = the last (after the final norm) */
+  int32_t pooling;            /* dfx_pooling */
+  int32_t normalize;          /* non-zero: L2-normalise each row */
+  float* embeddings_out;      /* caller-allocated, capacity floats, or NULL to query */
+  size_t capacity;
+  size_t embedding_dim;       /* [out] */
+} dfx_embeddings_args;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Host services table                                                                              */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Handed to the plugin in dfx_create_args. Owned by the host; valid until the instance created with it
+ * is destroyed. Every function is thread-safe. Every model service either answers or returns a status
+ * with a message already recorded (DFX_ERR_UNIMPLEMENTED when this host cannot serve it). */
+typedef struct dfx_host_api {
+  size_t struct_size;
+  uint32_t abi_version;  /* the host's DATAFLEX_ABI_VERSION */
+  dfx_host* host;        /* pass as `host` to every call below */
+
+  /* Records the message of the error the plugin is about to return. The host copies `message`
+   * (borrowed, NUL-terminated UTF-8); the last message before a failing return is reported. */
+  void (*set_error)(dfx_host* host, const char* message);
+  /* Writes a line to the run's log. `message` is borrowed and copied. */
+  void (*log)(dfx_host* host, int32_t level, const char* message);
+  /* Records a named scalar for the current step; it lands in the run's metrics log. `name` is borrowed
+   * and copied; a name of [a-z0-9_./]+ is recommended. */
+  void (*record_metric)(dfx_host* host, const char* name, double value);
+
+  dfx_status (*dataset_info)(dfx_dataset_info_args* args);
+  dfx_status (*sample_domains)(dfx_sample_domains_args* args);
+  dfx_status (*sample_losses)(dfx_sample_losses_args* args);
+  dfx_status (*token_losses)(dfx_token_losses_args* args);
+  dfx_status (*domain_losses)(dfx_domain_losses_args* args);
+  dfx_status (*gradient_features)(dfx_gradient_features_args* args);
+  dfx_status (*embeddings)(dfx_embeddings_args* args);
+
+  const dfx_extension_base* extension_start; /* NULL in 1.0 */
+} dfx_host_api;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Plugin creation                                                                                  */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* One parameter value, validated by the host against the manifest's [params] before creation. Every
+ * parameter the manifest declares is passed, with its default when the run config omits it. */
+typedef struct dfx_param {
+  size_t struct_size;
+  const char* name;            /* borrowed */
+  int32_t type;                /* dfx_param_type */
+  int32_t bool_value;          /* DFX_PARAM_BOOL: 0 or 1 */
+  int64_t int_value;           /* DFX_PARAM_INT */
+  double float_value;          /* DFX_PARAM_FLOAT */
+  const char* string_value;    /* DFX_PARAM_STRING: borrowed, NUL-terminated */
+  const double* float_list;    /* DFX_PARAM_FLOAT_LIST: borrowed, float_list_size entries */
+  size_t float_list_size;
+} dfx_param;
+
+/* Everything in these args is borrowed for the duration of `create`, except `host_api`, which stays
+ * valid until the instance is destroyed. A plugin copies the parameters it keeps. */
+typedef struct dfx_create_args {
+  size_t struct_size;
+  const dfx_host_api* host_api;
+  const dfx_param* const* params; /* num_params pointers */
+  size_t num_params;
+  uint64_t seed;                  /* the run's seed for this plugin */
+  dfx_instance* instance_out;     /* [out] set by the plugin on success */
+} dfx_create_args;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Decisions                                                                                        */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Where in training a decision is taken. Steps count optimizer steps. */
+typedef struct dfx_decision_context {
+  size_t struct_size;
+  int64_t step;            /* the optimizer step the decision is taken at                        */
+  int64_t total_steps;     /* optimizer steps of the whole run                                  */
+  int64_t decision_index;  /* 0 for the first decision, then 1, 2, ...                          */
+  int64_t max_decisions;   /* update_times, or -1 when decisions go on until training ends      */
+  uint64_t seed;           /* deterministic seed for this decision (run seed and decision index) */
+} dfx_decision_context;
+
+/* Selector: choose num_select sample ids of the training pool [0, pool_size). */
+typedef struct dfx_select_args {
+  size_t struct_size;
+  dfx_instance* instance;
+  dfx_decision_context context;
+  size_t pool_size;
+  size_t num_select;
+  int32_t allow_duplicates;  /* 0: the ids must be distinct                                       */
+  int64_t* selected_out;     /* caller-allocated, num_select entries                              */
+  double* scores_out;        /* caller-allocated, num_select entries, pre-filled with NaN: the
+                                plugin may store the metric of each chosen sample (for the logs)  */
+  size_t num_selected;       /* [out] how many ids the plugin wrote; must equal num_select        */
+} dfx_select_args;
+
+/* Mixer: one proportion per domain (non-negative, finite, positive sum; the host normalises). */
+typedef struct dfx_mix_args {
+  size_t struct_size;
+  dfx_instance* instance;
+  dfx_decision_context context;
+  size_t num_domains;
+  const char* const* domain_names;   /* borrowed, num_domains entries                             */
+  const double* current_proportions; /* borrowed, num_domains entries, summing to 1               */
+  const double* observed_losses;     /* borrowed, num_domains entries: mean training loss per
+                                        domain since the previous decision; NaN where unobserved  */
+  const int64_t* observed_tokens;    /* borrowed, num_domains entries: tokens behind each mean    */
+  double* proportions_out;           /* caller-allocated, num_domains entries                     */
+} dfx_mix_args;
+
+/* Weighter: one weight per sample of the current batch (non-negative, finite, not all zero). */
+typedef struct dfx_weight_args {
+  size_t struct_size;
+  dfx_instance* instance;
+  dfx_decision_context context;
+  size_t batch_size;
+  const int64_t* sample_ids;  /* borrowed, batch_size entries                 */
+  const int32_t* domains;     /* borrowed, batch_size entries                 */
+  const float* losses;        /* borrowed, batch_size entries: per-sample loss */
+  double* weights_out;        /* caller-allocated, batch_size entries          */
+} dfx_weight_args;
+
+/* Plugin state as a byte blob the host stores in checkpoints. save: call with buffer == NULL to learn
+ * `size`, then with a buffer of at least that capacity. load: `buffer` is borrowed for the call. */
+typedef struct dfx_state_args {
+  size_t struct_size;
+  dfx_instance* instance;
+  void* buffer;
+  size_t capacity;  /* save: bytes available in buffer; load: bytes in buffer */
+  size_t size;      /* save [out]: bytes written or needed                    */
+} dfx_state_args;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The plugin's table                                                                               */
+/* ------------------------------------------------------------------------------------------------ */
+
+/* Returned by the entry point; static storage, owned by the plugin, never freed. */
+typedef struct dfx_plugin_api {
+  size_t struct_size;
+  uint32_t abi_version;     /* DATAFLEX_ABI_VERSION the plugin was built with        */
+  const char* name;         /* static; equals the manifest's [plugin].name            */
+  const char* version;      /* static; equals the manifest's [plugin].version         */
+  int32_t kind;             /* dfx_plugin_kind; equals the manifest's [plugin].kind   */
+
+  /* Creates an instance; on success sets args->instance_out and returns DFX_OK. */
+  dfx_status (*create)(dfx_create_args* args);
+  /* Frees an instance. Accepts NULL; cannot fail; joins any thread the instance started. */
+  void (*destroy)(dfx_instance* instance);
+
+  /* The decision of the plugin's kind must be non-NULL; the others are NULL. */
+  dfx_status (*select)(dfx_select_args* args);
+  dfx_status (*mix)(dfx_mix_args* args);
+  dfx_status (*weight)(dfx_weight_args* args);
+
+  /* Optional (both NULL for a stateless plugin). */
+  dfx_status (*save_state)(dfx_state_args* args);
+  dfx_status (*load_state)(dfx_state_args* args);
+
+  const dfx_extension_base* extension_start; /* NULL in 1.0 */
+} dfx_plugin_api;
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Entry point                                                                                      */
+/* ------------------------------------------------------------------------------------------------ */
+
+#define DATAFLEX_PLUGIN_ENTRY_SYMBOL "dataflex_plugin_get_api"
+
+/* The one exported symbol. `host_abi_version` is the host's DATAFLEX_ABI_VERSION; the plugin returns
+ * its static table, or NULL when it cannot serve a host of that major. Thread-safe. */
+typedef const dfx_plugin_api* (*dfx_plugin_get_api_fn)(uint32_t host_abi_version);
+
+#if defined(_WIN32)
+#define DFX_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define DFX_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* A plugin defines exactly this function, e.g.
+ *   DFX_PLUGIN_EXPORT const dfx_plugin_api* dataflex_plugin_get_api(uint32_t host_abi_version) {...} */
+DFX_PLUGIN_EXPORT const dfx_plugin_api* dataflex_plugin_get_api(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DATAFLEX_PLUGIN_H */

@@ -1,0 +1,166 @@
+// Loading checks, in SDK.md's order, and the frozen v1.0 plugin.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "plugins/plugin_instance.hpp"
+#include "plugins/plugin_library.hpp"
+#include "test_support.hpp"
+
+namespace dataflex {
+
+using test::ManifestText;
+
+namespace {
+
+PluginManifest manifest_in(const test::TempDir& dir, const ManifestText& t, const std::string& kind = "selector") {
+  return read_manifest(test::make_plugin_folder(dir.path(), "p", t.str(), test::misbehaving_library(kind)));
+}
+
+// Answers sample_losses from a fixed table; everything else is unimplemented.
+class LossHost : public HostServiceProvider {
+ public:
+  explicit LossHost(std::vector<float> losses) : losses_(std::move(losses)) {}
+  std::string description() const override { return "test host"; }
+  void sample_losses(dfx_sample_losses_args& a) override {
+    for (size_t i = 0; i < a.num_samples; ++i) a.losses_out[i] = losses_.at(size_t(a.sample_ids[i]));
+  }
+
+ private:
+  std::vector<float> losses_;
+};
+
+}  // namespace
+
+TEST(PluginLoading, AValidPluginLoads) {
+  test::TempDir dir;
+  std::vector<std::string> notes;
+  auto lib = PluginLibrary::load(manifest_in(dir, {}), &notes);
+  EXPECT_STREQ(lib->api().name, "misbehaving");
+  EXPECT_TRUE(notes.empty());
+}
+
+TEST(PluginLoading, AbiMajorMismatchIsRefusedNamingBothVersions) {
+  test::TempDir dir;
+  ManifestText t;
+  t.abi = "2.0";
+  const auto m = manifest_in(dir, t);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.0"});
+}
+
+TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
+  // Built as if against SDK 1.3: it reports ABI 1.3 and a larger table; this 1.0 host reads the 1.0 part.
+  const std::string path = std::string(TEST_PLUGIN_DIR) + "/abi_1_3/misbehaving/plugin.toml";
+  std::vector<std::string> notes;
+  auto lib = PluginLibrary::load(read_manifest(path), &notes);
+  EXPECT_GT(lib->api().struct_size, sizeof(dfx_plugin_api));
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("newer SDK ABI 1.3"), std::string::npos);
+  EXPECT_NE(notes[0].find("accepted"), std::string::npos);
+  struct Bare : HostServiceProvider {
+    std::string description() const override { return "bare host"; }
+  } host;
+  PluginInstance plugin(lib, host, {{"behaviour", ParamValue::of_string("none")}}, 0);
+  EXPECT_EQ(plugin.select(DecisionContext{}, 4, 2, false).ids, (std::vector<int64_t>{0, 1}));
+}
+
+TEST(PluginLoading, ManifestAbiDifferentFromTheLibrarysIsRefused) {
+  test::TempDir dir;
+  ManifestText t;
+  t.abi = "1.2";
+  const auto m = manifest_in(dir, t);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.0"});
+}
+
+TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {
+  test::TempDir dir;
+  ManifestText t;
+  t.abi = "1.4";
+  t.extra = "[requires]\nhost_services = [\"generate\"]\n";
+  const auto m = manifest_in(dir, t);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "requires host service 'generate'", "does not offer"});
+}
+
+TEST(PluginLoading, MissingLibraryIsNamed) {
+  test::TempDir dir;
+  const auto m = read_manifest(test::make_plugin_folder(dir.path(), "p", ManifestText{}.str()));
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "library 'libdataflex_misbehaving.so' not found"});
+}
+
+TEST(PluginLoading, LibraryWithoutEntrySymbolIsRefused) {
+  test::TempDir dir;
+  const auto m = read_manifest(test::make_plugin_folder(dir.path(), "p", ManifestText{}.str(), NO_ENTRY_LIB));
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "does not export the entry symbol 'dataflex_plugin_get_api'"});
+}
+
+TEST(PluginLoading, FileThatIsNotALibraryIsRefused) {
+  test::TempDir dir;
+  const auto path = test::make_plugin_folder(dir.path(), "p", ManifestText{}.str());
+  test::write_file(dir.path() / "p" / "libdataflex_misbehaving.so", "this is text, not ELF");
+  const auto m = read_manifest(path);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "cannot load library"});
+}
+
+TEST(PluginLoading, ManifestNameDifferentFromTheLibrarysIsRefused) {
+  test::TempDir dir;
+  ManifestText t;
+  t.name = "impostor";
+  const auto m = manifest_in(dir, t);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "'plugin.name' = \"impostor\" but the library", "reports the name \"misbehaving\""});
+}
+
+TEST(PluginLoading, ManifestKindDifferentFromTheLibrarysIsRefused) {
+  test::TempDir dir;
+  ManifestText t;
+  t.kind = "mixer";
+  const auto m = manifest_in(dir, t, "selector");
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.kind' = \"mixer\" but the library reports selector"});
+}
+
+TEST(PluginLoading, ManifestVersionDifferentFromTheLibrarysIsRefused) {
+  test::TempDir dir;
+  ManifestText t;
+  t.version = "0.2.0";
+  const auto m = manifest_in(dir, t);
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.version' = \"0.2.0\" but the library reports \"0.1.0\""});
+}
+
+TEST(PluginLoading, PluginBuiltAgainstTheFrozenV10HeaderLoadsAndRuns) {
+  const std::string path = std::string(TEST_PLUGIN_DIR) + "/frozen/frozen_v1_0/plugin.toml";
+  auto lib = PluginLibrary::load(read_manifest(path), nullptr);
+  LossHost host({0.5f, 3.0f, 1.0f, 3.0f, 2.0f});
+  PluginInstance plugin(lib, host, {}, 1);
+  DecisionContext ctx;
+  ctx.step = 7;
+  const auto sel = plugin.select(ctx, 5, 3, false);
+  EXPECT_EQ(sel.ids, (std::vector<int64_t>{1, 3, 4}));  // highest losses, ties to the lower id
+  EXPECT_DOUBLE_EQ(sel.scores[0], 3.0);
+  const auto metrics = plugin.bridge().take_metrics();
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_EQ(metrics[0].step, 7);
+  EXPECT_EQ(metrics[0].name, "frozen.decisions");
+
+  // Its state goes through the SDK as a blob and comes back.
+  const auto blob = plugin.save_state();
+  ASSERT_EQ(blob.size(), sizeof(int64_t));
+  PluginInstance restored(lib, host, {}, 1);
+  restored.load_state(blob);
+  restored.select(ctx, 5, 1, false);
+  EXPECT_EQ(restored.bridge().take_metrics().at(0).value, 2.0);
+}
+
+TEST(PluginLoading, HostServiceAnUnservingHostLacksIsReportedAsUnimplemented) {
+  const std::string path = std::string(TEST_PLUGIN_DIR) + "/frozen/frozen_v1_0/plugin.toml";
+  auto lib = PluginLibrary::load(read_manifest(path), nullptr);
+  struct Bare : HostServiceProvider {
+    std::string description() const override { return "bare host"; }
+  } host;
+  PluginInstance plugin(lib, host, {}, 1);
+  test::expect_error([&] { plugin.select(DecisionContext{}, 5, 2, false); },
+                     {"failed in select with DFX_ERR_UNIMPLEMENTED", "host service 'sample_losses' is not implemented by the bare host"});
+}
+
+}  // namespace dataflex
