@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what DataFlex needs to build and test on Debian 12 (bookworm), from Debian's archive only.
+# Run as root (or with sudo available). Safe to run again: only missing packages are installed.
+#   libtorch-dev          LibTorch (CPU build)
+#   libopenblas0-pthread  without it LibTorch calls the reference BLAS: ~30x slower matmul
+#   libboost-dev          Boost.DLL, plugin loading
+#   libtomlplusplus-dev   configs and manifests
+#   nlohmann-json3-dev    Hugging Face / LLaMA-Factory JSON files, recorded hosts
+#   libcli11-dev          dataflex-run's command line
+set -euo pipefail
+packages=(cmake ninja-build g++ make pkg-config binutils python3
+          libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+          nlohmann-json3-dev libcli11-dev libgtest-dev)
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
