@@ -23,30 +23,32 @@ std::optional<std::string> check_selection(const std::vector<int64_t>& ids, size
   return std::nullopt;
 }
 
-std::optional<std::string> check_proportions(const std::vector<double>& p) {
+namespace {
+
+// Proportions and weights obey one rule: finite, non-negative, and not all zero. `what` names the
+// element in messages ("proportion", "weight").
+std::optional<std::string> check_nonnegative(const std::vector<double>& v, const std::string& what) {
+  const std::string array = what + "s";
   double sum = 0;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (std::isnan(p[i])) return "NaN proportion: proportions[" + std::to_string(i) + "] is NaN";
-    if (!std::isfinite(p[i])) return "infinite proportion: proportions[" + std::to_string(i) + "] is not finite";
-    if (p[i] < 0)
-      return "negative proportion: proportions[" + std::to_string(i) + "] = " + std::to_string(p[i]);
-    sum += p[i];
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string at = array + "[" + std::to_string(i) + "]";
+    if (std::isnan(v[i])) return "NaN " + what + ": " + at + " is NaN";
+    if (!std::isfinite(v[i])) return "infinite " + what + ": " + at + " is not finite";
+    if (v[i] < 0) return "negative " + what + ": " + at + " = " + std::to_string(v[i]);
+    sum += v[i];
   }
-  if (!(sum > 0)) return "zero proportions: the proportions sum to 0";
+  if (!v.empty() && !(sum > 0)) return "zero " + array + ": every " + what + " is 0";
   return std::nullopt;
 }
 
-std::optional<std::string> check_weights(const std::vector<double>& w) {
-  double sum = 0;
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (std::isnan(w[i])) return "NaN weight: weights[" + std::to_string(i) + "] is NaN";
-    if (!std::isfinite(w[i])) return "infinite weight: weights[" + std::to_string(i) + "] is not finite";
-    if (w[i] < 0) return "negative weight: weights[" + std::to_string(i) + "] = " + std::to_string(w[i]);
-    sum += w[i];
-  }
-  if (!w.empty() && !(sum > 0)) return "zero weights: every weight is 0";
-  return std::nullopt;
+}  // namespace
+
+std::optional<std::string> check_proportions(const std::vector<double>& p) {
+  if (p.empty()) return std::string("no proportions: there are no domains");
+  return check_nonnegative(p, "proportion");
 }
+
+std::optional<std::string> check_weights(const std::vector<double>& w) { return check_nonnegative(w, "weight"); }
 
 WeightSummary summarize_weights(const std::vector<double>& w) {
   WeightSummary s{0, 0, 0, 0};

@@ -88,14 +88,15 @@ std::optional<ParamValue> convert(const ParamValue& in, ParamType want) {
 }
 
 void check_bounds(const ParamSpec& spec, double v, const std::string& origin, const std::string& what) {
-  if (!std::isfinite(v))
-    throw Error(origin + ": " + what + " must be a finite number, got " + format_double(v));
+  // Integers are shown as integers: "k = 0 is below the minimum 1".
+  auto show = [&](double x) {
+    return spec.type == ParamType::Int && std::abs(x) < 9e15 ? std::to_string(int64_t(x)) : format_double(x);
+  };
+  if (!std::isfinite(v)) throw Error(origin + ": " + what + " must be a finite number, got " + show(v));
   if (spec.min && v < *spec.min)
-    throw Error(origin + ": " + what + " = " + format_double(v) + " is below the minimum " +
-                format_double(*spec.min));
+    throw Error(origin + ": " + what + " = " + show(v) + " is below the minimum " + show(*spec.min));
   if (spec.max && v > *spec.max)
-    throw Error(origin + ": " + what + " = " + format_double(v) + " is above the maximum " +
-                format_double(*spec.max));
+    throw Error(origin + ": " + what + " = " + show(v) + " is above the maximum " + show(*spec.max));
 }
 
 }  // namespace

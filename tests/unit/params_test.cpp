@@ -47,9 +47,9 @@ TEST(Params, MistypedValueIsRefused) {
 
 TEST(Params, OutOfRangeValueIsRefused) {
   test::expect_error([] { resolve_params(specs(), {in("k", ParamValue::of_int(0))}, "plugin 'p'", "p.toml"); },
-                     {"run.toml:9", "'k' = 0.0 is below the minimum 1.0"});
+                     {"run.toml:9", "'k' = 0 is below the minimum 1"});
   test::expect_error([] { resolve_params(specs(), {in("k", ParamValue::of_int(101))}, "plugin 'p'", "p.toml"); },
-                     {"is above the maximum 100.0"});
+                     {"is above the maximum 100"});
   test::expect_error(
       [] { resolve_params(specs(), {in("target", ParamValue::of_float_list({1, -1}))}, "plugin 'p'", "p.toml"); },
       {"'target'[1] = -1.0 is below the minimum 0.0"});
