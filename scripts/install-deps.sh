@@ -10,7 +10,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libcli11-dev libgtest-dev)
+          nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev
+          python3-torch python3-numpy)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 missing=()
