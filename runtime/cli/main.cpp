@@ -2,19 +2,42 @@
 //
 //   dataflex-run [--plugin-dir DIR]... CONFIG.toml [--set KEY=VALUE]...
 //   dataflex-run plugins list | info NAME | run NAME --host FILE.json
+//   dataflex-run tokenize --tokenizer PATH|builtin TEXT
+//   dataflex-run eval CONFIG.toml [--model DIR] [--split eval|train|all] [--mc FILE.jsonl] --out DIR
 //   dataflex-run config keys
 //   dataflex-run version
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "util/error.hpp"
 
+namespace {
+
+// LibTorch's OpenMP pool and OpenBLAS's pthread pool share the cores. libgomp's idle threads spin
+// (OMP_WAIT_POLICY=active by default) and steal the cores OpenBLAS needs: measured here, a training
+// step runs 2-3x slower (docs/performance.md). libgomp reads the variable once, when it is loaded,
+// before main(); so the process re-executes itself once with the variable set. A value the user
+// set is left alone.
+void make_openmp_threads_sleep(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("DATAFLEX_NO_REEXEC") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::setenv("DATAFLEX_NO_REEXEC", "1", 1);
+  ::execv("/proc/self/exe", argv);
+  // execv failed (no /proc?): carry on with the spinning threads, only slower.
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace dataflex;
+  make_openmp_threads_sleep(argv);
   auto logger = spdlog::stderr_color_mt("dataflex");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("[%H:%M:%S] %^%l%$: %v");
@@ -28,6 +51,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   app.add_option("config", config_path, "run config (TOML)")->type_name("CONFIG.toml");
   app.add_option("--set", overrides, "override a config key: dotted.key=value (repeatable)")->type_name("KEY=VALUE");
+  bool dry_run = false;
+  app.add_flag("--dry-run", dry_run, "check the config and its plugin, print the plan, train nothing");
   app.add_flag("--verbose,-v", [](int64_t) { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(0, 1);
 
@@ -57,6 +82,26 @@ int main(int argc, char** argv) {
   auto* keys = config->add_subcommand("keys", "every config key with its type, default and help");
   auto* version = app.add_subcommand("version", "versions of the runtime, the SDK ABI and LibTorch");
 
+  auto* tok = app.add_subcommand("tokenize", "token ids of a text, as JSON");
+  std::string tok_path = "builtin", tok_text;
+  bool tok_special = false, tok_show = false;
+  tok->add_option("--tokenizer", tok_path, "a folder with tokenizer.json, the file itself, or builtin")->type_name("PATH");
+  tok->add_option("text", tok_text, "the text (use - to read standard input)")->required();
+  tok->add_flag("--add-special-tokens", tok_special, "apply the post-processor (e.g. Llama's BOS)");
+  tok->add_flag("--tokens", tok_show, "also print the token strings");
+
+  auto* ev = app.add_subcommand("eval", "per-sample and per-domain loss / perplexity; multiple-choice accuracy");
+  cli::EvalOptions eval_options;
+  ev->add_option("config", eval_options.config, "run config naming the model and the data")->required()->type_name("CONFIG.toml");
+  ev->add_option("--set", eval_options.overrides, "override a config key")->type_name("KEY=VALUE");
+  ev->add_option("--model", eval_options.model, "model folder (default: the config's model_name_or_path)")->type_name("DIR");
+  ev->add_option("--adapter", eval_options.adapter, "a PEFT LoRA adapter folder on top of the model")->type_name("DIR");
+  ev->add_option("--split", eval_options.split, "eval | train | all")->check(CLI::IsMember({"eval", "train", "all"}));
+  ev->add_option("--mc", eval_options.multiple_choice, "MMLU-style JSONL (question, choices, answer) for accuracy")
+      ->type_name("FILE.jsonl");
+  ev->add_option("--out", eval_options.output_dir, "folder for samples.jsonl and summary.json")->type_name("DIR");
+  ev->add_option("--batch-size", eval_options.batch_size, "samples per forward pass")->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,6 +113,8 @@ int main(int argc, char** argv) {
     if (*info) return cli::plugins_info(plugin_dirs, info_name);
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
+    if (*tok) return cli::tokenize(tok_path, tok_text, tok_special, tok_show);
+    if (*ev) return cli::evaluate(eval_options);
     if (*version) {
       std::cout << cli::build_info() << "\n";
       return 0;
@@ -76,7 +123,7 @@ int main(int argc, char** argv) {
       std::cerr << app.help();
       return 2;
     }
-    return cli::run_config(plugin_dirs, config_path, overrides);
+    return cli::run_config(plugin_dirs, config_path, overrides, dry_run);
   } catch (const Error& e) {
     std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";
     return 1;

@@ -9,6 +9,8 @@
 #include "config/run_config.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "train/decision_schedule.hpp"
+#include "train/trainer.hpp"
+#include "train/training_log.hpp"
 #include "util/error.hpp"
 
 namespace dataflex::cli {
@@ -44,11 +46,11 @@ bool kind_fits(TrainType t, PluginKind k) {
 }  // namespace
 
 int run_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
-               const std::vector<std::string>& overrides) {
+               const std::vector<std::string>& overrides, bool dry_run) {
   const RunConfig cfg = RunConfig::load(config_path, overrides);
   const TrainType train_type = cfg.train_type();
   const std::string& component = cfg.get_string("dataflex.component_name");
-  const int64_t total_steps = cfg.get_int("training.max_steps");
+  const int64_t total_steps = cfg.get_int("training.max_steps");  // <= 0: from epochs, known once data is loaded
   const DecisionSchedule schedule(cfg.get_int("dataflex.warmup_step"), cfg.get_int("dataflex.update_step"),
                                   cfg.get_int("dataflex.update_times"), total_steps);
 
@@ -95,9 +97,28 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
     report << "schedule:  " << steps.size() << " decision(s) at optimizer step(s) " << (list.empty() ? "-" : list)
               << " of " << total_steps << "\n";
   }
-  std::cout << report.str();
-  std::cout << "validated: the config and the plugin are valid. The training loop is not part of this build\n"
-               "           yet (it arrives with the base-layer issue): nothing was trained.\n";
+  if (dry_run) {
+    std::cout << report.str() << "validated: the config" << (component.empty() ? "" : " and the plugin")
+              << " are valid (--dry-run: nothing was trained).\n";
+    return 0;
+  }
+  if (train_type != TrainType::Static)
+    throw Error(cfg.origin("dataflex.train_type") + ": train_type \"" + to_string(train_type) +
+                "\": the Select / Mix / Weight trainers are not in this build yet (the base loop is); "
+                "use --dry-run to validate, or train_type = \"static\"");
+  if (!component.empty())
+    throw Error(cfg.origin("dataflex.component_name") +
+                ": a static run with a plugin is not in this build yet; leave component_name empty for full data");
+  std::cout << report.str() << std::flush;
+  TrainingOptions options = TrainingOptions::from_config(cfg);
+  Trainer trainer(options);
+  spdlog::info("{}", trainer.describe());
+  const TrainResult r = trainer.train();
+  std::cout << fmt::format("trained:   {} steps{} in {}, train_loss {:.4f}", r.global_step,
+                           r.resumed_from > 0 ? fmt::format(" (resumed at step {})", r.resumed_from) : std::string(),
+                           format_duration(r.train_runtime_s), r.train_loss);
+  if (r.eval.count("eval_loss")) std::cout << fmt::format(", eval_loss {:.4f}", r.eval.at("eval_loss"));
+  std::cout << "\noutput:    " << options.output_dir << "\n";
   return 0;
 }
 

@@ -35,7 +35,7 @@ expect_ok() {
 }
 
 # --- configs ---
-for c in "$SRC"/configs/*.toml; do expect_ok "config $(basename "$c") validates" "$RUN" "$c"; done
+for c in "$SRC"/configs/*.toml; do expect_ok "config $(basename "$c") validates" "$RUN" --dry-run "$c"; done
 printf '[training]\nseeed = 3\n' >"$work/typo.toml"
 expect_error unknown_config_key "typo.toml:2: unknown key 'training.seeed' \(did you mean 'seed'\?\)" -- "$RUN" "$work/typo.toml"
 expect_error unknown_set_key "--set dataflex.warmup=3: unknown key 'dataflex.warmup'" -- \

@@ -1,0 +1,336 @@
+// The forward pass follows transformers/models/llama/modeling_llama.py (v4.4x): see the header.
+#include "model/llama_model.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "util/error.hpp"
+
+namespace dataflex {
+
+struct LlamaModel::Linear {
+  at::Tensor weight, bias;        // [out, in], [out] or undefined
+  at::Tensor lora_a, lora_b;      // [r, in], [out, r] or undefined
+  double lora_scaling = 0.0;
+};
+
+struct LlamaModel::Layer {
+  at::Tensor input_norm, post_norm;
+  Linear q, k, v, o, gate, up, down;
+};
+
+namespace {
+
+const char* const kLinearNames[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                    "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+
+std::string layer_prefix(int64_t i) { return "model.layers." + std::to_string(i) + "."; }
+
+std::string short_name(const std::string& linear) { return linear.substr(linear.find('.') + 1); }
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  at::Tensor h = x.to(at::kFloat);
+  at::Tensor variance = h.pow(2).mean({-1}, /*keepdim=*/true);
+  h = h * at::rsqrt(variance + eps);
+  return weight * h.to(x.scalar_type());
+}
+
+at::Tensor rotate_half(const at::Tensor& x) {
+  const int64_t half = x.size(-1) / 2;
+  return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+// inv_freq with the configured scaling (transformers' modeling_rope_utils: default, linear, llama3).
+at::Tensor rope_inv_freq(const ModelConfig& c) {
+  const int64_t d = c.head_dim;
+  std::vector<float> inv(d / 2);
+  for (int64_t i = 0; i < d / 2; ++i) {
+    // HF computes base ** (arange(0, d, 2).float() / d) in f32; doing the same keeps us within f32 rounding.
+    float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
+    inv[i] = 1.0f / std::pow(static_cast<float>(c.rope_theta), exponent);
+  }
+  const RopeScaling& s = c.rope_scaling;
+  if (s.type == "linear") {
+    for (float& f : inv) f = static_cast<float>(f / s.factor);
+  } else if (s.type == "llama3") {
+    const double old_ctx = static_cast<double>(s.original_max_position_embeddings);
+    const double low_wavelen = old_ctx / s.low_freq_factor, high_wavelen = old_ctx / s.high_freq_factor;
+    for (float& f : inv) {
+      const double wavelen = 2.0 * M_PI / f;
+      if (wavelen > low_wavelen) {
+        f = static_cast<float>(f / s.factor);
+      } else if (wavelen >= high_wavelen) {  // medium band: interpolate between scaled and unscaled
+        const double smooth = (old_ctx / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+        f = static_cast<float>((1 - smooth) * f / s.factor + smooth * f);
+      }
+    }
+  }
+  return at::from_blob(inv.data(), {d / 2}, at::kFloat).clone();
+}
+
+}  // namespace
+
+LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, const std::string& device) : config_(config) {
+  config_.check("model config");
+  const auto& c = config_;
+  at::Device dev(device);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto normal = [&](std::vector<int64_t> shape) {
+    return at::empty(shape, at::kFloat).normal_(0.0, c.initializer_range, gen).to(dev);
+  };
+  auto ones = [&](int64_t n) { return at::ones({n}, at::TensorOptions().dtype(at::kFloat).device(dev)); };
+  auto zeros = [&](int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(at::kFloat).device(dev)); };
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+
+  add_parameter("model.embed_tokens.weight", normal({c.vocab_size, h}));
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = layer_prefix(i);
+    add_parameter(p + "self_attn.q_proj.weight", normal({q, h}));
+    if (c.attention_bias) add_parameter(p + "self_attn.q_proj.bias", zeros(q));
+    add_parameter(p + "self_attn.k_proj.weight", normal({kv, h}));
+    if (c.attention_bias) add_parameter(p + "self_attn.k_proj.bias", zeros(kv));
+    add_parameter(p + "self_attn.v_proj.weight", normal({kv, h}));
+    if (c.attention_bias) add_parameter(p + "self_attn.v_proj.bias", zeros(kv));
+    add_parameter(p + "self_attn.o_proj.weight", normal({h, q}));
+    add_parameter(p + "mlp.gate_proj.weight", normal({c.intermediate_size, h}));
+    add_parameter(p + "mlp.up_proj.weight", normal({c.intermediate_size, h}));
+    add_parameter(p + "mlp.down_proj.weight", normal({h, c.intermediate_size}));
+    if (c.mlp_bias) {
+      add_parameter(p + "mlp.gate_proj.bias", zeros(c.intermediate_size));
+      add_parameter(p + "mlp.up_proj.bias", zeros(c.intermediate_size));
+      add_parameter(p + "mlp.down_proj.bias", zeros(h));
+    }
+    add_parameter(p + "input_layernorm.weight", ones(h));
+    add_parameter(p + "post_attention_layernorm.weight", ones(h));
+  }
+  add_parameter("model.norm.weight", ones(h));
+  if (!c.tie_word_embeddings) add_parameter("lm_head.weight", normal({c.vocab_size, h}));
+  inv_freq_ = rope_inv_freq(c).to(dev);
+  rebuild_layers();
+  train_full();
+}
+
+LlamaModel::~LlamaModel() = default;
+
+at::Device LlamaModel::device() const { return params_.front().tensor.device(); }
+
+at::Tensor LlamaModel::add_parameter(const std::string& name, at::Tensor t) {
+  index_[name] = params_.size();
+  params_.push_back({name, t});
+  return t;
+}
+
+at::Tensor LlamaModel::parameter(const std::string& name) const {
+  auto it = index_.find(name);
+  if (it == index_.end()) throw Error("model has no parameter '" + name + "'");
+  return params_[it->second].tensor;
+}
+
+void LlamaModel::rebuild_layers() {
+  layers_.clear();
+  auto opt = [&](const std::string& n) { return has_parameter(n) ? parameter(n) : at::Tensor(); };
+  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    const std::string p = layer_prefix(i);
+    Layer l;
+    l.input_norm = parameter(p + "input_layernorm.weight");
+    l.post_norm = parameter(p + "post_attention_layernorm.weight");
+    Linear* slots[] = {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down};
+    for (int j = 0; j < 7; ++j) {
+      const std::string base = p + kLinearNames[j];
+      slots[j]->weight = parameter(base + ".weight");
+      slots[j]->bias = opt(base + ".bias");
+      slots[j]->lora_a = opt(base + ".lora_A.weight");
+      slots[j]->lora_b = opt(base + ".lora_B.weight");
+      if (lora_) slots[j]->lora_scaling = lora_->alpha / static_cast<double>(lora_->rank);
+    }
+    layers_.push_back(std::move(l));
+  }
+}
+
+at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
+  at::Tensor y = at::linear(x, l.weight, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
+  if (l.lora_a.defined()) {
+    at::Tensor in = (training_ && lora_->dropout > 0) ? at::dropout(x, lora_->dropout, true) : x;
+    y = y + at::linear(at::linear(in, l.lora_a), l.lora_b) * l.lora_scaling;
+  }
+  return y;
+}
+
+at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos,
+                                     const at::Tensor& sin, const at::Tensor& mask) const {
+  const auto& c = config_;
+  const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
+  at::Tensor h = rms_norm(x, L.input_norm, c.rms_norm_eps);
+  at::Tensor q = linear(L.q, h).view({B, T, H, D}).transpose(1, 2);
+  at::Tensor k = linear(L.k, h).view({B, T, KV, D}).transpose(1, 2);
+  at::Tensor v = linear(L.v, h).view({B, T, KV, D}).transpose(1, 2);
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  if (KV != H) {  // repeat_kv: head j of the queries reads key/value head j / (H / KV)
+    k = k.unsqueeze(2).expand({B, KV, H / KV, T, D}).reshape({B, H, T, D});
+    v = v.unsqueeze(2).expand({B, KV, H / KV, T, D}).reshape({B, H, T, D});
+  }
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(D)));
+  at::Tensor probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
+  at::Tensor attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, H * D});
+  at::Tensor out = x + linear(L.o, attn);
+  h = rms_norm(out, L.post_norm, c.rms_norm_eps);
+  return out + linear(L.down, at::silu(linear(L.gate, h)) * linear(L.up, h));
+}
+
+at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer) const {
+  if (input_ids.dim() != 2) throw Error("model input: expected token ids of shape [batch, length]");
+  const int64_t T = input_ids.size(1);
+  at::Tensor ids = input_ids.to(device(), at::kLong);
+  at::Tensor x = at::embedding(parameter("model.embed_tokens.weight"), ids);
+  at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kFloat).device(device()));
+  at::Tensor freqs = at::outer(pos, inv_freq_);
+  at::Tensor emb = at::cat({freqs, freqs}, -1);
+  at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
+  at::Tensor mask = at::full({T, T}, -std::numeric_limits<float>::infinity(),
+                             at::TensorOptions().dtype(at::kFloat).device(device()))
+                        .triu(1);
+  const int64_t last = layer < 0 ? config_.num_hidden_layers - 1 : std::min(layer, config_.num_hidden_layers - 1);
+  for (int64_t i = 0; i <= last; ++i) x = decoder_layer(layers_[i], x, cos, sin, mask);
+  if (layer < 0) x = rms_norm(x, parameter("model.norm.weight"), config_.rms_norm_eps);
+  return x;
+}
+
+at::Tensor LlamaModel::forward(const at::Tensor& input_ids) const {
+  at::Tensor x = hidden_states(input_ids, -1);
+  const at::Tensor head = config_.tie_word_embeddings ? parameter("model.embed_tokens.weight") : parameter("lm_head.weight");
+  return at::linear(x, head).to(at::kFloat);
+}
+
+at::Tensor LlamaModel::token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const {
+  at::Tensor logits = forward(input_ids);
+  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+  at::Tensor shifted_logits = logits.narrow(1, 0, T - 1).reshape({B * (T - 1), V});
+  at::Tensor shifted_labels = labels.to(device(), at::kLong).narrow(1, 1, T - 1).reshape({B * (T - 1)});
+  at::Tensor losses = at::cross_entropy_loss(shifted_logits, shifted_labels, {}, at::Reduction::None, -100);
+  return losses.view({B, T - 1});
+}
+
+std::vector<at::Tensor> LlamaModel::trainable_parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto& p : params_)
+    if (p.tensor.requires_grad()) out.push_back(p.tensor);
+  return out;
+}
+
+std::vector<NamedTensor> LlamaModel::trainable_named_parameters() const {
+  std::vector<NamedTensor> out;
+  for (const auto& p : params_)
+    if (p.tensor.requires_grad()) out.push_back(p);
+  return out;
+}
+
+int64_t LlamaModel::trainable_count() const {
+  int64_t n = 0;
+  for (const auto& p : params_)
+    if (p.tensor.requires_grad()) n += p.tensor.numel();
+  return n;
+}
+
+void LlamaModel::train_full() {
+  for (auto& p : params_) p.tensor.set_requires_grad(true);
+}
+
+void LlamaModel::train_freeze(int64_t trainable_layers, const std::vector<std::string>& modules) {
+  const int64_t n = config_.num_hidden_layers;
+  const int64_t k = std::min<int64_t>(std::abs(trainable_layers), n);
+  const int64_t first = trainable_layers > 0 ? n - k : 0, last = trainable_layers > 0 ? n : k;
+  bool all = modules.empty() || (modules.size() == 1 && modules[0] == "all");
+  for (auto& p : params_) {
+    bool train = false;
+    for (int64_t i = first; i < last && !train; ++i) {
+      const std::string pre = layer_prefix(i);
+      if (p.name.compare(0, pre.size(), pre) != 0) continue;
+      if (all) train = true;
+      for (const auto& m : modules)
+        if (p.name.compare(pre.size(), m.size(), m) == 0) train = true;
+    }
+    p.tensor.set_requires_grad(train);
+  }
+}
+
+const LoraConfig& LlamaModel::lora() const {
+  if (!lora_) throw Error("model has no LoRA adapters");
+  return *lora_;
+}
+
+void LlamaModel::add_lora(const LoraConfig& lora, uint64_t seed) {
+  if (lora_) throw Error("model already has LoRA adapters");
+  if (lora.rank <= 0) throw Error("lora_rank: expected a positive integer");
+  bool all = lora.target.size() == 1 && lora.target[0] == "all";
+  for (const auto& t : lora.target) {
+    bool known = t == "all";
+    for (const char* n : kLinearNames) known = known || t == short_name(n);
+    if (!known)
+      throw Error("lora_target: unknown module \"" + t + "\", expected all or q_proj k_proj v_proj o_proj gate_proj up_proj down_proj");
+  }
+  for (auto& p : params_) p.tensor.set_requires_grad(false);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    for (const char* n : kLinearNames) {
+      bool target = all;
+      for (const auto& t : lora.target) target = target || t == short_name(n);
+      if (!target) continue;
+      const std::string base = layer_prefix(i) + n;
+      at::Tensor w = parameter(base + ".weight");
+      const int64_t out = w.size(0), in = w.size(1);
+      // PEFT: A ~ kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); B = 0, so the adapted model
+      // starts equal to the base model.
+      const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+      at::Tensor a = at::empty({lora.rank, in}, at::kFloat).uniform_(-bound, bound, gen).to(w.device());
+      at::Tensor b = at::zeros({out, lora.rank}, w.options());
+      add_parameter(base + ".lora_A.weight", a).set_requires_grad(true);
+      add_parameter(base + ".lora_B.weight", b).set_requires_grad(true);
+    }
+  }
+  lora_ = lora;
+  if (all) {
+    lora_->target.clear();
+    for (const char* n : kLinearNames) lora_->target.push_back(short_name(n));
+  }
+  rebuild_layers();
+}
+
+void LlamaModel::merge_lora() {
+  if (!lora_) return;
+  at::NoGradGuard no_grad;
+  const double scaling = lora_->alpha / static_cast<double>(lora_->rank);
+  std::vector<NamedTensor> kept;
+  for (auto& p : params_) {
+    const auto pos = p.name.find(".lora_A.weight");
+    if (pos != std::string::npos) {
+      const std::string base = p.name.substr(0, pos);
+      at::Tensor b = parameter(base + ".lora_B.weight");
+      parameter(base + ".weight").add_(at::matmul(b, p.tensor) * scaling);
+    }
+  }
+  for (auto& p : params_)
+    if (p.name.find(".lora_") == std::string::npos) kept.push_back(p);
+  params_ = std::move(kept);
+  index_.clear();
+  for (std::size_t i = 0; i < params_.size(); ++i) index_[params_[i].name] = i;
+  lora_.reset();
+  train_full();
+  rebuild_layers();
+}
+
+void LlamaModel::assign(const std::string& name, const at::Tensor& source, const std::string& where) {
+  at::Tensor dst = parameter(name);
+  if (source.sizes() != dst.sizes()) {
+    std::string expected, found;
+    for (auto s : dst.sizes()) expected += (expected.empty() ? "" : ",") + std::to_string(s);
+    for (auto s : source.sizes()) found += (found.empty() ? "" : ",") + std::to_string(s);
+    throw Error(where + ": tensor '" + name + "': shape [" + found + "], expected [" + expected + "] from config.json");
+  }
+  at::NoGradGuard no_grad;
+  dst.copy_(source);
+}
+
+}  // namespace dataflex

@@ -1,0 +1,103 @@
+// llama_model.hpp -- the LLaMA-family decoder (LLaMA 1/2/3, Mistral, Qwen2) in LibTorch.
+//
+// Parameters are held under their Hugging Face names ("model.layers.0.self_attn.q_proj.weight"), so
+// loading and saving the HF layout is a name lookup, and LoRA adapters sit next to the linear they
+// adapt. The forward pass follows transformers' modelling_llama.py: RMSNorm in f32, rotary embeddings
+// with rotate_half, grouped-query attention by repeating K/V heads, SwiGLU MLP.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/lora_config.hpp"
+#include "model/model_config.hpp"
+
+namespace dataflex {
+
+struct NamedTensor {
+  std::string name;
+  at::Tensor tensor;
+};
+
+class LlamaModel {
+ public:
+  // Random init from `seed` (normal(0, initializer_range) for linears and embeddings, ones for norms,
+  // zeros for biases), f32 on `device`.
+  LlamaModel(const ModelConfig& config, uint64_t seed, const std::string& device = "cpu");
+  ~LlamaModel();
+
+  const ModelConfig& config() const { return config_; }
+  at::Device device() const;
+
+  // Logits [B, T, V] (f32) for input ids [B, T] (int64). Right padding needs no mask: a causal
+  // position never attends to a later (padding) one.
+  at::Tensor forward(const at::Tensor& input_ids) const;
+  // Final hidden states [B, T, H] after the last norm (layer == -1) or after decoder layer `layer`.
+  at::Tensor hidden_states(const at::Tensor& input_ids, int64_t layer = -1) const;
+  // Next-token cross-entropy per position: [B, T-1], zero where the (shifted) label is ignored.
+  // `labels` [B, T] uses -100 for ignored tokens, as Hugging Face does.
+  at::Tensor token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const;
+
+  // Every parameter under its HF name (base weights, then LoRA A/B when present), in a stable order.
+  const std::vector<NamedTensor>& parameters() const { return params_; }
+  at::Tensor parameter(const std::string& name) const;  // throws when unknown
+  bool has_parameter(const std::string& name) const { return index_.count(name) != 0; }
+  std::vector<at::Tensor> trainable_parameters() const;
+  std::vector<NamedTensor> trainable_named_parameters() const;
+  int64_t trainable_count() const;
+
+  // Fine-tuning modes. Full: everything trains. Freeze: only the last `trainable_layers` decoder
+  // layers (first ones when negative) and, optionally, only `modules` of them ("self_attn", "mlp").
+  void train_full();
+  void train_freeze(int64_t trainable_layers, const std::vector<std::string>& modules);
+  // Adds LoRA adapters (A: kaiming-uniform as PEFT does, B: zeros) and freezes the base weights.
+  void add_lora(const LoraConfig& lora, uint64_t seed);
+  bool has_lora() const { return lora_.has_value(); }
+  const LoraConfig& lora() const;
+  // W <- W + (alpha / r) * B A for every adapted linear; the adapters are removed.
+  void merge_lora();
+
+  // Dropout (LoRA's) is active only in training mode.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+
+  // Copies `source` into the parameter `name` (shape checked; dtype converted). Used by loaders.
+  void assign(const std::string& name, const at::Tensor& source, const std::string& where);
+
+ private:
+  struct Linear;
+  struct Layer;
+  at::Tensor linear(const Linear& l, const at::Tensor& x) const;
+  at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos,
+                           const at::Tensor& sin, const at::Tensor& mask) const;
+  at::Tensor add_parameter(const std::string& name, at::Tensor t);
+  void rebuild_layers();
+
+  ModelConfig config_;
+  std::vector<NamedTensor> params_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<Layer> layers_;
+  std::optional<LoraConfig> lora_;
+  at::Tensor inv_freq_;  // [head_dim / 2], rope scaling applied
+  bool training_ = true;
+};
+
+// Hugging Face layout: DIR/config.json + model.safetensors (or sharded with
+// model.safetensors.index.json). "builtin:tiny" builds the embedded default from `seed`.
+std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size,
+                                       uint64_t seed, const std::string& device = "cpu");
+// Writes config.json and model.safetensors (base weights only; LoRA must be merged or saved apart)
+// in `dtype` ("float32", "bfloat16", "float16"). Each file is written atomically.
+void save_model(const LlamaModel& model, const std::string& dir, const std::string& dtype = "float32");
+// PEFT layout: adapter_config.json + adapter_model.safetensors.
+void save_lora_adapter(const LlamaModel& model, const std::string& dir, const std::string& base_model);
+// Loads a PEFT adapter into a model that has no adapters yet.
+void load_lora_adapter(LlamaModel& model, const std::string& dir, uint64_t seed);
+
+}  // namespace dataflex

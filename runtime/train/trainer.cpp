@@ -1,0 +1,341 @@
+// The base training loop. Hugging Face Trainer semantics where users will compare: the loss of a
+// micro-batch is the mean over its trained tokens; with gradient accumulation each micro-batch's loss
+// is divided by the number of micro-batches; the logged loss is the mean step loss since the last log.
+#include "train/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+#include <torch/types.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "data/corpus.hpp"
+#include "data/tokenizer.hpp"
+#include "model/llama_model.hpp"
+#include "train/checkpoint.hpp"
+#include "train/lr_schedule.hpp"
+#include "train/progress.hpp"
+#include "train/sampler.hpp"
+#include "train/training_log.hpp"
+#include "util/atomic_file.hpp"
+#include "util/error.hpp"
+
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace dataflex {
+namespace fs = std::filesystem;
+
+void configure_threads(int64_t num_threads) {
+  const int64_t n = num_threads > 0 ? num_threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  at::set_num_threads(static_cast<int>(n));
+  // OpenBLAS (Debian's libblas.so.3 when libopenblas0-pthread is installed) keeps its own pool.
+  if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(n));
+}
+
+struct Batch {
+  at::Tensor input_ids, labels;
+  int64_t tokens = 0;  // non-padding tokens, for throughput
+};
+
+struct Trainer::State {
+  TrainingOptions opt;
+  std::unique_ptr<Tokenizer> tokenizer;
+  Corpus corpus;
+  std::unique_ptr<LlamaModel> model;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<EpochSampler> sampler;
+  LrSchedule schedule;
+  int64_t total_steps = 0;
+  int64_t start_step = 0;
+  double elapsed_before = 0.0;  // seconds spent before the resumed checkpoint
+  nlohmann::json history;
+  std::string resumed_from;
+
+  Batch collate(const std::vector<const Sample*>& samples) const;
+  std::map<std::string, double> evaluate();
+};
+
+Batch Trainer::State::collate(const std::vector<const Sample*>& samples) const {
+  int64_t len = 2;
+  for (const Sample* s : samples) len = std::max<int64_t>(len, static_cast<int64_t>(s->input_ids.size()));
+  const int64_t B = static_cast<int64_t>(samples.size());
+  const int32_t pad = tokenizer->pad_id().value_or(0);
+  at::Tensor ids = at::full({B, len}, pad, at::kLong);
+  at::Tensor labels = at::full({B, len}, kIgnoreIndex, at::kLong);
+  auto ia = ids.accessor<int64_t, 2>();
+  auto la = labels.accessor<int64_t, 2>();
+  Batch b;
+  for (int64_t i = 0; i < B; ++i) {
+    const Sample& s = *samples[static_cast<std::size_t>(i)];
+    for (std::size_t t = 0; t < s.input_ids.size(); ++t) {
+      ia[i][static_cast<int64_t>(t)] = s.input_ids[t];
+      la[i][static_cast<int64_t>(t)] = s.labels[t];
+    }
+    b.tokens += static_cast<int64_t>(s.input_ids.size());
+  }
+  b.input_ids = ids.to(model->device());
+  b.labels = labels.to(model->device());
+  return b;
+}
+
+std::map<std::string, double> Trainer::State::evaluate() {
+  std::map<std::string, double> out;
+  if (corpus.eval.empty()) return out;
+  at::NoGradGuard no_grad;
+  model->set_training(false);
+  const std::size_t D = corpus.domains.size();
+  std::vector<double> loss_sum(D, 0.0), token_count(D, 0.0);
+  const std::size_t bs = static_cast<std::size_t>(opt.eval_batch_size);
+  for (std::size_t first = 0; first < corpus.eval.size(); first += bs) {
+    std::vector<const Sample*> chunk;
+    for (std::size_t i = first; i < std::min(first + bs, corpus.eval.size()); ++i) chunk.push_back(&corpus.eval[i]);
+    Batch b = collate(chunk);
+    at::Tensor losses = model->token_losses(b.input_ids, b.labels).to(at::kCPU).to(at::kDouble);
+    at::Tensor counted = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).to(at::kCPU).to(at::kDouble);
+    at::Tensor per_sample_loss = losses.sum(1), per_sample_tokens = counted.sum(1);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const auto d = static_cast<std::size_t>(chunk[i]->domain);
+      loss_sum[d] += per_sample_loss[static_cast<int64_t>(i)].item<double>();
+      token_count[d] += per_sample_tokens[static_cast<int64_t>(i)].item<double>();
+    }
+  }
+  model->set_training(true);
+  double total_loss = 0, total_tokens = 0;
+  for (std::size_t d = 0; d < D; ++d) {
+    total_loss += loss_sum[d];
+    total_tokens += token_count[d];
+    if (token_count[d] > 0) out["eval_" + corpus.domains[d] + "_loss"] = loss_sum[d] / token_count[d];
+  }
+  out["eval_loss"] = total_tokens > 0 ? total_loss / total_tokens : 0.0;
+  return out;
+}
+
+namespace {
+
+bool is_no_decay(const std::string& name) {
+  // transformers excludes biases and norm weights from weight decay.
+  return name.find(".bias") != std::string::npos || name.find("norm.weight") != std::string::npos;
+}
+
+std::string resolve_device(const std::string& wanted) {
+#ifdef DATAFLEX_WITH_CUDA
+  if (wanted == "cuda" || wanted == "auto") return "cuda";
+#endif
+  if (wanted == "cuda") throw Error("training.device: \"cuda\" but this build of DataFlex has no CUDA support");
+  return "cpu";
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainingOptions options) : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.opt = std::move(options);
+  const TrainingOptions& o = s.opt;
+  configure_threads(o.num_threads);
+
+  // Where does this run start? An explicit checkpoint, else the last one in output_dir (as
+  // LLaMA-Factory does), unless overwrite_output_dir asks for a fresh start.
+  fs::create_directories(o.output_dir);
+  if (!o.resume_from_checkpoint.empty()) {
+    if (!fs::is_directory(o.resume_from_checkpoint))
+      throw Error("training.resume_from_checkpoint: \"" + o.resume_from_checkpoint + "\" is not a folder");
+    s.resumed_from = o.resume_from_checkpoint;
+  } else if (o.overwrite_output_dir) {
+    for (const auto& e : fs::directory_iterator(o.output_dir))
+      if (e.path().filename().string().rfind("checkpoint-", 0) == 0) fs::remove_all(e.path());
+  } else {
+    s.resumed_from = latest_checkpoint(o.output_dir);
+  }
+
+  const bool builtin = o.model_name_or_path.rfind("builtin:", 0) == 0;
+  if (!o.tokenizer.empty())
+    s.tokenizer = Tokenizer::load(o.tokenizer);
+  else if (builtin)
+    s.tokenizer = Tokenizer::builtin_bytes();
+  else
+    s.tokenizer = Tokenizer::load(o.model_name_or_path);
+
+  s.corpus = load_corpus(o.data, *s.tokenizer);
+  s.total_steps = o.total_steps(static_cast<int64_t>(s.corpus.train.size()));
+
+  torch::manual_seed(o.seed);
+  s.model = load_model(o.model_name_or_path, s.tokenizer->vocab_size(), o.seed, resolve_device(o.device));
+  if (s.model->config().vocab_size < s.tokenizer->vocab_size())
+    throw Error("model.tokenizer: " + std::to_string(s.tokenizer->vocab_size()) + " token ids but the model's vocab_size is " +
+                std::to_string(s.model->config().vocab_size));
+  if (!o.adapter_name_or_path.empty()) {
+    load_lora_adapter(*s.model, o.adapter_name_or_path, o.seed);
+  } else if (o.finetuning_type == "lora") {
+    s.model->add_lora(o.lora, o.seed);
+  }
+  if (o.finetuning_type == "freeze") s.model->train_freeze(o.freeze_trainable_layers, o.freeze_trainable_modules);
+  if (o.finetuning_type == "full" && s.model->has_lora())
+    throw Error("model.finetuning_type: \"full\" with an adapter: set finetuning_type = \"lora\" to continue the adapter");
+
+  std::vector<at::Tensor> decay, no_decay;
+  for (const auto& p : s.model->trainable_named_parameters()) (is_no_decay(p.name) ? no_decay : decay).push_back(p.tensor);
+  if (decay.empty() && no_decay.empty()) throw Error("model: no trainable parameters (check finetuning_type and freeze_* keys)");
+  auto adamw = torch::optim::AdamWOptions(o.learning_rate)
+                     .betas({o.adam_beta1, o.adam_beta2})
+                     .eps(o.adam_epsilon)
+                     .weight_decay(o.weight_decay);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(adamw));
+  auto no_decay_options = adamw;
+  no_decay_options.weight_decay(0.0);
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
+  s.optimizer = std::make_unique<torch::optim::AdamW>(groups, adamw);
+
+  s.sampler = std::make_unique<EpochSampler>(static_cast<int64_t>(s.corpus.train.size()), o.seed);
+  s.schedule = LrSchedule{o.lr_scheduler_type, o.learning_rate, o.warmup(s.total_steps), s.total_steps};
+
+  if (!s.resumed_from.empty()) {
+    CheckpointState cp = load_checkpoint(s.resumed_from, *s.model, *s.optimizer);
+    s.start_step = cp.step;
+    s.sampler->load_state_json(cp.dataflex_state.at("sampler").dump(), s.resumed_from + "/dataflex_state.json");
+    s.elapsed_before = cp.dataflex_state.value("elapsed_s", 0.0);
+    s.history = cp.trainer_state.value("log_history", nlohmann::json::array());
+    if (cp.dataflex_state.value("total_steps", s.total_steps) != s.total_steps)
+      spdlog::warn("{}: the checkpoint was written by a run of {} steps; this run has {}", s.resumed_from,
+                   cp.dataflex_state.value("total_steps", int64_t{0}), s.total_steps);
+  }
+}
+
+Trainer::~Trainer() = default;
+
+std::string Trainer::describe() const {
+  const State& s = *s_;
+  const auto& c = s.model->config();
+  std::size_t train_tokens = 0;
+  for (const auto& x : s.corpus.train) train_tokens += x.input_ids.size();
+  return fmt::format(
+      "model {} ({}, {:.2f}M params, {:.2f}M trainable, {}), data {} domains / {} train samples ({:.2f}M tokens) / {} eval, "
+      "{} steps, {} threads{}",
+      s.opt.model_name_or_path, c.model_type, static_cast<double>(c.parameter_count()) / 1e6,
+      static_cast<double>(s.model->trainable_count()) / 1e6, s.opt.finetuning_type, s.corpus.domains.size(),
+      s.corpus.train.size(), static_cast<double>(train_tokens) / 1e6, s.corpus.eval.size(), s.total_steps,
+      at::get_num_threads(), s.resumed_from.empty() ? "" : ", resuming from " + s.resumed_from);
+}
+
+TrainResult Trainer::train() {
+  State& s = *s_;
+  const TrainingOptions& o = s.opt;
+  TrainingLog log(o.output_dir, s.total_steps, s.start_step, s.history);
+  Progress progress(s.total_steps);
+  TrainResult result;
+  result.resumed_from = s.start_step;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return s.elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const std::vector<at::Tensor> params = s.model->trainable_parameters();
+  s.model->set_training(true);
+
+  double window_loss = 0.0, window_norm = 0.0, all_loss = 0.0;
+  int64_t window_steps = 0, window_tokens = 0, steps_here = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  auto save = [&](int64_t step) {
+    CheckpointState cp;
+    cp.step = step;
+    cp.dataflex_state = {{"step", step},
+                         {"total_steps", s.total_steps},
+                         {"elapsed_s", elapsed()},
+                         {"sampler", nlohmann::json::parse(s.sampler->state_json())}};
+    cp.trainer_state = nlohmann::json::parse(log.trainer_state(step, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
+    save_checkpoint(o.output_dir, cp, *s.model, *s.optimizer, *s.tokenizer, o.model_name_or_path, o.save_total_limit);
+  };
+
+  for (int64_t step = s.start_step; step < s.total_steps; ++step) {
+    const double lr = s.schedule.at(step);
+    for (auto& g : s.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    s.optimizer->zero_grad();
+    double step_loss = 0.0;
+    for (int64_t micro = 0; micro < o.gradient_accumulation_steps; ++micro) {
+      std::vector<const Sample*> samples;
+      for (int64_t id : s.sampler->next(o.batch_size)) samples.push_back(&s.corpus.train[static_cast<std::size_t>(id)]);
+      Batch b = s.collate(samples);
+      at::Tensor token_losses = s.model->token_losses(b.input_ids, b.labels);
+      const at::Tensor trained = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex);
+      const at::Tensor loss = token_losses.sum() / trained.sum().clamp_min(1);
+      (loss / static_cast<double>(o.gradient_accumulation_steps)).backward();
+      step_loss += loss.item<double>() / static_cast<double>(o.gradient_accumulation_steps);
+      window_tokens += b.tokens;
+    }
+    if (!std::isfinite(step_loss))
+      throw Error("training diverged: loss is " + std::to_string(step_loss) + " at step " + std::to_string(step + 1) +
+                  " (lower training.learning_rate?)");
+    const double norm = o.max_grad_norm > 0 ? torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm)
+                                            : torch::nn::utils::clip_grad_norm_(params, 1e30);
+    s.optimizer->step();
+
+    const int64_t done = step + 1;
+    window_loss += step_loss;
+    window_norm += norm;
+    all_loss += step_loss;
+    ++window_steps;
+    ++steps_here;
+    const double window_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+    const double tps = window_s > 0 ? static_cast<double>(window_tokens) / window_s : 0.0;
+    const bool log_now = done % o.logging_steps == 0 || done == s.total_steps;
+    progress.update(done, step_loss, tps, elapsed(), log_now);
+    if (log_now) {
+      log.log_train({done, window_loss / static_cast<double>(window_steps), window_norm / static_cast<double>(window_steps),
+                     lr, s.sampler->epoch(), tps, elapsed()});
+      window_loss = window_norm = 0.0;
+      window_steps = window_tokens = 0;
+      window_start = std::chrono::steady_clock::now();
+    }
+    if (o.eval_steps > 0 && done % o.eval_steps == 0 && done != s.total_steps && !s.corpus.eval.empty()) {
+      auto metrics = s.evaluate();
+      log.log_eval(done, s.sampler->epoch(), metrics, elapsed());
+      progress.message(fmt::format("step {}: eval_loss {:.4f}", done, metrics["eval_loss"]));
+    }
+    if (o.save_steps > 0 && done % o.save_steps == 0) save(done);
+  }
+  progress.finish();
+
+  result.global_step = s.total_steps;
+  result.train_loss = steps_here > 0 ? all_loss / static_cast<double>(steps_here) : 0.0;
+  result.train_runtime_s = elapsed();
+  result.eval = s.evaluate();
+  if (!result.eval.empty()) log.log_eval(s.total_steps, s.sampler->epoch(), result.eval, elapsed());
+
+  // The final model (or adapter) and tokenizer, in Hugging Face layout, at the top of output_dir.
+  if (s.model->has_lora()) {
+    save_lora_adapter(*s.model, o.output_dir, o.model_name_or_path);
+    if (o.export_merged) {
+      // Merging changes the weights in place; it is the last thing this trainer does with them.
+      s.model->merge_lora();
+      const std::string merged = (fs::path(o.output_dir) / "merged").string();
+      save_model(*s.model, merged, o.save_dtype);
+      s.tokenizer->save(merged);
+    }
+  } else {
+    save_model(*s.model, o.output_dir, o.save_dtype);
+  }
+  s.tokenizer->save(o.output_dir);
+
+  std::map<std::string, double> train_metrics = {
+      {"train_loss", result.train_loss},
+      {"train_runtime", result.train_runtime_s},
+      {"train_steps_per_second", static_cast<double>(steps_here) / std::max(1e-9, result.train_runtime_s)},
+      {"train_samples_per_second",
+       static_cast<double>(steps_here * o.batch_size * o.gradient_accumulation_steps) / std::max(1e-9, result.train_runtime_s)}};
+  log.log_final(s.total_steps, s.sampler->epoch(), train_metrics);
+  write_file_atomically((fs::path(o.output_dir) / "trainer_state.json").string(),
+                        log.trainer_state(s.total_steps, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
+  nlohmann::ordered_json all, train_json, eval_json;
+  all["epoch"] = train_json["epoch"] = s.sampler->epoch();
+  for (const auto& [k, v] : train_metrics) all[k] = train_json[k] = v;
+  for (const auto& [k, v] : result.eval) all[k] = eval_json[k] = v;
+  write_file_atomically((fs::path(o.output_dir) / "all_results.json").string(), all.dump(2) + "\n");
+  write_file_atomically((fs::path(o.output_dir) / "train_results.json").string(), train_json.dump(2) + "\n");
+  if (!result.eval.empty())
+    write_file_atomically((fs::path(o.output_dir) / "eval_results.json").string(), eval_json.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace dataflex

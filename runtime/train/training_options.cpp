@@ -1,0 +1,75 @@
+#include "train/training_options.hpp"
+
+#include <cmath>
+
+#include "config/run_config.hpp"
+
+namespace dataflex {
+
+TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
+  TrainingOptions o;
+  o.model_name_or_path = c.get_string("model.model_name_or_path");
+  o.tokenizer = c.get_string("model.tokenizer");
+  o.adapter_name_or_path = c.get_string("model.adapter_name_or_path");
+  o.finetuning_type = c.get_string("model.finetuning_type");
+  o.lora.rank = c.get_int("model.lora_rank");
+  o.lora.alpha = c.get_float("model.lora_alpha") > 0 ? c.get_float("model.lora_alpha") : 2.0 * static_cast<double>(o.lora.rank);
+  o.lora.dropout = c.get_float("model.lora_dropout");
+  o.lora.target = c.get_string_list("model.lora_target");
+  o.freeze_trainable_layers = c.get_int("model.freeze_trainable_layers");
+  o.freeze_trainable_modules = c.get_string_list("model.freeze_trainable_modules");
+  o.export_merged = c.get_bool("model.export_merged");
+
+  o.data.dataset_dir = c.get_string("data.dataset_dir");
+  o.data.dataset = c.get_string_list("data.dataset");
+  o.data.stage = c.get_string("data.stage");
+  o.data.template_name = c.get_string("data.template");
+  o.data.cutoff_len = c.get_int("data.cutoff_len");
+  o.data.train_on_prompt = c.get_bool("data.train_on_prompt");
+  o.data.packing = c.get_bool("data.packing");
+  o.data.val_size = c.get_float("data.val_size");
+  o.data.max_samples = c.get_int("data.max_samples");
+  o.data.seed = static_cast<uint64_t>(c.get_int("training.seed"));
+
+  o.output_dir = c.get_string("training.output_dir");
+  o.overwrite_output_dir = c.get_bool("training.overwrite_output_dir");
+  o.resume_from_checkpoint = c.get_string("training.resume_from_checkpoint");
+  o.seed = static_cast<uint64_t>(c.get_int("training.seed"));
+  o.max_steps = c.get_int("training.max_steps");
+  o.num_train_epochs = c.get_float("training.num_train_epochs");
+  o.batch_size = c.get_int("training.per_device_train_batch_size");
+  o.eval_batch_size = c.get_int("training.per_device_eval_batch_size");
+  o.gradient_accumulation_steps = c.get_int("training.gradient_accumulation_steps");
+  o.learning_rate = c.get_float("training.learning_rate");
+  o.lr_scheduler_type = c.get_string("training.lr_scheduler_type");
+  o.warmup_steps = c.get_int("training.warmup_steps");
+  o.warmup_ratio = c.get_float("training.warmup_ratio");
+  o.weight_decay = c.get_float("training.weight_decay");
+  o.adam_beta1 = c.get_float("training.adam_beta1");
+  o.adam_beta2 = c.get_float("training.adam_beta2");
+  o.adam_epsilon = c.get_float("training.adam_epsilon");
+  o.max_grad_norm = c.get_float("training.max_grad_norm");
+  o.logging_steps = c.get_int("training.logging_steps");
+  o.eval_steps = c.get_int("training.eval_steps");
+  o.save_steps = c.get_int("training.save_steps");
+  o.save_total_limit = c.get_int("training.save_total_limit");
+  o.save_dtype = c.get_string("training.save_dtype");
+  o.num_threads = c.get_int("training.num_threads");
+  o.device = c.get_string("training.device");
+  o.bf16 = c.get_bool("training.bf16");
+  return o;
+}
+
+int64_t TrainingOptions::total_steps(int64_t train_size) const {
+  if (max_steps > 0) return max_steps;
+  const int64_t per_step = batch_size * gradient_accumulation_steps;
+  const int64_t per_epoch = std::max<int64_t>(1, (train_size + per_step - 1) / per_step);
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(num_train_epochs * static_cast<double>(per_epoch))));
+}
+
+int64_t TrainingOptions::warmup(int64_t total) const {
+  if (warmup_steps > 0) return warmup_steps;
+  return static_cast<int64_t>(std::ceil(warmup_ratio * static_cast<double>(total)));
+}
+
+}  // namespace dataflex

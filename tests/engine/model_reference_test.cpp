@@ -1,0 +1,69 @@
+// The LLaMA-family forward pass against an independent reference: tests/reference/hf_llama_reference.py
+// (Debian's python3-torch, written from transformers' modelling_llama.py / modelling_qwen2.py) writes a
+// tiny Hugging Face checkpoint and the logits Hugging Face would compute for it; we load the folder
+// and must match them to 1e-4 (a missing RoPE, wrong scaling or eps moves them by 2e-3 or more).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine_test_support.hpp"
+#include "model/llama_model.hpp"
+#include "util/atomic_file.hpp"
+
+namespace dataflex {
+namespace {
+
+struct Variant {
+  std::string name, dtype;
+  bool sharded;
+};
+
+class HfReference : public ::testing::TestWithParam<Variant> {};
+
+double max_logit_difference(const std::string& dir) {
+  auto ref = nlohmann::json::parse(read_file(dir + "/reference.json"));
+  auto model = load_model(dir, 0, 0);
+  const auto& ids_json = ref["input_ids"];
+  const int64_t B = static_cast<int64_t>(ids_json.size()), T = static_cast<int64_t>(ids_json[0].size());
+  at::Tensor ids = at::empty({B, T}, at::kLong);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) ids[b][t] = ids_json[b][t].get<int64_t>();
+  model->set_training(false);
+  at::Tensor logits = model->forward(ids).to(at::kDouble);
+  const int64_t V = logits.size(2);
+  std::vector<double> expected;
+  for (const auto& row : ref["logits"])
+    for (const auto& pos : row)
+      for (const auto& v : pos) expected.push_back(v.get<double>());
+  EXPECT_EQ(static_cast<int64_t>(expected.size()), B * T * V);
+  at::Tensor want = at::from_blob(expected.data(), {B, T, V}, at::kDouble).clone();
+  return (logits - want).abs().max().item<double>();
+}
+
+TEST_P(HfReference, LogitsMatchTheHuggingFaceReferenceTo1e4) {
+  if (!python_torch_available()) GTEST_SKIP() << "/usr/bin/python3 with torch (python3-torch) is not installed";
+  const Variant v = GetParam();
+  TempDir dir;
+  std::string cmd = "/usr/bin/python3 " + source_dir() + "/tests/reference/hf_llama_reference.py --variant " + v.name +
+                    " --dtype " + v.dtype + (v.sharded ? " --sharded" : "") + " --out " + dir.path() + " > " +
+                    dir.path() + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.path() + "/log.txt");
+  const double diff = max_logit_difference(dir.path());
+  EXPECT_LT(diff, 1e-4) << v.name << " " << v.dtype;
+  std::cout << "  " << v.name << " " << v.dtype << (v.sharded ? " sharded" : "") << ": max |logit diff| " << diff << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, HfReference,
+                         ::testing::Values(Variant{"llama", "f32", false}, Variant{"gqa", "f32", false},
+                                           Variant{"qwen2", "f32", false}, Variant{"linear_rope", "f32", false},
+                                           Variant{"headdim", "f32", false}, Variant{"gqa", "bf16", true},
+                                           Variant{"qwen2", "f16", false}),
+                         [](const auto& info) {
+                           return info.param.name + "_" + info.param.dtype + (info.param.sharded ? "_sharded" : "");
+                         });
+
+}  // namespace
+}  // namespace dataflex
