@@ -1258,7 +1258,7 @@ normalized subject and body). Answers are balanced (`wordnet_mc`: 125 per positi
   the body; the instruction is "Is the following e-mail spam or ham? Answer with one word.";
   the output is `spam` or `ham`. Evaluation takes 150 + 150 messages first, training 750 + 750
   of the rest. E-mail addresses and list tags (`[ILUG]`, `[SAtalk]`, ...) are left as in the
-  corpus (its authors masked the recipients' addresses).
+  corpus (its authors replaced some recipient addresses, e.g. `yyyy@localhost`).
 
 ## Sources, versions, licences
 

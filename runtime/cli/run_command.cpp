@@ -61,8 +61,10 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   std::string datasets;
   for (const auto& d : cfg.get_string_list("data.dataset")) datasets += (datasets.empty() ? "" : ", ") + d;
   report << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
-  report << fmt::format("training:  {} steps, batch {} x {} accumulation, lr {}, seed {}, output {}\n",
-                           total_steps, cfg.get_int("training.per_device_train_batch_size"),
+  report << fmt::format("training:  {}, batch {} x {} accumulation, lr {}, seed {}, output {}\n",
+                           total_steps > 0 ? fmt::format("{} steps", total_steps)
+                                           : fmt::format("{} epochs", cfg.get_float("training.num_train_epochs")),
+                           cfg.get_int("training.per_device_train_batch_size"),
                            cfg.get_int("training.gradient_accumulation_steps"),
                            cfg.get_float("training.learning_rate"), cfg.get_int("training.seed"),
                            cfg.get_string("training.output_dir"));

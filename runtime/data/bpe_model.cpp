@@ -43,7 +43,9 @@ std::string byte_token_name(int b) {
 BpeModel::BpeModel(const Json& m, const Reader& reader) {
   const std::string key = kModel;
   reader.expect_object(m, key);
-  const std::string model_type = reader.string(m, key, "type");
+  // Files written by old versions of tokenizers may leave "type" out; a model with merges is BPE.
+  const std::string model_type =
+      !m.contains("type") && m.contains("merges") ? std::string("BPE") : reader.string(m, key, "type");
   if (model_type != "BPE") reader.fail(child_key(key, "type"), "expected \"BPE\", found \"" + model_type + "\"");
   for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     const auto v = reader.optional_string(m, key, affix);

@@ -1,6 +1,7 @@
 // tokenizer.cpp -- Tokenizer::load and the tokenizer.json pipeline:
 //   added tokens (raw text) -> normalizer -> added tokens (normalized) -> pre-tokenizer -> BPE
 //   -> post-processor (with add_special_tokens); decode: ids -> token strings -> decoder.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>

@@ -21,6 +21,9 @@ struct Variant {
   bool sharded;
 };
 
+// gtest prints the parameter in test listings; without this it dumps the struct's bytes.
+void PrintTo(const Variant& v, std::ostream* os) { *os << v.name << "/" << v.dtype << (v.sharded ? "/sharded" : ""); }
+
 class HfReference : public ::testing::TestWithParam<Variant> {};
 
 double max_logit_difference(const std::string& dir) {

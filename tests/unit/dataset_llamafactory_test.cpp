@@ -81,7 +81,7 @@ TEST(LlamaFactoryData, GlaiveToolCallsLoadWithToolsFunctionCallsAndObservations)
   for (const std::string template_name : {"default", "qwen", "llama3", "empty"}) {
     const auto tok = template_name == "qwen"     ? test::TestByteTokenizer::qwen_like()
                      : template_name == "llama3" ? test::TestByteTokenizer::llama3_like()
-                                                 : test::TestByteTokenizer::builtin_like();
+                                                 : test::bytes_tokenizer();
     DataOptions o = llamafactory_options({"glaive_toolcall_en_demo"}, "sft");
     o.template_name = template_name;
     o.cutoff_len = 4096;

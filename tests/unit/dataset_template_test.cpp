@@ -32,7 +32,7 @@ Corpus load_chat(const Tokenizer& tok, const std::string& template_name, const s
 int count(const std::vector<int32_t>& ids, int32_t id) { return static_cast<int>(std::count(ids.begin(), ids.end(), id)); }
 
 TEST(ChatTemplateDefault, TwoTurnsWithSystem) {
-  const auto tok = TestByteTokenizer::builtin_like();
+  const auto tok = test::bytes_tokenizer();
   const Corpus c = load_chat(*tok, "default");
   expect_turns(c.train[0], *tok,
                {{"System: Be brief.<|eos|>\nHuman: Hi<|eos|>\nAssistant:", "Hello!<|eos|>\n"},
@@ -41,7 +41,7 @@ TEST(ChatTemplateDefault, TwoTurnsWithSystem) {
 
 TEST(ChatTemplateEmpty, TwoTurnsAreTheBareContents) {
   // "empty": assistant "{{content}}", everything else the default "{{content}}"; no EOS anywhere
-  const auto tok = TestByteTokenizer::builtin_like();
+  const auto tok = test::bytes_tokenizer();
   const Corpus c = load_chat(*tok, "empty");
   expect_turns(c.train[0], *tok, {{"Be brief.Hi", "Hello!"}, {"2+2?", "4"}});
 }
@@ -87,7 +87,7 @@ TEST(ChatTemplateQwen, WithoutASystemPromptTheDefaultSystemIsUsed) {
 // gpt "It is 12:00."
 
 TEST(ChatToolsDefault, ToolsGoToTheSystemPromptAndCallsBecomeActionLines) {
-  const auto tok = TestByteTokenizer::builtin_like();
+  const auto tok = test::bytes_tokenizer();
   const Corpus c = load_chat(*tok, "default", "tool_calls");
   const std::string tools =  // DEFAULT_TOOL_PROMPT with DefaultToolUtils.tool_formatter's text
       "You have access to the following tools:\n"

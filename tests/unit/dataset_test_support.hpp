@@ -69,13 +69,6 @@ class TestByteTokenizer : public Tokenizer {
       : specials_(std::move(specials)), bos_(std::move(bos)), eos_(std::move(eos)), pad_(std::move(pad)),
         bos_with_special_tokens_(bos_with_special_tokens) {}
 
-  // The same ids as Tokenizer::builtin_bytes(): <|pad|>=256, <|bos|>=257, <|eos|>=258, <|user|>=259,
-  // <|assistant|>=260, <|system|>=261.
-  static std::unique_ptr<TestByteTokenizer> builtin_like() {
-    return std::make_unique<TestByteTokenizer>(
-        std::vector<std::string>{"<|pad|>", "<|bos|>", "<|eos|>", "<|user|>", "<|assistant|>", "<|system|>"}, "<|bos|>",
-        "<|eos|>", "<|pad|>");
-  }
   // Llama-3's special tokens (base model: EOS is <|end_of_text|>); bytes stand in for its BPE.
   static std::unique_ptr<TestByteTokenizer> llama3_like() {
     return std::make_unique<TestByteTokenizer>(
@@ -140,8 +133,8 @@ class TestByteTokenizer : public Tokenizer {
   bool bos_with_special_tokens_;
 };
 
-// The tokenizer of builtin:tiny for the dataset tests (the byte ids of Tokenizer::builtin_bytes()).
-inline std::unique_ptr<Tokenizer> bytes_tokenizer() { return TestByteTokenizer::builtin_like(); }
+// The tokenizer of builtin:tiny: ids 0..255 are the bytes, <|eos|> = 258; no BOS is added.
+inline std::unique_ptr<Tokenizer> bytes_tokenizer() { return Tokenizer::builtin_bytes(); }
 
 constexpr int32_t kEos = 258;  // <|eos|> of the builtin byte tokenizer
 

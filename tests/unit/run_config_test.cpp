@@ -23,7 +23,7 @@ TEST_F(RunConfigTest, ReadsTypedValuesAndDefaults) {
                                    {});
   EXPECT_EQ(cfg.get_int("training.seed"), 7);
   EXPECT_DOUBLE_EQ(cfg.get_float("training.learning_rate"), 2.0);  // an int where a float is declared
-  EXPECT_EQ(cfg.get_int("training.max_steps"), 100);                // default
+  EXPECT_EQ(cfg.get_int("training.max_steps"), -1);                 // default: num_train_epochs decides, as in HF
   EXPECT_EQ(cfg.get_string_list("data.dataset"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(cfg.train_type(), TrainType::DynamicMix);
   ASSERT_EQ(cfg.plugin_params().size(), 1u);

@@ -421,6 +421,18 @@ TEST(PreTokenizers, MetaspaceMarksWordStartsAndItsDecoderUndoesIt) {
   EXPECT_EQ(tok->decode(ids, false), "hi hi");
 }
 
+// Oniguruma's \s (Rust tokenizers) is Unicode White_Space, which has U+0085 NEXT LINE; so has
+// PCRE2's with UCP. (The JS reference's built-in GPT-2 regex disagrees: it would give "Ġ" then
+// "ĠÂħ%", so no "ĠĠ".) Pieces here: "x", "  ", "\u0085", "%".
+TEST(PreTokenizers, ByteLevelRegexTreatsNextLineAsWhitespaceLikeTokenizers) {
+  TinyTokenizer t;
+  const std::string G = "\xC4\xA0", A = "\xC3\x82", h = "\xC4\xA7";  // bytes 0x20, 0xC2, 0x85
+  t.vocab({"x", G, G + G, A, h, "%"});
+  t.doc["model"]["merges"] = {G + " " + G};
+  t.doc["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  EXPECT_EQ(t.load()->encode("x  \xC2\x85%", false), (Ids{0, 2, 3, 4, 5}));
+}
+
 TEST(Normalizers, NfcComposesBeforeTheVocabularyIsConsulted) {
   TinyTokenizer t;
   t.vocab({"\xC3\xA9"});  // é precomposed

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Training throughput of DataFlex's loop against the same model and step in Python (Debian's
+# python3-torch: the same LibTorch 1.13), side by side in one run, alternating, same threads and
+# environment; plus the machine's float32 matmul GFLOP/s as the ceiling.
+#   bash bench/run_train_bench.sh [BUILD_DIR] [THREADS] [ROUNDS]
+# Prints each measurement as a JSON line and a summary (medians, ratio). Run by hand on a quiet
+# machine; results go in docs/performance.md.
+set -euo pipefail
+BUILD=${1:-build} THREADS=${2:-2} ROUNDS=${3:-3}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+cmake --build "$BUILD" --target bench_train_step >/dev/null
+PY=/usr/bin/python3
+CFG="$SRC/bench/configs/llama_h256_l4.json"
+ARGS=(--config "$CFG" --batch 8 --seq 256 --steps 10 --warmup 2 --threads "$THREADS")
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+run_env() {  # POLICY then command: the environment both implementations get
+  local policy=$1; shift
+  env OMP_WAIT_POLICY="$policy" OPENBLAS_NUM_THREADS="$THREADS" DATAFLEX_NO_REEXEC=1 "$@"
+}
+
+echo "matmul ceiling:"
+run_env PASSIVE "$PY" "$SRC/bench/matmul_gflops.py" --threads "$THREADS" --n 1024 | tee -a "$out"
+for policy in PASSIVE ACTIVE; do
+  for r in $(seq 1 "$ROUNDS"); do
+    run_env $policy "$PY" "$SRC/bench/train_step_python.py" "${ARGS[@]}" | tee -a "$out"
+    run_env $policy "$BUILD/bin/bench_train_step" "${ARGS[@]}" | tee -a "$out"
+  done
+done
+
+"$PY" - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+gflops = next(r["gflops"] for r in rows if "gflops" in r)
+params = next(r["params"] for r in rows if "params" in r)
+print(f"\nmatmul: {gflops:.1f} GFLOP/s (float32, n=1024)")
+for policy in ("PASSIVE", "ACTIVE"):
+    med = {}
+    for impl in ("python", "dataflex"):
+        v = [r["tokens_per_s"] for r in rows if r.get("impl") == impl and r.get("omp_wait_policy") == policy]
+        med[impl] = statistics.median(v)
+        print(f"OMP_WAIT_POLICY={policy:<7} {impl:<8} median {med[impl]:8.0f} tokens/s  (runs: {', '.join(f'{x:.0f}' for x in v)})")
+    # ~6 FLOPs per parameter per token (forward + backward) plus attention; a lower bound on the work.
+    achieved = 6 * params * med["dataflex"] / 1e9
+    print(f"  ratio dataflex / python = {med['dataflex'] / med['python']:.2f};"
+          f" dataflex does >= {achieved:.1f} GFLOP/s = {100 * achieved / gflops:.0f}% of the matmul ceiling")
+PY
