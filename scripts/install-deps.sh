@@ -7,6 +7,9 @@
 #   libtomlplusplus-dev   configs and manifests
 #   nlohmann-json3-dev    Hugging Face / LLaMA-Factory JSON files, recorded hosts
 #   libcli11-dev          dataflex-run's command line
+#   libpcre2-dev          the tokenizers' Unicode regex pre-tokenizers (\p{L}, lookahead)
+#   libutf8proc-dev       NFC normalisation (Qwen tokenizers)
+#   python3-torch         tests only: the independent Hugging Face reference of the model; bench/
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev

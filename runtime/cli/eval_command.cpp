@@ -110,6 +110,8 @@ int evaluate(const EvalOptions& eo) {
   if (!eo.model.empty()) o.model_name_or_path = eo.model;
   configure_threads(o.num_threads);
   const bool builtin = o.model_name_or_path.rfind("builtin:", 0) == 0;
+  if (!builtin && !fs::is_directory(o.model_name_or_path))
+    throw Error("model: \"" + o.model_name_or_path + "\" is not a folder (nothing is downloaded here)");
   auto tokenizer = !o.tokenizer.empty() ? Tokenizer::load(o.tokenizer)
                    : builtin            ? Tokenizer::builtin_bytes()
                                         : Tokenizer::load(o.model_name_or_path);

@@ -41,7 +41,7 @@ const std::vector<ConfigKey>& config_schema() {
       {"data", "train_on_prompt", ParamType::Bool, P::of_bool(false), {}, {},
        "sft: also train on the prompt tokens (otherwise they are masked from the labels)"},
       {"data", "packing", ParamType::Bool, P::of_bool(true), {}, {},
-       "pt: concatenate texts of one domain into cutoff_len blocks (never across domains)"},
+       "pt: concatenate texts of one domain into cutoff_len blocks (never across domains); default: on for pt"},
       {"data", "val_size", ParamType::Float, P::of_float(0.0), {}, 0.0,
        "held-out evaluation split per domain: a fraction (< 1) or a number of samples (>= 1)"},
       {"data", "max_samples", ParamType::Int, P::of_int(0), {}, 0.0, "per domain, first N samples; 0: all"},

@@ -153,6 +153,8 @@ Trainer::Trainer(TrainingOptions options) : s_(std::make_unique<State>()) {
   }
 
   const bool builtin = o.model_name_or_path.rfind("builtin:", 0) == 0;
+  if (!builtin && !fs::is_directory(o.model_name_or_path))
+    throw Error("model.model_name_or_path: \"" + o.model_name_or_path + "\" is not a folder (nothing is downloaded here)");
   if (!o.tokenizer.empty())
     s.tokenizer = Tokenizer::load(o.tokenizer);
   else if (builtin)
@@ -289,11 +291,17 @@ TrainResult Trainer::train() {
       window_start = std::chrono::steady_clock::now();
     }
     if (o.eval_steps > 0 && done % o.eval_steps == 0 && done != s.total_steps && !s.corpus.eval.empty()) {
+      const auto eval_start = std::chrono::steady_clock::now();
       auto metrics = s.evaluate();
+      window_start += std::chrono::steady_clock::now() - eval_start;  // throughput counts training only
       log.log_eval(done, s.sampler->epoch(), metrics, elapsed());
       progress.message(fmt::format("step {}: eval_loss {:.4f}", done, metrics["eval_loss"]));
     }
-    if (o.save_steps > 0 && done % o.save_steps == 0) save(done);
+    if (o.save_steps > 0 && done % o.save_steps == 0) {
+      const auto save_start = std::chrono::steady_clock::now();
+      save(done);
+      window_start += std::chrono::steady_clock::now() - save_start;
+    }
   }
   progress.finish();
 

@@ -26,7 +26,8 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.data.template_name = c.get_string("data.template");
   o.data.cutoff_len = c.get_int("data.cutoff_len");
   o.data.train_on_prompt = c.get_bool("data.train_on_prompt");
-  o.data.packing = c.get_bool("data.packing");
+  // LLaMA-Factory packs pre-training text by default and sft data only when asked.
+  o.data.packing = c.is_set("data.packing") ? c.get_bool("data.packing") : o.data.stage == "pt";
   o.data.val_size = c.get_float("data.val_size");
   o.data.max_samples = c.get_int("data.max_samples");
   o.data.seed = static_cast<uint64_t>(c.get_int("training.seed"));
