@@ -104,7 +104,7 @@ std::vector<Question> read_questions(const std::string& path) {
 
 }  // namespace
 
-int evaluate(const EvalOptions& eo) {
+int evaluate(const EvalOptions& eo) try {
   const RunConfig cfg = RunConfig::load(eo.config, eo.overrides);
   TrainingOptions o = TrainingOptions::from_config(cfg);
   if (!eo.model.empty()) o.model_name_or_path = eo.model;
@@ -116,15 +116,19 @@ int evaluate(const EvalOptions& eo) {
                    : builtin            ? Tokenizer::builtin_bytes()
                                         : Tokenizer::load(o.model_name_or_path);
   auto model = load_model(o.model_name_or_path, tokenizer->vocab_size(), o.seed, "cpu");
-  if (!eo.adapter.empty()) {
-    load_lora_adapter(*model, eo.adapter, o.seed);
+  if (model->config().vocab_size < tokenizer->vocab_size())
+    throw Error("model: vocab_size " + std::to_string(model->config().vocab_size) + " is smaller than the tokenizer's " +
+                std::to_string(tokenizer->vocab_size()) + " ids");
+  const std::string adapter = !eo.adapter.empty() ? eo.adapter : o.adapter_name_or_path;
+  if (!adapter.empty()) {
+    load_lora_adapter(*model, adapter, o.seed);
     model->merge_lora();
   }
   model->set_training(false);
   fs::create_directories(eo.output_dir);
   nlohmann::ordered_json summary;
   summary["model"] = o.model_name_or_path;
-  if (!eo.adapter.empty()) summary["adapter"] = eo.adapter;
+  if (!adapter.empty()) summary["adapter"] = adapter;
 
   if (!o.data.dataset.empty()) {
     if (eo.split == "eval" && o.data.val_size <= 0)
@@ -185,13 +189,19 @@ int evaluate(const EvalOptions& eo) {
     std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> seqs;
     std::vector<std::size_t> choice_bytes;
     for (const auto& q : questions) {
-      const std::vector<int32_t> ctx = tokenizer->encode("Question: " + q.question + "\nAnswer:", true);
+      // As lm-evaluation-harness: encode context + continuation together, so that tokens that merge
+      // across the boundary (and tokenizers that prepend a space marker) tokenize as in running text;
+      // the continuation is what follows the context's own tokens.
+      const std::string ctx_text = "Question: " + q.question + "\nAnswer:";
+      const std::vector<int32_t> ctx = tokenizer->encode(ctx_text, true);
       for (const auto& c : q.choices) {
-        const std::vector<int32_t> cont = tokenizer->encode(" " + c, false);
-        std::vector<int32_t> ids = ctx, labels(ctx.size(), kIgnoreIndex);
-        ids.insert(ids.end(), cont.begin(), cont.end());
-        labels.insert(labels.end(), cont.begin(), cont.end());
-        seqs.emplace_back(std::move(ids), std::move(labels));
+        const std::vector<int32_t> whole = tokenizer->encode(ctx_text + " " + c, true);
+        std::size_t common = 0;
+        while (common < ctx.size() && common < whole.size() && ctx[common] == whole[common]) ++common;
+        if (common == whole.size()) --common;  // at least one continuation token is scored
+        std::vector<int32_t> labels(whole.size(), kIgnoreIndex);
+        for (std::size_t t = common; t < whole.size(); ++t) labels[t] = whole[t];
+        seqs.emplace_back(whole, std::move(labels));
         choice_bytes.push_back(c.size() + 1);
       }
     }
@@ -218,6 +228,8 @@ int evaluate(const EvalOptions& eo) {
   write_file_atomically((fs::path(eo.output_dir) / "summary.json").string(), summary.dump(2) + "\n");
   std::cout << "output:    " << eo.output_dir << "\n";
   return 0;
+} catch (const c10::Error& e) {
+  throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
 
 }  // namespace dataflex::cli

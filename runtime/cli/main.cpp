@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -125,6 +126,10 @@ int main(int argc, char** argv) {
     }
     return cli::run_config(plugin_dirs, config_path, overrides, dry_run);
   } catch (const Error& e) {
+    std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Disk full, permissions, a file where a folder should be: the user's environment, not a bug.
     std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {

@@ -94,6 +94,8 @@ LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, const std::stri
     add_parameter(p + "self_attn.v_proj.weight", normal({kv, h}));
     if (c.attention_bias) add_parameter(p + "self_attn.v_proj.bias", zeros(kv));
     add_parameter(p + "self_attn.o_proj.weight", normal({h, q}));
+    // transformers' LlamaAttention gives o_proj a bias too when attention_bias is set; Qwen2 does not.
+    if (c.attention_bias && c.model_type != "qwen2") add_parameter(p + "self_attn.o_proj.bias", zeros(h));
     add_parameter(p + "mlp.gate_proj.weight", normal({c.intermediate_size, h}));
     add_parameter(p + "mlp.up_proj.weight", normal({c.intermediate_size, h}));
     add_parameter(p + "mlp.down_proj.weight", normal({h, c.intermediate_size}));

@@ -163,10 +163,19 @@ void load_lora_adapter(LlamaModel& model, const std::string& dir, uint64_t seed)
   lora.dropout = j.value("lora_dropout", 0.0);
   if (!j.contains("target_modules") || !j["target_modules"].is_array())
     throw Error(cfg_path + ": target_modules: expected a list of module names");
-  for (const auto& t : j["target_modules"]) lora.target.push_back(t.get<std::string>());
+  for (const auto& t : j["target_modules"]) {
+    if (!t.is_string()) throw Error(cfg_path + ": target_modules: expected module names");
+    lora.target.push_back(t.get<std::string>());
+  }
+  for (const char* key : {"rank_pattern", "alpha_pattern", "layers_to_transform"})
+    if (j.contains(key) && !j[key].is_null() && !j[key].empty())
+      throw Error(cfg_path + ": " + key + ": per-layer LoRA settings are not supported");
   model.add_lora(lora, seed);
   const std::string file = (fs::path(dir) / "adapter_model.safetensors").string();
   auto st = SafetensorsFile::open(file);
+  std::set<std::string> missing;
+  for (const auto& p : model.parameters())
+    if (p.name.find(".lora_") != std::string::npos) missing.insert(p.name);
   for (const auto& v : st->tensors()) {
     std::string name = v.name;
     const std::string prefix = "base_model.model.";
@@ -176,7 +185,11 @@ void load_lora_adapter(LlamaModel& model, const std::string& dir, uint64_t seed)
     if (d != std::string::npos) name = name.substr(0, d) + ".weight";
     if (!model.has_parameter(name)) throw Error(file + ": tensor '" + v.name + "' matches no LoRA adapter of the model");
     model.assign(name, to_tensor(v, file).to(model.device()), file);
+    missing.erase(name);
   }
+  if (!missing.empty())
+    throw Error(file + ": lacks adapter tensor '" + *missing.begin() + "' (" + std::to_string(missing.size()) +
+                " missing; adapter_config.json's target_modules name more modules than the file holds)");
 }
 
 }  // namespace dataflex

@@ -118,7 +118,7 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) throw Error(where + ": shape: expected non-negative integers");
       uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / 16 / dim)
+      if (dim > (1ull << 48) || (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / 16 / dim))
         throw Error(where + ": shape: too many elements");
       numel *= dim;
       t.shape.push_back(static_cast<int64_t>(dim));

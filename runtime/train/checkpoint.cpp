@@ -23,8 +23,8 @@ int64_t checkpoint_step(const fs::path& p) {
   static const std::regex re("checkpoint-([0-9]+)");
   std::smatch m;
   const std::string name = p.filename().string();
-  if (std::regex_match(name, m, re)) return std::stoll(m[1]);
-  return -1;
+  if (!std::regex_match(name, m, re) || m[1].length() > 15) return -1;  // not ours, or absurd
+  return std::stoll(m[1]);
 }
 
 std::vector<std::pair<int64_t, fs::path>> checkpoints(const std::string& output_dir) {
@@ -62,11 +62,19 @@ void save_checkpoint(const std::string& output_dir, const CheckpointState& state
   torch::save(rng, (tmp / "rng_state.pt").string());
   write_file_atomically((tmp / "trainer_state.json").string(), state.trainer_state.dump(2) + "\n");
   write_file_atomically((tmp / "dataflex_state.json").string(), state.dataflex_state.dump(2) + "\n");
+  // Every file's bytes on disk before the folder gets its final name (a power cut after the rename
+  // must not leave a checkpoint-N of empty files), then the folder entries themselves.
+  for (const auto& e : fs::directory_iterator(tmp))
+    if (e.is_regular_file()) fsync_path(e.path().string());
   fsync_path(tmp.string());
-  // Replacing an existing checkpoint of the same step (a rerun after a crash): old one out first.
-  fs::remove_all(final_dir);
+  // Replacing a checkpoint of the same step (a run resumed from an earlier one): the old folder is
+  // renamed aside first, so that at every instant checkpoint-N is either the old one or the new one.
+  const fs::path old = fs::path(output_dir) / (".checkpoint-" + std::to_string(state.step) + ".old");
+  fs::remove_all(old);
+  if (fs::exists(final_dir)) fs::rename(final_dir, old);
   fs::rename(tmp, final_dir);
   fsync_path(output_dir);
+  fs::remove_all(old);
   if (save_total_limit > 0) {
     auto all = checkpoints(output_dir);
     while (static_cast<int64_t>(all.size()) > save_total_limit) {

@@ -1,6 +1,8 @@
-// The base training loop. Hugging Face Trainer semantics where users will compare: the loss of a
-// micro-batch is the mean over its trained tokens; with gradient accumulation each micro-batch's loss
-// is divided by the number of micro-batches; the logged loss is the mean step loss since the last log.
+// The base training loop. Hugging Face Trainer semantics (transformers >= 4.46, which LLaMA-Factory
+// uses) where users will compare: the loss of an optimizer step is the sum of the token losses of all
+// its micro-batches divided by the number of trained tokens in the whole step, so accumulation gives
+// the same gradient as one large batch; the logged loss is the mean step loss since the last log, with
+// the last step's gradient norm and the learning rate of the next step.
 #include "train/trainer.hpp"
 
 #include <ATen/ATen.h>
@@ -9,6 +11,13 @@
 #include <torch/types.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
+
+#ifdef DATAFLEX_WITH_CUDA
+#include <ATen/autocast_mode.h>
+#include <torch/cuda.h>
+#endif
+
+#include <sched.h>
 
 #include <chrono>
 #include <filesystem>
@@ -31,7 +40,12 @@ namespace dataflex {
 namespace fs = std::filesystem;
 
 void configure_threads(int64_t num_threads) {
-  const int64_t n = num_threads > 0 ? num_threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  // The cores this process may run on (affinity, as taskset and container runtimes set it), not the
+  // machine's: hardware_concurrency() would oversubscribe a restricted process.
+  cpu_set_t set;
+  int64_t available = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (sched_getaffinity(0, sizeof set, &set) == 0) available = std::max(1, CPU_COUNT(&set));
+  const int64_t n = num_threads > 0 ? num_threads : available;
   at::set_num_threads(static_cast<int>(n));
   // OpenBLAS (Debian's libblas.so.3 when libopenblas0-pthread is installed) keeps its own pool.
   if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(n));
@@ -54,6 +68,7 @@ struct Trainer::State {
   int64_t start_step = 0;
   double elapsed_before = 0.0;  // seconds spent before the resumed checkpoint
   nlohmann::json history;
+  nlohmann::json counters = nlohmann::json::object();  // running sums kept across a resume
   std::string resumed_from;
 
   Batch collate(const std::vector<const Sample*>& samples) const;
@@ -124,7 +139,8 @@ bool is_no_decay(const std::string& name) {
 
 std::string resolve_device(const std::string& wanted) {
 #ifdef DATAFLEX_WITH_CUDA
-  if (wanted == "cuda" || wanted == "auto") return "cuda";
+  if ((wanted == "cuda" || wanted == "auto") && torch::cuda::is_available()) return "cuda";
+  if (wanted == "cuda") throw Error("training.device: \"cuda\" but no CUDA device is visible");
 #endif
   if (wanted == "cuda") throw Error("training.device: \"cuda\" but this build of DataFlex has no CUDA support");
   return "cpu";
@@ -132,7 +148,8 @@ std::string resolve_device(const std::string& wanted) {
 
 }  // namespace
 
-Trainer::Trainer(TrainingOptions options) : s_(std::make_unique<State>()) {
+// LibTorch failures (out of memory, a shape error from odd data) become one-line errors.
+Trainer::Trainer(TrainingOptions options) try : s_(std::make_unique<State>()) {
   State& s = *s_;
   s.opt = std::move(options);
   const TrainingOptions& o = s.opt;
@@ -171,6 +188,9 @@ Trainer::Trainer(TrainingOptions options) : s_(std::make_unique<State>()) {
     throw Error("model.tokenizer: " + std::to_string(s.tokenizer->vocab_size()) + " token ids but the model's vocab_size is " +
                 std::to_string(s.model->config().vocab_size));
   if (!o.adapter_name_or_path.empty()) {
+    if (o.finetuning_type != "lora")
+      throw Error("model.adapter_name_or_path: an adapter is continued with finetuning_type = \"lora\", not \"" +
+                  o.finetuning_type + "\"");
     load_lora_adapter(*s.model, o.adapter_name_or_path, o.seed);
   } else if (o.finetuning_type == "lora") {
     s.model->add_lora(o.lora, o.seed);
@@ -202,10 +222,16 @@ Trainer::Trainer(TrainingOptions options) : s_(std::make_unique<State>()) {
     s.sampler->load_state_json(cp.dataflex_state.at("sampler").dump(), s.resumed_from + "/dataflex_state.json");
     s.elapsed_before = cp.dataflex_state.value("elapsed_s", 0.0);
     s.history = cp.trainer_state.value("log_history", nlohmann::json::array());
+    s.counters = cp.dataflex_state.value("counters", nlohmann::json::object());
+    if (cp.step > s.total_steps)
+      throw Error(s.resumed_from + ": the checkpoint is at step " + std::to_string(cp.step) + " but this run has only " +
+                  std::to_string(s.total_steps) + " steps (raise training.max_steps, or set overwrite_output_dir)");
     if (cp.dataflex_state.value("total_steps", s.total_steps) != s.total_steps)
       spdlog::warn("{}: the checkpoint was written by a run of {} steps; this run has {}", s.resumed_from,
                    cp.dataflex_state.value("total_steps", int64_t{0}), s.total_steps);
   }
+} catch (const c10::Error& e) {
+  throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
 
 Trainer::~Trainer() = default;
@@ -224,7 +250,7 @@ std::string Trainer::describe() const {
       at::get_num_threads(), s.resumed_from.empty() ? "" : ", resuming from " + s.resumed_from);
 }
 
-TrainResult Trainer::train() {
+TrainResult Trainer::train() try {
   State& s = *s_;
   const TrainingOptions& o = s.opt;
   TrainingLog log(o.output_dir, s.total_steps, s.start_step, s.history);
@@ -236,8 +262,19 @@ TrainResult Trainer::train() {
   const std::vector<at::Tensor> params = s.model->trainable_parameters();
   s.model->set_training(true);
 
-  double window_loss = 0.0, window_norm = 0.0, all_loss = 0.0;
-  int64_t window_steps = 0, window_tokens = 0, steps_here = 0;
+  if (s.start_step >= s.total_steps) {
+    // A finished run started again: nothing to train, and its results stay as they were written.
+    result.global_step = s.total_steps;
+    result.train_loss = s.counters.value("loss_sum", 0.0) / static_cast<double>(std::max<int64_t>(1, s.total_steps));
+    result.train_runtime_s = s.elapsed_before;
+    return result;
+  }
+  // Sums over the whole run (restored on resume), so that train_loss and the first log line after a
+  // resume are those of an uninterrupted run.
+  double all_loss = s.counters.value("loss_sum", 0.0);
+  double window_loss = s.counters.value("window_loss", 0.0);
+  int64_t window_steps = s.counters.value("window_steps", int64_t{0});
+  int64_t window_tokens = 0;
   auto window_start = std::chrono::steady_clock::now();
   auto save = [&](int64_t step) {
     CheckpointState cp;
@@ -245,6 +282,8 @@ TrainResult Trainer::train() {
     cp.dataflex_state = {{"step", step},
                          {"total_steps", s.total_steps},
                          {"elapsed_s", elapsed()},
+                         {"num_threads", at::get_num_threads()},
+                         {"counters", {{"loss_sum", all_loss}, {"window_loss", window_loss}, {"window_steps", window_steps}}},
                          {"sampler", nlohmann::json::parse(s.sampler->state_json())}};
     cp.trainer_state = nlohmann::json::parse(log.trainer_state(step, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
     save_checkpoint(o.output_dir, cp, *s.model, *s.optimizer, *s.tokenizer, o.model_name_or_path, o.save_total_limit);
@@ -254,17 +293,43 @@ TrainResult Trainer::train() {
     const double lr = s.schedule.at(step);
     for (auto& g : s.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     s.optimizer->zero_grad();
-    double step_loss = 0.0;
+    // All micro-batches of the step first: the loss is normalised by the step's trained tokens.
+    std::vector<Batch> micro_batches;
+    int64_t step_trained = 0;
     for (int64_t micro = 0; micro < o.gradient_accumulation_steps; ++micro) {
       std::vector<const Sample*> samples;
       for (int64_t id : s.sampler->next(o.batch_size)) samples.push_back(&s.corpus.train[static_cast<std::size_t>(id)]);
-      Batch b = s.collate(samples);
+      micro_batches.push_back(s.collate(samples));
+      step_trained += (micro_batches.back().labels.narrow(1, 1, micro_batches.back().labels.size(1) - 1) != kIgnoreIndex)
+                          .sum()
+                          .item<int64_t>();
+      window_tokens += micro_batches.back().tokens;
+    }
+    double step_loss = 0.0;
+    for (const Batch& b : micro_batches) {
+#ifdef DATAFLEX_WITH_CUDA
+      // bf16 autocast on CUDA (f32 master weights and optimizer state); CPU always trains in f32.
+      // Not compiled on the CPU-only Debian LibTorch this project is tested with.
+      at::Tensor token_losses;
+      {
+        struct AutocastScope {
+          explicit AutocastScope(bool on) {
+            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+            at::autocast::set_enabled(on);
+          }
+          ~AutocastScope() {
+            at::autocast::set_enabled(false);
+            at::autocast::clear_cache();
+          }
+        } scope(o.bf16 && s.model->device().is_cuda());
+        token_losses = s.model->token_losses(b.input_ids, b.labels).to(at::kFloat);
+      }
+#else
       at::Tensor token_losses = s.model->token_losses(b.input_ids, b.labels);
-      const at::Tensor trained = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex);
-      const at::Tensor loss = token_losses.sum() / trained.sum().clamp_min(1);
-      (loss / static_cast<double>(o.gradient_accumulation_steps)).backward();
-      step_loss += loss.item<double>() / static_cast<double>(o.gradient_accumulation_steps);
-      window_tokens += b.tokens;
+#endif
+      const at::Tensor loss = token_losses.sum() / static_cast<double>(std::max<int64_t>(1, step_trained));
+      loss.backward();
+      step_loss += loss.item<double>();
     }
     if (!std::isfinite(step_loss))
       throw Error("training diverged: loss is " + std::to_string(step_loss) + " at step " + std::to_string(step + 1) +
@@ -275,18 +340,16 @@ TrainResult Trainer::train() {
 
     const int64_t done = step + 1;
     window_loss += step_loss;
-    window_norm += norm;
     all_loss += step_loss;
     ++window_steps;
-    ++steps_here;
     const double window_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
     const double tps = window_s > 0 ? static_cast<double>(window_tokens) / window_s : 0.0;
     const bool log_now = done % o.logging_steps == 0 || done == s.total_steps;
     progress.update(done, step_loss, tps, elapsed(), log_now);
     if (log_now) {
-      log.log_train({done, window_loss / static_cast<double>(window_steps), window_norm / static_cast<double>(window_steps),
-                     lr, s.sampler->epoch(), tps, elapsed()});
-      window_loss = window_norm = 0.0;
+      log.log_train({done, window_loss / static_cast<double>(window_steps), norm, s.schedule.at(done), s.sampler->epoch(),
+                     tps, elapsed()});
+      window_loss = 0.0;
       window_steps = window_tokens = 0;
       window_start = std::chrono::steady_clock::now();
     }
@@ -297,7 +360,9 @@ TrainResult Trainer::train() {
       log.log_eval(done, s.sampler->epoch(), metrics, elapsed());
       progress.message(fmt::format("step {}: eval_loss {:.4f}", done, metrics["eval_loss"]));
     }
-    if (o.save_steps > 0 && done % o.save_steps == 0) {
+    // Checkpoints every save_steps, and at the end (as recent transformers does), so that a finished
+    // run started again has nothing left to redo.
+    if (o.save_steps > 0 && (done % o.save_steps == 0 || done == s.total_steps)) {
       const auto save_start = std::chrono::steady_clock::now();
       save(done);
       window_start += std::chrono::steady_clock::now() - save_start;
@@ -306,7 +371,7 @@ TrainResult Trainer::train() {
   progress.finish();
 
   result.global_step = s.total_steps;
-  result.train_loss = steps_here > 0 ? all_loss / static_cast<double>(steps_here) : 0.0;
+  result.train_loss = all_loss / static_cast<double>(s.total_steps);
   result.train_runtime_s = elapsed();
   result.eval = s.evaluate();
   if (!result.eval.empty()) log.log_eval(s.total_steps, s.sampler->epoch(), result.eval, elapsed());
@@ -329,9 +394,9 @@ TrainResult Trainer::train() {
   std::map<std::string, double> train_metrics = {
       {"train_loss", result.train_loss},
       {"train_runtime", result.train_runtime_s},
-      {"train_steps_per_second", static_cast<double>(steps_here) / std::max(1e-9, result.train_runtime_s)},
+      {"train_steps_per_second", static_cast<double>(s.total_steps) / std::max(1e-9, result.train_runtime_s)},
       {"train_samples_per_second",
-       static_cast<double>(steps_here * o.batch_size * o.gradient_accumulation_steps) / std::max(1e-9, result.train_runtime_s)}};
+       static_cast<double>(s.total_steps * o.batch_size * o.gradient_accumulation_steps) / std::max(1e-9, result.train_runtime_s)}};
   log.log_final(s.total_steps, s.sampler->epoch(), train_metrics);
   write_file_atomically((fs::path(o.output_dir) / "trainer_state.json").string(),
                         log.trainer_state(s.total_steps, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
@@ -344,6 +409,8 @@ TrainResult Trainer::train() {
   if (!result.eval.empty())
     write_file_atomically((fs::path(o.output_dir) / "eval_results.json").string(), eval_json.dump(2) + "\n");
   return result;
+} catch (const c10::Error& e) {
+  throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
 
 }  // namespace dataflex

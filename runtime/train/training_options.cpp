@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "config/run_config.hpp"
+#include "util/error.hpp"
 
 namespace dataflex {
 
@@ -58,6 +59,12 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.num_threads = c.get_int("training.num_threads");
   o.device = c.get_string("training.device");
   o.bf16 = c.get_bool("training.bf16");
+  auto below_one = [&](const char* key, double v) {
+    if (v >= 1.0) throw Error(c.origin(key) + ": " + key + " = " + std::to_string(v) + ", expected a value below 1");
+  };
+  below_one("model.lora_dropout", o.lora.dropout);
+  below_one("training.adam_beta1", o.adam_beta1);
+  below_one("training.adam_beta2", o.adam_beta2);
   return o;
 }
 

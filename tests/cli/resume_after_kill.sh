@@ -53,3 +53,12 @@ assert a["eval_loss"] == b["eval_loss"], (a["eval_loss"], b["eval_loss"])
 PY
 cmp -s "$work/a/model.safetensors" "$work/b/model.safetensors" || fail "final weights differ after resume"
 echo "ok   resumed at step $killed_at: all 48 logged losses, the eval loss and the final weights equal the uninterrupted run's"
+
+# A finished run started again resumes from its final checkpoint, trains nothing, rewrites nothing.
+cp "$work/b/all_results.json" "$work/b_results_before.json"
+"$RUN" configs/quickstart.toml "${common[@]}" --set training.output_dir=\"$work/b\" --set training.overwrite_output_dir=false \
+  >"$work/b3.log" 2>&1 || { cat "$work/b3.log"; fail "rerun of a finished run"; }
+grep -q "resumed at step 48" "$work/b3.log" || { cat "$work/b3.log"; fail "the rerun did not start from checkpoint-48"; }
+cmp -s "$work/b_results_before.json" "$work/b/all_results.json" || fail "the rerun of a finished run changed all_results.json"
+losses "$work/b/trainer_log.jsonl" | cmp -s - "$work/a.losses" || fail "the rerun of a finished run changed trainer_log.jsonl"
+echo "ok   a finished run started again trains nothing and keeps its results"

@@ -63,6 +63,21 @@ assert res["train_loss"] > 0 and "eval_loss" in res
 PY
 echo "ok   output folder files and fields"
 
+# --- gradient accumulation: 2 micro-batches of 2 = one batch of 4 (the step's loss is normalised by
+# the step's trained tokens, as transformers >= 4.46 does), so the logged losses agree ---
+ga=(--set data.max_samples=12 --set data.val_size=0 --set data.cutoff_len=64 --set training.max_steps=4 --set training.logging_steps=1
+    --set training.save_steps=0 --set training.num_threads=1 --set data.packing=false)
+run_ok "train batch 4" -- "$RUN" configs/quickstart.toml "${ga[@]}" --set training.per_device_train_batch_size=4 \
+  --set training.output_dir=\"$work/ga1\"
+run_ok "train batch 2 x 2 accumulation" -- "$RUN" configs/quickstart.toml "${ga[@]}" --set training.per_device_train_batch_size=2 \
+  --set training.gradient_accumulation_steps=2 --set training.output_dir=\"$work/ga2\"
+python3 - "$work/ga1/trainer_log.jsonl" "$work/ga2/trainer_log.jsonl" <<'PY' || fail "accumulation changes the losses"
+import json, sys
+a, b = ([json.loads(l)["loss"] for l in open(p) if '"loss"' in l] for p in sys.argv[1:])
+assert len(a) == len(b) == 4 and all(abs(x - y) <= 2e-4 for x, y in zip(a, b)), (a, b)
+PY
+echo "ok   batch 4 and 2 x 2 accumulation log the same losses"
+
 # --- eval: per-sample, per-domain, multiple choice ---
 run_ok "eval with multiple choice" -- "$RUN" eval configs/quickstart.toml "${tiny[@]}" --model "$work/pt" \
   --mc data/eval/wordnet_mc.jsonl --out "$work/eval"
