@@ -163,6 +163,8 @@ def logits_for(cfg, W, ids):
                         o += (e[u] / z) * vs[u][g]
                     heads_out.append(o)
                 x = hs[t] + W[p + "self_attn.o_proj.weight"].dot(np.concatenate(heads_out))
+                if p + "self_attn.o_proj.bias" in W:
+                    x = x + W[p + "self_attn.o_proj.bias"]
                 m = rms(x, W[p + "post_attention_layernorm.weight"], eps)
                 gate = W[p + "mlp.gate_proj.weight"].dot(m)
                 up = W[p + "mlp.up_proj.weight"].dot(m)
@@ -182,7 +184,7 @@ def expected_names(cfg):
         p = "model.layers.%d." % L
         for n in ("q", "k", "v", "o"):
             names.add(p + "self_attn.%s_proj.weight" % n)
-            if biased and n != "o":
+            if biased and (n != "o" or cfg["model_type"] != "qwen2"):
                 names.add(p + "self_attn.%s_proj.bias" % n)
         for n in ("gate", "up", "down"):
             names.add(p + "mlp.%s_proj.weight" % n)

@@ -16,7 +16,8 @@ the equations, not copied):
   logits = lm_head(RMSNorm_final(h))          (lm_head = embed_tokens when tied)
 
   RMSNorm(x) = weight * (x * rsqrt(mean(x^2, -1) + eps))
-  attention: q/k/v projections (bias when attention_bias or model_type == "qwen2"), rotary
+  attention: q/k/v projections (bias when attention_bias or model_type == "qwen2"; o_proj bias when
+  attention_bias on a llama model), rotary
     embedding in the "rotate_half" convention (dimension j is paired with j + head_dim/2),
     inv_freq = 1 / rope_theta^(arange(0, d, 2) / d), optional rope_scaling "linear" or "llama3",
     grouped-query attention (query head h uses key/value head h // (heads / kv_heads)),
@@ -162,6 +163,12 @@ def has_qkv_bias(cfg):
     return cfg["model_type"] == "qwen2" or bool(cfg.get("attention_bias", False))
 
 
+def has_o_bias(cfg):
+    # transformers' LlamaAttention: o_proj = nn.Linear(..., bias=config.attention_bias); Qwen2's o_proj
+    # never has one.
+    return cfg["model_type"] != "qwen2" and bool(cfg.get("attention_bias", False))
+
+
 # ----------------------------------------------------------------------------------------------
 # Weights
 # ----------------------------------------------------------------------------------------------
@@ -191,6 +198,8 @@ def init_weights(cfg, seed=SEED):
             w[p + "self_attn.k_proj.bias"] = normal(nkv * hd, s=0.1)
             w[p + "self_attn.v_proj.bias"] = normal(nkv * hd, s=0.1)
         w[p + "self_attn.o_proj.weight"] = normal(H, nh * hd)
+        if has_o_bias(cfg):
+            w[p + "self_attn.o_proj.bias"] = normal(H, s=0.1)
         w[p + "mlp.gate_proj.weight"] = normal(I, H)
         w[p + "mlp.up_proj.weight"] = normal(I, H)
         w[p + "mlp.down_proj.weight"] = normal(H, I)
@@ -357,7 +366,7 @@ def forward(cfg, w, input_ids, dtype=torch.float64):
         scores = scores.masked_fill(~causal, float("-inf"))
         attn = torch.softmax(scores, dim=-1) @ v                     # [B, nh, T, hd]
         attn = attn.transpose(1, 2).reshape(B, T, nh * hd)
-        h = h + linear(attn, p + "self_attn.o_proj")
+        h = h + linear(attn, p + "self_attn.o_proj", has_o_bias(cfg))
         m = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps)
         gate = linear(m, p + "mlp.gate_proj")
         up = linear(m, p + "mlp.up_proj")
