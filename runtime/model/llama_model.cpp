@@ -11,6 +11,7 @@
 namespace dataflex {
 
 struct LlamaModel::Linear {
+  std::string name;               // "model.layers.0.self_attn.q_proj"
   at::Tensor weight, bias;        // [out, in], [out] or undefined
   at::Tensor lora_a, lora_b;      // [r, in], [out, r] or undefined
   double lora_scaling = 0.0;
@@ -141,6 +142,7 @@ void LlamaModel::rebuild_layers() {
     Linear* slots[] = {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down};
     for (int j = 0; j < 7; ++j) {
       const std::string base = p + kLinearNames[j];
+      slots[j]->name = base;
       slots[j]->weight = parameter(base + ".weight");
       slots[j]->bias = opt(base + ".bias");
       slots[j]->lora_a = opt(base + ".lora_A.weight");
@@ -153,9 +155,17 @@ void LlamaModel::rebuild_layers() {
 
 at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
   at::Tensor y = at::linear(x, l.weight, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
+  if (observer_ && l.weight.requires_grad())
+    observer_->on_linear(l.name + ".weight", x, y, l.bias.defined() && l.bias.requires_grad() ? l.name + ".bias" : "");
   if (l.lora_a.defined()) {
     at::Tensor in = (training_ && lora_->dropout > 0) ? at::dropout(x, lora_->dropout, true) : x;
-    y = y + at::linear(at::linear(in, l.lora_a), l.lora_b) * l.lora_scaling;
+    at::Tensor h = at::linear(in, l.lora_a);
+    at::Tensor out = at::linear(h, l.lora_b);
+    if (observer_) {
+      observer_->on_linear(l.name + ".lora_A.weight", in, h, "");
+      observer_->on_linear(l.name + ".lora_B.weight", h, out, "");
+    }
+    y = y + out * l.lora_scaling;
   }
   return y;
 }

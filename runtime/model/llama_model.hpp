@@ -25,6 +25,17 @@ struct NamedTensor {
   at::Tensor tensor;
 };
 
+// Sees every linear map of a forward pass whose weight is trainable: its weight's name, its input
+// [B, T, in] and its output [B, T, out] (a node of the autograd graph). Per-sample gradients are formed
+// from these (runtime/signals/per_sample_gradients.cpp). LoRA adapters are reported as two linears,
+// "<base>.lora_A.weight" and "<base>.lora_B.weight".
+class LinearObserver {
+ public:
+  virtual ~LinearObserver() = default;
+  virtual void on_linear(const std::string& weight_name, const at::Tensor& input, const at::Tensor& output,
+                         const std::string& bias_name) = 0;  // bias_name empty when there is no trainable bias
+};
+
 class LlamaModel {
  public:
   // Random init from `seed` (normal(0, initializer_range) for linears and embeddings, ones for norms,
@@ -63,6 +74,10 @@ class LlamaModel {
   // W <- W + (alpha / r) * B A for every adapted linear; the adapters are removed.
   void merge_lora();
 
+  // While set, every trainable linear of a forward pass is reported to `observer` (nullptr: none).
+  // Not thread-safe: one observed forward at a time.
+  void set_linear_observer(LinearObserver* observer) const { observer_ = observer; }
+
   // Dropout (LoRA's) is active only in training mode.
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
@@ -85,6 +100,7 @@ class LlamaModel {
   std::vector<Layer> layers_;
   std::optional<LoraConfig> lora_;
   at::Tensor inv_freq_;  // [head_dim / 2], rope scaling applied
+  mutable LinearObserver* observer_ = nullptr;
   bool training_ = true;
 };
 

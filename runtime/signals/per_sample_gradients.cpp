@@ -1,0 +1,218 @@
+#include "signals/per_sample_gradients.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <cmath>
+#include <map>
+
+#include "data/corpus.hpp"
+#include "model/llama_model.hpp"
+#include "signals/projection.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+namespace {
+
+const char* const kLinears[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+
+bool selected(const std::string& name, const std::vector<std::string>& filter) {
+  if (filter.empty()) return true;
+  for (const auto& f : filter)
+    if (!f.empty() && name.find(f) != std::string::npos) return true;
+  return false;
+}
+
+// Records the inputs and outputs of the observed linears of one forward pass.
+class Capture : public LinearObserver {
+ public:
+  void on_linear(const std::string& weight_name, const at::Tensor& input, const at::Tensor& output,
+                 const std::string&) override {
+    seen_[weight_name] = {input.detach(), output};
+  }
+  std::map<std::string, std::pair<at::Tensor, at::Tensor>> seen_;
+};
+
+// Row chunk of the dense projection generated at a time (elements): bounds memory at 64 MB.
+constexpr int64_t kDenseChunkElements = int64_t{1} << 24;
+
+// Adds G [B, rows] @ R[offset .. offset+rows, :] to `features` [B, k], generating R in chunks.
+void dense_project(const at::Tensor& g, int64_t offset, uint64_t seed, at::Tensor& features) {
+  const int64_t rows = g.size(1), k = features.size(1);
+  const int64_t chunk = std::max<int64_t>(1, kDenseChunkElements / k);
+  std::vector<float> block;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    const int64_t n = std::min(chunk, rows - r0);
+    block.resize(static_cast<std::size_t>(n * k));
+    rademacher_block(seed, 0, offset + r0, n, k, block.data());
+    at::Tensor r = at::from_blob(block.data(), {n, k}, at::kFloat);
+    features.addmm_(g.narrow(1, r0, n), r);
+  }
+}
+
+at::Tensor rademacher(uint64_t seed, uint64_t stream, int64_t rows, int64_t cols) {
+  at::Tensor t = at::empty({rows, cols}, at::kFloat);
+  rademacher_block(seed, stream, 0, rows, cols, t.data_ptr<float>());
+  return t;
+}
+
+}  // namespace
+
+at::Tensor adam_feature(const at::Tensor& m, const at::Tensor& v, const at::Tensor& g, double beta1, double beta2) {
+  const at::Tensor m2 = m * beta1 + g * (1.0 - beta1);
+  const at::Tensor v2 = v * beta2 + g * g * (1.0 - beta2);
+  return m2 / at::sqrt(v2 + 1e-8);
+}
+
+std::vector<FeatureBlock> feature_layout(const LlamaModel& model, const std::vector<std::string>& filter) {
+  std::vector<FeatureBlock> out;
+  int64_t offset = 0;
+  auto add = [&](const std::string& weight, const std::string& bias) {
+    if (!model.has_parameter(weight)) return;
+    const at::Tensor w = model.parameter(weight);
+    if (!w.requires_grad() || !selected(weight, filter)) return;
+    FeatureBlock b;
+    b.weight_name = weight;
+    b.out = w.size(0);
+    b.in = w.size(1);
+    b.offset = offset;
+    offset += b.out * b.in;
+    if (!bias.empty() && model.has_parameter(bias) && model.parameter(bias).requires_grad()) {
+      b.bias_name = bias;
+      offset += b.out;
+    }
+    out.push_back(b);
+  };
+  for (int64_t i = 0; i < model.config().num_hidden_layers; ++i)
+    for (const char* n : kLinears) {
+      const std::string base = "model.layers." + std::to_string(i) + "." + n;
+      add(base + ".weight", base + ".bias");
+      add(base + ".lora_A.weight", "");
+      add(base + ".lora_B.weight", "");
+    }
+  return out;
+}
+
+namespace {
+int64_t factored_side(const std::vector<FeatureBlock>& layout, int64_t dim) {
+  const double per_layer = static_cast<double>(dim) / static_cast<double>(std::max<std::size_t>(1, layout.size()));
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(per_layer))));
+}
+}  // namespace
+
+int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatureOptions& o) {
+  if (o.projection == Projection::Dense) return o.projection_dim;
+  if (o.projection == Projection::Factored) {
+    const int64_t k = factored_side(layout, o.projection_dim);
+    return static_cast<int64_t>(layout.size()) * k * k;
+  }
+  int64_t n = 0;
+  for (const auto& b : layout) n += b.out * b.in + (b.bias_name.empty() ? 0 : b.out);
+  return n;
+}
+
+at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vector<const Sample*>& samples,
+                                        const GradientFeatureOptions& o, const AdamMoments* adam, int64_t batch_size,
+                                        int32_t pad_id, const std::function<void(int64_t, int64_t)>& progress) {
+  const std::vector<FeatureBlock> layout = feature_layout(model, o.parameter_filter);
+  if (layout.empty())
+    throw Error("gradient_features: no trainable attention/MLP projection matches the parameter filter");
+  if (o.projection != Projection::None && o.projection_dim <= 0)
+    throw Error("gradient_features: projection_dim must be positive for a projection");
+  if (o.preconditioner == Preconditioner::Adam && !adam)
+    throw Error("gradient_features: the adam preconditioner needs the optimizer's moments (no optimizer here)");
+  const int64_t dim = feature_dim(layout, o);
+  const int64_t n = static_cast<int64_t>(samples.size());
+  at::Tensor features = at::zeros({n, dim}, at::kFloat);
+  const int64_t k = o.projection == Projection::Factored ? factored_side(layout, o.projection_dim) : 0;
+  // Factored projections: one (in x k) and one (out x k) matrix per covered linear, made once per call.
+  std::vector<at::Tensor> p_in, p_out;
+  if (o.projection == Projection::Factored)
+    for (std::size_t l = 0; l < layout.size(); ++l) {
+      p_in.push_back(rademacher(o.seed, 1 + 2 * l, layout[l].in, k).to(model.device()));
+      p_out.push_back(rademacher(o.seed, 2 + 2 * l, layout[l].out, k).to(model.device()));
+    }
+  const bool was_training = model.training();
+  const_cast<LlamaModel&>(model).set_training(false);
+
+  for (int64_t first = 0; first < n; first += batch_size) {
+    const int64_t B = std::min(batch_size, n - first);
+    int64_t len = 2;
+    for (int64_t i = 0; i < B; ++i) len = std::max<int64_t>(len, static_cast<int64_t>(samples[first + i]->input_ids.size()));
+    at::Tensor ids = at::full({B, len}, pad_id, at::kLong), labels = at::full({B, len}, kIgnoreIndex, at::kLong);
+    auto ia = ids.accessor<int64_t, 2>();
+    auto la = labels.accessor<int64_t, 2>();
+    for (int64_t i = 0; i < B; ++i) {
+      const Sample& s = *samples[first + i];
+      for (std::size_t t = 0; t < s.input_ids.size(); ++t) {
+        ia[i][static_cast<int64_t>(t)] = s.input_ids[t];
+        la[i][static_cast<int64_t>(t)] = s.labels[t];
+      }
+    }
+    Capture capture;
+    model.set_linear_observer(&capture);
+    at::Tensor total;
+    try {
+      at::Tensor token_losses = model.token_losses(ids, labels);  // [B, T-1]
+      at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
+      total = (token_losses.sum(1) / counts).sum();  // sum of per-sample mean losses
+    } catch (...) {
+      model.set_linear_observer(nullptr);
+      throw;
+    }
+    model.set_linear_observer(nullptr);
+    std::vector<at::Tensor> outputs;
+    for (const auto& b : layout) {
+      auto it = capture.seen_.find(b.weight_name);
+      if (it == capture.seen_.end()) throw Error("gradient_features: '" + b.weight_name + "' was not seen in the forward pass");
+      outputs.push_back(it->second.second);
+    }
+    const std::vector<at::Tensor> grads = torch::autograd::grad({total}, outputs, {}, false, false, true);
+    at::Tensor rows = features.narrow(0, first, B);
+    at::NoGradGuard no_grad;
+    for (std::size_t l = 0; l < layout.size(); ++l) {
+      const FeatureBlock& blk = layout[l];
+      const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in]
+      const at::Tensor dy = grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({B, len, blk.out}, x.options());
+      if (o.projection == Projection::Factored && o.preconditioner == Preconditioner::Sgd) {
+        // P_out^T G_i P_in = sum_t (P_out^T dy_t) (x) (P_in^T x_t): never forms G_i.
+        const at::Tensor f = at::bmm(at::matmul(dy, p_out[l]).transpose(1, 2), at::matmul(x, p_in[l]));  // [B, k, k]
+        rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
+        continue;
+      }
+      at::Tensor g = at::bmm(dy.transpose(1, 2), x);  // [B, out, in]
+      at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : dy.sum(1);  // [B, out]
+      if (o.preconditioner == Preconditioner::Adam) {
+        auto [m, v] = adam->lookup(model.parameter(blk.weight_name));
+        if (!m.defined()) m = at::zeros({blk.out, blk.in}, g.options()), v = m;
+        g = adam_feature(m.to(g.device()).unsqueeze(0), v.to(g.device()).unsqueeze(0), g, adam->beta1, adam->beta2);
+        if (gb.defined()) {
+          auto [mb, vb] = adam->lookup(model.parameter(blk.bias_name));
+          if (!mb.defined()) mb = at::zeros({blk.out}, g.options()), vb = mb;
+          gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, adam->beta1, adam->beta2);
+        }
+      }
+      switch (o.projection) {
+        case Projection::None:
+          rows.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}).cpu());
+          if (gb.defined()) rows.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb.cpu());
+          break;
+        case Projection::Dense:
+          dense_project(g.reshape({B, blk.out * blk.in}).cpu().contiguous(), blk.offset, o.seed, rows);
+          if (gb.defined()) dense_project(gb.cpu().contiguous(), blk.offset + blk.out * blk.in, o.seed, rows);
+          break;
+        case Projection::Factored: {
+          const at::Tensor f = at::matmul(at::matmul(p_out[l].t().unsqueeze(0), g), p_in[l].unsqueeze(0));  // [B, k, k]
+          rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
+          break;
+        }
+      }
+    }
+    if (progress) progress(first + B, n);
+  }
+  const_cast<LlamaModel&>(model).set_training(was_training);
+  return features;
+}
+
+}  // namespace dataflex
