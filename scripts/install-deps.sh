@@ -9,11 +9,12 @@
 #   libcli11-dev          dataflex-run's command line
 #   libpcre2-dev          the tokenizers' Unicode regex pre-tokenizers (\p{L}, lookahead)
 #   libutf8proc-dev       NFC normalisation (Qwen tokenizers)
+#   libxxhash-dev         cache keys of host-service results (XXH3)
 #   python3-torch         tests only: the independent Hugging Face reference of the model; bench/
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev
+          nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev
           python3-torch python3-numpy)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -1,0 +1,188 @@
+// The runtime host's services on a live model, reached by a plugin through the SDK (the
+// service_probe test plugin) and compared with direct computations on the same model.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "data/corpus.hpp"
+#include "data/tokenizer.hpp"
+#include "model/llama_model.hpp"
+#include "plugins/manifest.hpp"
+#include "plugins/plugin_instance.hpp"
+#include "plugins/plugin_library.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "signals/model_host.hpp"
+#include "signals/per_sample_gradients.hpp"
+#include "signals/projection.hpp"
+
+namespace dataflex {
+namespace {
+
+ModelConfig tiny(int64_t vocab) {
+  ModelConfig c = ModelConfig::builtin_tiny(vocab);
+  c.hidden_size = 16;
+  c.intermediate_size = 24;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.num_key_value_heads = 1;
+  c.head_dim = 8;
+  return c;
+}
+
+Sample make(int64_t id, int32_t domain, const std::string& text, const Tokenizer& tok, bool mask_first) {
+  Sample s;
+  s.id = id;
+  s.domain = domain;
+  for (int32_t t : tok.encode(text, false)) s.input_ids.push_back(t);
+  s.labels = s.input_ids;
+  if (mask_first) s.labels[0] = s.labels[1] = kIgnoreIndex;
+  return s;
+}
+
+class ModelHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tokenizer_ = Tokenizer::builtin_bytes();
+    corpus_.domains = {"news", "code"};
+    const char* texts[] = {"the cat sat", "int main() {}", "dogs bark loudly at night", "x = 1", "a", "for i in range(3):"};
+    for (int i = 0; i < 6; ++i) corpus_.train.push_back(make(i, i % 2, texts[i], *tokenizer_, i == 2));
+    corpus_.eval.push_back(make(0, 0, "the dog", *tokenizer_, false));
+    corpus_.eval.push_back(make(1, 1, "return 0;", *tokenizer_, true));
+    model_ = std::make_unique<LlamaModel>(tiny(tokenizer_->vocab_size()), 1);
+    ModelHostOptions o;
+    o.batch_size = 4;
+    host_ = std::make_unique<ModelHost>(corpus_, *tokenizer_, *model_, o);
+    host_->set_reference_model(std::make_unique<LlamaModel>(tiny(tokenizer_->vocab_size()), 2));
+  }
+
+  // Mean trained-token loss of one sample, computed alone (0 for a sample with no trained token, as
+  // the host defines it).
+  double direct_loss(const LlamaModel& m, const Sample& s) {
+    at::NoGradGuard g;
+    const int64_t T = static_cast<int64_t>(s.input_ids.size());
+    if (T < 2) return 0.0;
+    at::Tensor ids = at::empty({1, T}, at::kLong), labels = at::empty({1, T}, at::kLong);
+    for (int64_t t = 0; t < T; ++t) ids[0][t] = s.input_ids[t], labels[0][t] = s.labels[t];
+    const int64_t n = (labels.narrow(1, 1, T - 1) != kIgnoreIndex).sum().item<int64_t>();
+    return m.token_losses(ids, labels).sum().item<double>() / static_cast<double>(n);
+  }
+
+  std::unique_ptr<Tokenizer> tokenizer_;
+  Corpus corpus_;
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<ModelHost> host_;
+};
+
+TEST_F(ModelHostTest, EveryServiceIsReachableFromAPluginThroughTheSdk) {
+  const auto registry = PluginRegistry::discover(PluginSearchPath{{TEST_PLUGIN_DIR "/probe"}, {true}});
+  auto library = PluginLibrary::load(registry.find("service_probe"), nullptr);
+  PluginInstance plugin(library, *host_, {}, 1);
+  const Selection sel = plugin.select(DecisionContext{}, 6, 2, false);
+  ASSERT_EQ(sel.ids.size(), 2u);
+  std::map<std::string, double> m;
+  for (const auto& x : plugin.bridge().take_metrics()) m[x.name] = x.value;
+
+  EXPECT_EQ(m["probe.train_size"], 6);
+  EXPECT_EQ(m["probe.domain_sum"], 3);  // domains 0 1 0 1 0 1
+  double loss_sum = 0, ref_sum = 0;
+  for (const auto& s : corpus_.train) loss_sum += direct_loss(*model_, s);
+  EXPECT_NEAR(m["probe.loss_sum"], loss_sum, 1e-4);
+  LlamaModel reference(tiny(tokenizer_->vocab_size()), 2);
+  for (const auto& s : corpus_.train) ref_sum += direct_loss(reference, s);
+  EXPECT_NEAR(m["probe.reference_loss_sum"], ref_sum, 1e-4);
+  // Eval tokens: "the dog" (7 tokens, 6 predictions) + "return 0;" (9 tokens, 8 predictions, 1 masked target).
+  EXPECT_EQ(m["probe.eval_tokens"], 6 + 7);
+  EXPECT_NEAR(m["probe.eval_token_loss_sum"], direct_loss(*model_, corpus_.eval[0]) * 6 + direct_loss(*model_, corpus_.eval[1]) * 7, 1e-3);
+  EXPECT_NEAR(m["probe.eval_domain0_loss"], direct_loss(*model_, corpus_.eval[0]), 1e-5);
+  EXPECT_EQ(m["probe.feature_cols"], 16);
+  // Feature row 0 = the dense projection of sample 0's exact gradient.
+  std::vector<const Sample*> one = {&corpus_.train[0]};
+  GradientFeatureOptions o;
+  o.projection = Projection::Dense;
+  o.projection_dim = 16;
+  o.seed = 3;
+  const at::Tensor f = per_sample_gradient_features(*model_, one, o, nullptr, 1, 0);
+  EXPECT_NEAR(m["probe.feature_norm0"], f.norm().item<double>(), 1e-4 * f.norm().item<double>());
+  EXPECT_NEAR(m["probe.embedding_norm0"], 1.0, 1e-5);  // normalised
+  EXPECT_EQ(m["probe.embedding_cols"], 16);
+}
+
+TEST_F(ModelHostTest, ResultsAreCachedUntilTheWeightsChange) {
+  std::vector<int64_t> ids = {0, 1, 2};
+  std::vector<float> a(3), b(3), c(3);
+  dfx_sample_losses_args args{};
+  args.struct_size = sizeof args;
+  args.dataset = DFX_DATASET_TRAIN;
+  args.model = DFX_MODEL_CURRENT;
+  args.sample_ids = ids.data();
+  args.num_samples = 3;
+  args.losses_out = a.data();
+  host_->sample_losses(args);
+  args.losses_out = b.data();
+  host_->sample_losses(args);
+  EXPECT_EQ(host_->cache().hits(), 1u);
+  EXPECT_EQ(a, b);
+  {  // an optimizer step: new weights, so the cached losses must not be reused
+    at::NoGradGuard g;
+    model_->parameter("model.norm.weight").mul_(1.5);
+  }
+  host_->set_weights_changed();
+  args.losses_out = c.data();
+  host_->sample_losses(args);
+  EXPECT_EQ(host_->cache().hits(), 1u);
+  EXPECT_NE(a, c);
+  EXPECT_NEAR(c[0], direct_loss(*model_, corpus_.train[0]), 1e-5);
+}
+
+TEST_F(ModelHostTest, MeanPooledEmbeddingsIgnorePaddingAndNormalise) {
+  std::vector<int64_t> ids = {4, 5};  // lengths 1 and 18: the first is padded in the batch
+  dfx_embeddings_args args{};
+  args.struct_size = sizeof args;
+  args.dataset = DFX_DATASET_TRAIN;
+  args.model = DFX_MODEL_CURRENT;
+  args.sample_ids = ids.data();
+  args.num_samples = 2;
+  args.layer = -1;
+  args.pooling = DFX_POOLING_MEAN;
+  args.normalize = 0;
+  host_->embeddings(args);
+  ASSERT_EQ(args.embedding_dim, 16u);
+  std::vector<float> out(32);
+  args.embeddings_out = out.data();
+  args.capacity = out.size();
+  host_->embeddings(args);
+  at::NoGradGuard g;
+  at::Tensor alone = model_->hidden_states(at::tensor({static_cast<int64_t>(corpus_.train[4].input_ids[0])}).view({1, 1}));
+  for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(j)], alone[0][0][j].item<float>(), 1e-5);
+}
+
+TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
+  std::vector<int64_t> ids = {9};
+  std::vector<float> out(1);
+  dfx_sample_losses_args args{};
+  args.struct_size = sizeof args;
+  args.dataset = DFX_DATASET_TRAIN;
+  args.sample_ids = ids.data();
+  args.num_samples = 1;
+  args.losses_out = out.data();
+  try {
+    host_->sample_losses(args);
+    FAIL();
+  } catch (const ServiceError& e) {
+    EXPECT_EQ(e.status(), DFX_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("sample id 9 is outside the training pool of 6 samples"), std::string::npos);
+  }
+  ids[0] = 0;
+  args.model = DFX_MODEL_EMBEDDING;
+  try {
+    host_->sample_losses(args);
+    FAIL();
+  } catch (const ServiceError& e) {
+    EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+  }
+}
+
+}  // namespace
+}  // namespace dataflex
