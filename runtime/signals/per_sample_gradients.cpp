@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -36,6 +37,9 @@ class Capture : public LinearObserver {
 
 // Row chunk of the dense projection generated at a time (elements): bounds memory at 64 MB.
 constexpr int64_t kDenseChunkElements = int64_t{1} << 24;
+// Unprojected per-sample gradients held for one dense projection pass. The dense matrix is generated
+// once per pass, so the more samples share a pass the cheaper it is per sample: 1 GiB of gradients.
+constexpr int64_t kDenseGroupBytes = int64_t{1} << 30;
 
 // Adds G [B, rows] @ R[offset .. offset+rows, :] to `features` [B, k], generating R in chunks.
 void dense_project(const at::Tensor& g, int64_t offset, uint64_t seed, at::Tensor& features) {
@@ -114,7 +118,12 @@ int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatu
 
 at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vector<const Sample*>& samples,
                                         const GradientFeatureOptions& o, const AdamMoments* adam, int64_t batch_size,
-                                        int32_t pad_id, const std::function<void(int64_t, int64_t)>& progress) {
+                                        int32_t pad_id, const std::function<void(int64_t, int64_t)>& progress,
+                                        GradientTimings* timings) {
+  GradientTimings local;
+  GradientTimings& tm = timings ? *timings : local;
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  auto since = [&](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(now() - t).count(); };
   const std::vector<FeatureBlock> layout = feature_layout(model, o.parameter_filter);
   if (layout.empty())
     throw Error("gradient_features: no trainable attention/MLP projection matches the parameter filter");
@@ -135,6 +144,23 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     }
   const bool was_training = model.training();
   const_cast<LlamaModel&>(model).set_training(false);
+  // Dense: gradients of several batches are gathered and projected together (see kDenseGroupBytes).
+  const int64_t unprojected = o.projection == Projection::Dense ? feature_dim(layout, GradientFeatureOptions{}) : 0;
+  at::Tensor pending;
+  int64_t pending_first = 0, pending_rows = 0;
+  if (o.projection == Projection::Dense) {
+    const int64_t cap = std::max(batch_size, std::min(n, kDenseGroupBytes / std::max<int64_t>(1, unprojected * 4)));
+    pending = at::empty({cap, unprojected}, at::kFloat);
+  }
+  auto flush = [&] {
+    if (pending_rows == 0) return;
+    auto t_proj = now();
+    at::Tensor target = features.narrow(0, pending_first, pending_rows);
+    dense_project(pending.narrow(0, 0, pending_rows), 0, o.seed, target);
+    tm.projection += since(t_proj);
+    pending_first += pending_rows;
+    pending_rows = 0;
+  };
 
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t B = std::min(batch_size, n - first);
@@ -150,6 +176,7 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
         la[i][static_cast<int64_t>(t)] = s.labels[t];
       }
     }
+    auto t_forward = now();
     Capture capture;
     model.set_linear_observer(&capture);
     at::Tensor total;
@@ -162,6 +189,8 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
       throw;
     }
     model.set_linear_observer(nullptr);
+    tm.forward += since(t_forward);
+    auto t_backward = now();
     std::vector<at::Tensor> outputs;
     for (const auto& b : layout) {
       auto it = capture.seen_.find(b.weight_name);
@@ -169,16 +198,33 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
       outputs.push_back(it->second.second);
     }
     const std::vector<at::Tensor> grads = torch::autograd::grad({total}, outputs, {}, false, false, true);
+    tm.backward += since(t_backward);
     at::Tensor rows = features.narrow(0, first, B);
     at::NoGradGuard no_grad;
+    if (o.projection == Projection::Dense && pending_rows + B > pending.size(0)) flush();
     for (std::size_t l = 0; l < layout.size(); ++l) {
       const FeatureBlock& blk = layout[l];
       const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in]
       const at::Tensor dy = grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({B, len, blk.out}, x.options());
       if (o.projection == Projection::Factored && o.preconditioner == Preconditioner::Sgd) {
         // P_out^T G_i P_in = sum_t (P_out^T dy_t) (x) (P_in^T x_t): never forms G_i.
+        auto t_proj = now();
         const at::Tensor f = at::bmm(at::matmul(dy, p_out[l]).transpose(1, 2), at::matmul(x, p_in[l]));  // [B, k, k]
         rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
+        tm.projection += since(t_proj);
+        continue;
+      }
+      auto t_sample = now();
+      if (o.projection == Projection::Dense && o.preconditioner == Preconditioner::Sgd && dy.device().is_cpu()) {
+        // Straight into the pending group: no [B, out, in] temporary and no copy of it.
+        at::Tensor dst = pending.narrow(0, pending_rows, B);
+        at::Tensor w = dst.narrow(1, blk.offset, blk.out * blk.in).view({B, blk.out, blk.in});
+        at::bmm_out(w, dy.transpose(1, 2), x);
+        if (!blk.bias_name.empty()) {
+          at::Tensor bias_dst = dst.narrow(1, blk.offset + blk.out * blk.in, blk.out);
+          at::sum_out(bias_dst, dy, {1});
+        }
+        tm.per_sample += since(t_sample);
         continue;
       }
       at::Tensor g = at::bmm(dy.transpose(1, 2), x);  // [B, out, in]
@@ -193,24 +239,31 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
           gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, adam->beta1, adam->beta2);
         }
       }
+      tm.per_sample += since(t_sample);
+      auto t_proj = now();
       switch (o.projection) {
         case Projection::None:
           rows.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}).cpu());
           if (gb.defined()) rows.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb.cpu());
           break;
-        case Projection::Dense:
-          dense_project(g.reshape({B, blk.out * blk.in}).cpu().contiguous(), blk.offset, o.seed, rows);
-          if (gb.defined()) dense_project(gb.cpu().contiguous(), blk.offset + blk.out * blk.in, o.seed, rows);
+        case Projection::Dense: {
+          at::Tensor dst = pending.narrow(0, pending_rows, B);
+          dst.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}));
+          if (gb.defined()) dst.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb);
           break;
+        }
         case Projection::Factored: {
           const at::Tensor f = at::matmul(at::matmul(p_out[l].t().unsqueeze(0), g), p_in[l].unsqueeze(0));  // [B, k, k]
           rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
           break;
         }
       }
+      tm.projection += since(t_proj);
     }
+    if (o.projection == Projection::Dense) pending_rows += B;
     if (progress) progress(first + B, n);
   }
+  flush();
   const_cast<LlamaModel&>(model).set_training(was_training);
   return features;
 }

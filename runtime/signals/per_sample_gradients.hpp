@@ -57,11 +57,17 @@ std::vector<FeatureBlock> feature_layout(const LlamaModel& model, const std::vec
 // L * k * k with k = ceil(sqrt(projection_dim / L)) for the L covered linears (biases not included).
 int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatureOptions& options);
 
+// Where the time of an extraction goes (seconds, accumulated), for bench/ and progress logs.
+struct GradientTimings {
+  double forward = 0, backward = 0, per_sample = 0, projection = 0;
+};
+
 // Features [n, feature_dim] (f32, CPU) of `samples`, computed `batch_size` samples per forward/backward.
 // `progress(done, total)` is called after each batch when given.
 at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vector<const Sample*>& samples,
                                         const GradientFeatureOptions& options, const AdamMoments* adam,
                                         int64_t batch_size, int32_t pad_id,
-                                        const std::function<void(int64_t, int64_t)>& progress = {});
+                                        const std::function<void(int64_t, int64_t)>& progress = {},
+                                        GradientTimings* timings = nullptr);
 
 }  // namespace dataflex

@@ -1,5 +1,9 @@
 #include "signals/projection.hpp"
 
+#include <ATen/Parallel.h>
+
+#include <cstring>
+
 namespace dataflex {
 namespace {
 
@@ -14,18 +18,38 @@ inline uint64_t row_key(uint64_t seed, uint64_t stream, int64_t row) {
   return mix(mix(seed ^ stream) ^ static_cast<uint64_t>(row));
 }
 
+// 8 signs at a time from a byte: the generation is on the hot path of dense projections.
+struct SignTable {
+  float v[256][8];
+  SignTable() {
+    for (int b = 0; b < 256; ++b)
+      for (int j = 0; j < 8; ++j) v[b][j] = ((b >> j) & 1) ? 1.0f : -1.0f;
+  }
+};
+const SignTable kSigns;
+
+void fill_row(uint64_t key, int64_t cols, float* dst) {
+  const int64_t full_words = cols / 64;
+  for (int64_t word = 0; word < full_words; ++word) {
+    const uint64_t bits = mix(key ^ static_cast<uint64_t>(word));
+    float* out = dst + word * 64;
+    for (int byte = 0; byte < 8; ++byte) std::memcpy(out + 8 * byte, kSigns.v[(bits >> (8 * byte)) & 0xFF], 8 * sizeof(float));
+  }
+  if (full_words * 64 < cols) {
+    const uint64_t bits = mix(key ^ static_cast<uint64_t>(full_words));
+    for (int64_t b = 0; full_words * 64 + b < cols; ++b) dst[full_words * 64 + b] = ((bits >> b) & 1u) ? 1.0f : -1.0f;
+  }
+}
+
 }  // namespace
 
 void rademacher_block(uint64_t seed, uint64_t stream, int64_t row0, int64_t rows, int64_t cols, float* out) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint64_t key = row_key(seed, stream, row0 + r);
-    float* dst = out + r * cols;
-    for (int64_t word = 0; word * 64 < cols; ++word) {
-      const uint64_t bits = mix(key ^ static_cast<uint64_t>(word));
-      const int64_t end = cols - word * 64 < 64 ? cols - word * 64 : 64;
-      for (int64_t b = 0; b < end; ++b) dst[word * 64 + b] = ((bits >> b) & 1u) ? 1.0f : -1.0f;
-    }
-  }
+  const uint64_t stream_key = mix(seed ^ stream);
+  // Rows are independent: split them over LibTorch's intra-op threads.
+  at::parallel_for(0, rows, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      fill_row(mix(stream_key ^ static_cast<uint64_t>(row0 + r)), cols, out + r * cols);
+  });
 }
 
 float rademacher_entry(uint64_t seed, uint64_t stream, int64_t row, int64_t col) {
