@@ -102,6 +102,16 @@ const std::vector<ConfigKey>& config_schema() {
        "optimizer steps between two decisions"},
       {"dataflex", "update_times", ParamType::Int, P::of_int(-1), {}, {},
        "number of decisions; <= 0: until training ends"},
+      {"dataflex", "reference_model", ParamType::String, P::of_string(""), {}, {},
+       "a frozen reference model (HF folder or builtin:tiny) for the reference losses plugins ask for (DoReMi)"},
+      {"dataflex", "embedding_model", ParamType::String, P::of_string(""), {}, {},
+       "a separate model (HF folder) whose hidden states are the embeddings plugins ask for"},
+      {"dataflex", "embeddings_file", ParamType::String, P::of_string(""), {}, {},
+       "precomputed embeddings of the training pool (.npy float32 [samples, dim], or safetensors)"},
+      {"dataflex", "signal_batch_size", ParamType::Int, P::of_int(8), {}, 1.0,
+       "samples per forward/backward pass of the host services (losses, gradient features, embeddings)"},
+      {"dataflex", "signal_cache_mb", ParamType::Int, P::of_int(1024), {}, 0.0,
+       "memory for cached host-service results, keyed by a hash of the weights, options and sample ids"},
   };
   return keys;
 }

@@ -59,6 +59,11 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.num_threads = c.get_int("training.num_threads");
   o.device = c.get_string("training.device");
   o.bf16 = c.get_bool("training.bf16");
+  o.reference_model = c.get_string("dataflex.reference_model");
+  o.embedding_model = c.get_string("dataflex.embedding_model");
+  o.embeddings_file = c.get_string("dataflex.embeddings_file");
+  o.signal_batch_size = c.get_int("dataflex.signal_batch_size");
+  o.signal_cache_mb = c.get_int("dataflex.signal_cache_mb");
   auto below_one = [&](const char* key, double v) {
     if (v >= 1.0) throw Error(c.origin(key) + ": " + key + " = " + std::to_string(v) + ", expected a value below 1");
   };

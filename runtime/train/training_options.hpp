@@ -49,6 +49,12 @@ struct TrainingOptions {
   int64_t num_threads = 0;
   std::string device = "auto";
   bool bf16 = true;
+  // [dataflex]: what the host services need
+  std::string reference_model;
+  std::string embedding_model;
+  std::string embeddings_file;
+  int64_t signal_batch_size = 8;
+  int64_t signal_cache_mb = 1024;
 
   static TrainingOptions from_config(const RunConfig& config);
   // Steps of the run: max_steps, or num_train_epochs over `train_size` samples.

@@ -88,5 +88,19 @@ else
   echo "FAIL random determinism"; failures=$((failures + 1))
 fi
 
+# Every host service can be served from a recording: the service_probe plugin calls all of them.
+expect_ok "plugins run service_probe (every service recorded)" "$RUN" --plugin-dir "$TEST_PLUGINS/probe" plugins run service_probe \
+  --host "$SRC/tests/recordings/service_probe_all_services.json"
+python3 - "$work/out" <<'PY' || { echo "FAIL recorded answers of every service"; failures=$((failures + 1)); }
+import json, sys
+out = json.load(open(sys.argv[1]))
+m = {x["name"]: x["value"] for x in out["metrics"]}
+want = {"probe.train_size": 4, "probe.domain_sum": 2, "probe.loss_sum": 7, "probe.reference_loss_sum": 4,
+        "probe.eval_tokens": 5, "probe.eval_token_loss_sum": 7, "probe.eval_domain0_loss": 2, "probe.feature_cols": 16,
+        "probe.feature_norm0": 1, "probe.embedding_norm0": 1, "probe.embedding_cols": 3}
+assert m == want, m
+assert out["decisions"][0]["selected"] == [3, 2], out["decisions"]  # largest feature norms
+PY
+
 echo "cli cases: $failures failure(s)"
 [ $failures -eq 0 ]

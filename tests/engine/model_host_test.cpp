@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 
 #include "data/corpus.hpp"
@@ -16,6 +17,12 @@
 #include "signals/model_host.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "signals/projection.hpp"
+#include "train/host_factory.hpp"
+#include "util/error.hpp"
+#include "engine_test_support.hpp"
+
+#include <torch/types.h>
+#include <torch/optim/adamw.h>
 
 namespace dataflex {
 namespace {
@@ -181,6 +188,110 @@ TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
     FAIL();
   } catch (const ServiceError& e) {
     EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+  }
+}
+
+TEST_F(ModelHostTest, PrecomputedEmbeddingsComeFromAnNpyFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/emb.npy";
+  {  // numpy's format 1.0: magic, version, header length, a dict padded to 64 bytes, then the data
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 2), }";
+    header.resize(128 - 10 - 1, ' ');  // magic + version + length + header = a multiple of 64
+    header += '\n';
+    std::ofstream out(path, std::ios::binary);
+    out << "\x93NUMPY" << '\x01' << '\x00';
+    out.put(static_cast<char>(header.size() & 0xFF)).put(static_cast<char>(header.size() >> 8));
+    out << header;
+    for (int i = 0; i < 6; ++i) {
+      const float row[2] = {3.0f * static_cast<float>(i + 1), 4.0f * static_cast<float>(i + 1)};
+      out.write(reinterpret_cast<const char*>(row), sizeof row);
+    }
+  }
+  ModelHostOptions ho;
+  ho.embeddings_file = path;
+  ModelHost host(corpus_, *tokenizer_, *model_, ho);
+  std::vector<int64_t> ids = {5, 0};
+  std::vector<float> out(4);
+  dfx_embeddings_args a{};
+  a.struct_size = sizeof a;
+  a.dataset = DFX_DATASET_TRAIN;
+  a.model = DFX_MODEL_EMBEDDING;
+  a.sample_ids = ids.data();
+  a.num_samples = 2;
+  a.normalize = 1;
+  a.embeddings_out = out.data();
+  a.capacity = out.size();
+  host.embeddings(a);
+  EXPECT_EQ(a.embedding_dim, 2u);
+  EXPECT_NEAR(out[0], 0.6f, 1e-6);  // (18, 24) / 30
+  EXPECT_NEAR(out[1], 0.8f, 1e-6);
+  EXPECT_NEAR(out[2], 0.6f, 1e-6);
+  // A file with the wrong number of rows is refused when the host is built.
+  corpus_.train.pop_back();
+  EXPECT_THROW(ModelHost(corpus_, *tokenizer_, *model_, ho), Error);
+}
+
+TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReferenceModelLoadsFromAFolder) {
+  // One real AdamW step, so that the optimizer holds non-trivial first and second moments.
+  std::vector<at::Tensor> params = model_->trainable_parameters();
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-2));
+  {
+    at::Tensor ids = at::tensor({10L, 20L, 30L, 40L, 50L}).view({1, 5});
+    model_->token_losses(ids, ids).mean().backward();
+    opt.step();
+    opt.zero_grad();
+  }
+  TempDir ref_dir;
+  LlamaModel reference(tiny(tokenizer_->vocab_size()), 77);
+  save_model(reference, ref_dir.path());
+  TrainingOptions o;
+  o.reference_model = ref_dir.path();
+  o.signal_batch_size = 4;
+  auto host = make_model_host(o, corpus_, *tokenizer_, *model_, &opt);
+
+  // Reference losses come from the saved folder's weights.
+  std::vector<int64_t> ids = {0, 1, 2, 3};
+  std::vector<float> ref(4);
+  dfx_sample_losses_args la{};
+  la.struct_size = sizeof la;
+  la.dataset = DFX_DATASET_TRAIN;
+  la.model = DFX_MODEL_REFERENCE;
+  la.sample_ids = ids.data();
+  la.num_samples = ids.size();
+  la.losses_out = ref.data();
+  host->sample_losses(la);
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_NEAR(ref[i], direct_loss(reference, corpus_.train[i]), 1e-5);
+
+  // Adam features of the MLP = m'/sqrt(v'+1e-8) with the optimizer's m, v and each sample's gradient.
+  dfx_gradient_features_args ga{};
+  ga.struct_size = sizeof ga;
+  ga.dataset = DFX_DATASET_TRAIN;
+  ga.sample_ids = ids.data();
+  ga.num_samples = ids.size();
+  ga.preconditioner = DFX_PRECONDITIONER_ADAM;
+  ga.projection = DFX_PROJECTION_NONE;
+  ga.parameter_filter = "mlp";
+  host->gradient_features(ga);
+  std::vector<float> got(ids.size() * ga.feature_dim);
+  ga.features_out = got.data();
+  ga.capacity = got.size();
+  host->gradient_features(ga);
+  const auto layout = feature_layout(*model_, {"mlp"});
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::vector<const Sample*> one = {&corpus_.train[i]};
+    GradientFeatureOptions sgd;
+    sgd.parameter_filter = {"mlp"};
+    const at::Tensor g = per_sample_gradient_features(*model_, one, sgd, nullptr, 1, 0)[0];
+    std::vector<at::Tensor> m, v;
+    for (const auto& b : layout) {
+      auto& st = static_cast<torch::optim::AdamWParamState&>(
+          *opt.state().at(c10::guts::to_string(model_->parameter(b.weight_name).unsafeGetTensorImpl())));
+      m.push_back(st.exp_avg().reshape({-1}));
+      v.push_back(st.exp_avg_sq().reshape({-1}));
+    }
+    const at::Tensor want = adam_feature(at::cat(m), at::cat(v), g, 0.9, 0.999);
+    const at::Tensor row = at::from_blob(got.data() + i * ga.feature_dim, {static_cast<int64_t>(ga.feature_dim)}, at::kFloat);
+    EXPECT_LT(((row - want).abs().max() / want.abs().max()).item<double>(), 1e-5) << "sample " << i;
   }
 }
 

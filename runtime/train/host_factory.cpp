@@ -1,0 +1,50 @@
+#include "train/host_factory.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+
+#include "data/tokenizer.hpp"
+#include "model/llama_model.hpp"
+#include "signals/per_sample_gradients.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+
+std::shared_ptr<AdamMoments> adam_moments_of(torch::optim::AdamW& optimizer, double beta1, double beta2) {
+  auto m = std::make_shared<AdamMoments>();
+  m->beta1 = beta1;
+  m->beta2 = beta2;
+  m->lookup = [&optimizer](const at::Tensor& p) -> std::pair<at::Tensor, at::Tensor> {
+    // LibTorch keys optimizer state by the parameter's TensorImpl address.
+    auto& state = optimizer.state();
+    auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    if (it == state.end()) return {};
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    return {s.exp_avg(), s.exp_avg_sq()};
+  };
+  return m;
+}
+
+std::unique_ptr<ModelHost> make_model_host(const TrainingOptions& o, const Corpus& corpus, const Tokenizer& tokenizer,
+                                           const LlamaModel& model, torch::optim::AdamW* optimizer) {
+  ModelHostOptions ho;
+  ho.batch_size = o.signal_batch_size;
+  ho.cache_mb = o.signal_cache_mb;
+  ho.embeddings_file = o.embeddings_file;
+  auto host = std::make_unique<ModelHost>(corpus, tokenizer, model, ho);
+  auto load_frozen = [&](const std::string& path, const char* key) {
+    auto m = load_model(path, tokenizer.vocab_size(), o.seed, model.device().str());
+    if (m->config().vocab_size < tokenizer.vocab_size())
+      throw Error(std::string("dataflex.") + key + ": \"" + path + "\" has vocab_size " + std::to_string(m->config().vocab_size) +
+                  ", fewer ids than the run's tokenizer (" + std::to_string(tokenizer.vocab_size()) + ")");
+    for (const auto& p : m->parameters()) p.tensor.set_requires_grad(false);
+    m->set_training(false);
+    return m;
+  };
+  if (!o.reference_model.empty()) host->set_reference_model(load_frozen(o.reference_model, "reference_model"));
+  if (!o.embedding_model.empty()) host->set_embedding_model(load_frozen(o.embedding_model, "embedding_model"));
+  if (optimizer) host->set_adam_moments(adam_moments_of(*optimizer, o.adam_beta1, o.adam_beta2));
+  return host;
+}
+
+}  // namespace dataflex
