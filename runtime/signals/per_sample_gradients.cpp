@@ -35,8 +35,9 @@ class Capture : public LinearObserver {
   std::map<std::string, std::pair<at::Tensor, at::Tensor>> seen_;
 };
 
-// Row chunk of the dense projection generated at a time (elements): bounds memory at 64 MB.
-constexpr int64_t kDenseChunkElements = int64_t{1} << 24;
+// Row chunk of the dense projection generated at a time (elements): 4 MB, so that a chunk is still in
+// cache when the multiplication reads it.
+constexpr int64_t kDenseChunkElements = int64_t{1} << 20;
 // Unprojected per-sample gradients held for one dense projection pass. The dense matrix is generated
 // once per pass, so the more samples share a pass the cheaper it is per sample: 1 GiB of gradients.
 constexpr int64_t kDenseGroupBytes = int64_t{1} << 30;
@@ -150,7 +151,12 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
   int64_t pending_first = 0, pending_rows = 0;
   if (o.projection == Projection::Dense) {
     const int64_t cap = std::max(batch_size, std::min(n, kDenseGroupBytes / std::max<int64_t>(1, unprojected * 4)));
-    pending = at::empty({cap, unprojected}, at::kFloat);
+    // Kept between calls (decisions come again and again): a fresh GiB-sized buffer would be paid for in
+    // page faults at every call. Bounded by kDenseGroupBytes (or one batch), per thread.
+    static thread_local at::Tensor group_buffer;
+    if (!group_buffer.defined() || group_buffer.numel() < cap * unprojected)
+      group_buffer = at::empty({cap * unprojected}, at::kFloat);
+    pending = group_buffer.narrow(0, 0, cap * unprojected).view({cap, unprojected});
   }
   auto flush = [&] {
     if (pending_rows == 0) return;
