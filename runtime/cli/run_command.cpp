@@ -69,6 +69,7 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
                            cfg.get_float("training.learning_rate"), cfg.get_int("training.seed"),
                            cfg.get_string("training.output_dir"));
 
+  PluginSetup plugin_setup;
   if (component.empty()) {
     if (train_type != TrainType::Static)
       throw Error(cfg.origin("dataflex.train_type") + ": train_type \"" + to_string(train_type) +
@@ -89,6 +90,8 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
     ValidationHost host;
     { PluginInstance check(library, host, params, plugin_seed(uint64_t(cfg.get_int("training.seed")))); }
 
+    plugin_setup.library = library;
+    plugin_setup.params = params;
     report << "trainer:   " << to_string(train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
               << m.version << " (ABI " << m.abi.str() << ", " << m.library_path << ")\n";
     for (const auto& p : params) report << "  param    " << p.name << " = " << p.value.to_string() << "\n";
@@ -104,16 +107,9 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
               << " are valid (--dry-run: nothing was trained).\n";
     return 0;
   }
-  if (train_type != TrainType::Static)
-    throw Error(cfg.origin("dataflex.train_type") + ": train_type \"" + to_string(train_type) +
-                "\": the Select / Mix / Weight trainers are not in this build yet (the base loop is); "
-                "use --dry-run to validate, or train_type = \"static\"");
-  if (!component.empty())
-    throw Error(cfg.origin("dataflex.component_name") +
-                ": a static run with a plugin is not in this build yet; leave component_name empty for full data");
   std::cout << report.str() << std::flush;
   TrainingOptions options = TrainingOptions::from_config(cfg);
-  Trainer trainer(options);
+  Trainer trainer(options, plugin_setup);
   spdlog::info("{}", trainer.describe());
   const TrainResult r = trainer.train();
   std::cout << fmt::format("trained:   {} steps{} in {}, train_loss {:.4f}", r.global_step,

@@ -29,7 +29,10 @@
 #include "train/checkpoint.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/progress.hpp"
-#include "train/sampler.hpp"
+#include "train/data_policy.hpp"
+#include "train/host_factory.hpp"
+#include "plugins/plugin_instance.hpp"
+#include "signals/model_host.hpp"
 #include "train/training_log.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -62,7 +65,13 @@ struct Trainer::State {
   Corpus corpus;
   std::unique_ptr<LlamaModel> model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
-  std::unique_ptr<EpochSampler> sampler;
+  std::unique_ptr<ModelHost> host;      // what the plugin's service calls are answered from
+  std::unique_ptr<DataPolicy> policy;   // which samples, in what proportions, with what weights
+  std::vector<int32_t> batch_domains(const std::vector<const Sample*>& samples) const {
+    std::vector<int32_t> d;
+    for (const Sample* x : samples) d.push_back(x->domain);
+    return d;
+  }
   LrSchedule schedule;
   int64_t total_steps = 0;
   int64_t start_step = 0;
@@ -149,7 +158,7 @@ std::string resolve_device(const std::string& wanted) {
 }  // namespace
 
 // LibTorch failures (out of memory, a shape error from odd data) become one-line errors.
-Trainer::Trainer(TrainingOptions options) try : s_(std::make_unique<State>()) {
+Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make_unique<State>()) {
   State& s = *s_;
   s.opt = std::move(options);
   const TrainingOptions& o = s.opt;
@@ -213,13 +222,30 @@ Trainer::Trainer(TrainingOptions options) try : s_(std::make_unique<State>()) {
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
   s.optimizer = std::make_unique<torch::optim::AdamW>(groups, adamw);
 
-  s.sampler = std::make_unique<EpochSampler>(static_cast<int64_t>(s.corpus.train.size()), o.seed);
+  s.host = make_model_host(o, s.corpus, *s.tokenizer, *s.model, s.optimizer.get());
+  DataPolicyOptions po;
+  po.train_type = o.train_type;
+  po.component = o.component_name;
+  po.warmup_step = o.warmup_step;
+  po.update_step = o.update_step;
+  po.update_times = o.update_times;
+  po.total_steps = s.total_steps;
+  po.seed = o.seed;
+  po.global_batch = o.batch_size * o.gradient_accumulation_steps;
+  po.select_count = o.select_count;
+  po.select_with_replacement = o.select_with_replacement;
+  po.mixture_unit = o.mixture_unit;
+  po.mix_apply = o.mix_apply;
+  po.output_dir = o.output_dir;
+  s.policy = std::make_unique<DataPolicy>(po, s.corpus, plugin.library, plugin.params, *s.host);
   s.schedule = LrSchedule{o.lr_scheduler_type, o.learning_rate, o.warmup(s.total_steps), s.total_steps};
 
   if (!s.resumed_from.empty()) {
     CheckpointState cp = load_checkpoint(s.resumed_from, *s.model, *s.optimizer);
     s.start_step = cp.step;
-    s.sampler->load_state_json(cp.dataflex_state.at("sampler").dump(), s.resumed_from + "/dataflex_state.json");
+    std::vector<uint8_t> blob;
+    if (cp.dataflex_state.contains("plugin_state")) blob = cp.dataflex_state["plugin_state"].get<std::vector<uint8_t>>();
+    s.policy->load_state(cp.dataflex_state.at("data"), blob, s.resumed_from + "/dataflex_state.json");
     s.elapsed_before = cp.dataflex_state.value("elapsed_s", 0.0);
     s.history = cp.trainer_state.value("log_history", nlohmann::json::array());
     s.counters = cp.dataflex_state.value("counters", nlohmann::json::object());
@@ -254,6 +280,8 @@ TrainResult Trainer::train() try {
   State& s = *s_;
   const TrainingOptions& o = s.opt;
   TrainingLog log(o.output_dir, s.total_steps, s.start_step, s.history);
+  DataPolicy::truncate_decisions(o.output_dir, s.start_step);  // a resumed run takes those decisions again
+  std::map<std::string, double> plugin_metrics;
   Progress progress(s.total_steps);
   TrainResult result;
   result.resumed_from = s.start_step;
@@ -284,8 +312,9 @@ TrainResult Trainer::train() try {
                          {"elapsed_s", elapsed()},
                          {"num_threads", at::get_num_threads()},
                          {"counters", {{"loss_sum", all_loss}, {"window_loss", window_loss}, {"window_steps", window_steps}}},
-                         {"sampler", nlohmann::json::parse(s.sampler->state_json())}};
-    cp.trainer_state = nlohmann::json::parse(log.trainer_state(step, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
+                         {"data", s.policy->state()},
+                         {"plugin_state", s.policy->plugin_state()}};
+    cp.trainer_state = nlohmann::json::parse(log.trainer_state(step, s.policy->epoch(), {{"save_steps", o.save_steps}}));
     save_checkpoint(o.output_dir, cp, *s.model, *s.optimizer, *s.tokenizer, o.model_name_or_path, o.save_total_limit);
   };
 
@@ -293,12 +322,23 @@ TrainResult Trainer::train() try {
     const double lr = s.schedule.at(step);
     for (auto& g : s.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     s.optimizer->zero_grad();
+    // The decision scheduled at this step (if any) comes before the step's batches are drawn.
+    s.policy->begin_step(step);
+    for (const auto& m : s.policy->take_metrics()) plugin_metrics[m.name] = m.value;
+    if (!plugin_metrics.empty()) {
+      log.log_plugin_metrics(step, plugin_metrics);
+      plugin_metrics.clear();
+    }
     // All micro-batches of the step first: the loss is normalised by the step's trained tokens.
     std::vector<Batch> micro_batches;
+    std::vector<std::vector<int64_t>> micro_ids;
+    std::vector<std::vector<int32_t>> micro_domains;
     int64_t step_trained = 0;
     for (int64_t micro = 0; micro < o.gradient_accumulation_steps; ++micro) {
       std::vector<const Sample*> samples;
-      for (int64_t id : s.sampler->next(o.batch_size)) samples.push_back(&s.corpus.train[static_cast<std::size_t>(id)]);
+      micro_ids.push_back(s.policy->next(o.batch_size));
+      for (int64_t id : micro_ids.back()) samples.push_back(&s.corpus.train[static_cast<std::size_t>(id)]);
+      micro_domains.push_back(s.batch_domains(samples));
       micro_batches.push_back(s.collate(samples));
       step_trained += (micro_batches.back().labels.narrow(1, 1, micro_batches.back().labels.size(1) - 1) != kIgnoreIndex)
                           .sum()
@@ -306,7 +346,9 @@ TrainResult Trainer::train() try {
       window_tokens += micro_batches.back().tokens;
     }
     double step_loss = 0.0;
-    for (const Batch& b : micro_batches) {
+    const std::vector<double> domain_weights = s.policy->domain_loss_weights();
+    for (std::size_t mb = 0; mb < micro_batches.size(); ++mb) {
+      const Batch& b = micro_batches[mb];
 #ifdef DATAFLEX_WITH_CUDA
       // bf16 autocast on CUDA (f32 master weights and optimizer state); CPU always trains in f32.
       // Not compiled on the CPU-only Debian LibTorch this project is tested with.
@@ -327,7 +369,30 @@ TrainResult Trainer::train() try {
 #else
       at::Tensor token_losses = s.model->token_losses(b.input_ids, b.labels);
 #endif
-      const at::Tensor loss = token_losses.sum() / static_cast<double>(std::max<int64_t>(1, step_trained));
+      // What the mixer observes: each domain's training loss since its last call.
+      const at::Tensor trained = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex);
+      const at::Tensor sample_sums = token_losses.detach().sum(1).to(at::kCPU).to(at::kDouble);
+      const at::Tensor sample_tokens = trained.sum(1).to(at::kCPU);
+      for (int64_t i = 0; i < sample_sums.size(0); ++i)
+        s.policy->observe(micro_domains[mb][static_cast<std::size_t>(i)], sample_sums[i].item<double>(), sample_tokens[i].item<int64_t>());
+      at::Tensor loss;
+      if (s.policy->weights_samples()) {
+        // Weight trainer: each sample's mean token loss, weighted by the weighter (uniform before warm-up).
+        const at::Tensor per_sample = token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
+        const at::Tensor detached = per_sample.detach().to(at::kCPU).contiguous();
+        std::vector<float> losses(detached.data_ptr<float>(), detached.data_ptr<float>() + detached.numel());
+        const std::vector<double> w = s.policy->sample_weights(step, micro_ids[mb], micro_domains[mb], losses);
+        at::Tensor wt = at::tensor(std::vector<float>(w.begin(), w.end())).to(per_sample.device());
+        loss = (wt * per_sample).sum() / wt.sum().clamp_min(1e-12) / static_cast<double>(micro_batches.size());
+      } else if (!domain_weights.empty()) {
+        // Mix with apply = loss_weight (DoReMi's proxy training): each domain's tokens weighted by K p_d.
+        std::vector<float> w;
+        for (int32_t d : micro_domains[mb]) w.push_back(static_cast<float>(domain_weights[static_cast<std::size_t>(d)]));
+        at::Tensor wt = at::tensor(w).to(token_losses.device()).unsqueeze(1);
+        loss = (token_losses * wt).sum() / static_cast<double>(std::max<int64_t>(1, step_trained));
+      } else {
+        loss = token_losses.sum() / static_cast<double>(std::max<int64_t>(1, step_trained));
+      }
       loss.backward();
       step_loss += loss.item<double>();
     }
@@ -337,6 +402,7 @@ TrainResult Trainer::train() try {
     const double norm = o.max_grad_norm > 0 ? torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm)
                                             : torch::nn::utils::clip_grad_norm_(params, 1e30);
     s.optimizer->step();
+    s.host->set_weights_changed();
 
     const int64_t done = step + 1;
     window_loss += step_loss;
@@ -347,7 +413,7 @@ TrainResult Trainer::train() try {
     const bool log_now = done % o.logging_steps == 0 || done == s.total_steps;
     progress.update(done, step_loss, tps, elapsed(), log_now);
     if (log_now) {
-      log.log_train({done, window_loss / static_cast<double>(window_steps), norm, s.schedule.at(done), s.sampler->epoch(),
+      log.log_train({done, window_loss / static_cast<double>(window_steps), norm, s.schedule.at(done), s.policy->epoch(),
                      tps, elapsed()});
       window_loss = 0.0;
       window_steps = window_tokens = 0;
@@ -357,7 +423,7 @@ TrainResult Trainer::train() try {
       const auto eval_start = std::chrono::steady_clock::now();
       auto metrics = s.evaluate();
       window_start += std::chrono::steady_clock::now() - eval_start;  // throughput counts training only
-      log.log_eval(done, s.sampler->epoch(), metrics, elapsed());
+      log.log_eval(done, s.policy->epoch(), metrics, elapsed());
       progress.message(fmt::format("step {}: eval_loss {:.4f}", done, metrics["eval_loss"]));
     }
     // Checkpoints every save_steps, and at the end (as recent transformers does), so that a finished
@@ -374,7 +440,7 @@ TrainResult Trainer::train() try {
   result.train_loss = all_loss / static_cast<double>(s.total_steps);
   result.train_runtime_s = elapsed();
   result.eval = s.evaluate();
-  if (!result.eval.empty()) log.log_eval(s.total_steps, s.sampler->epoch(), result.eval, elapsed());
+  if (!result.eval.empty()) log.log_eval(s.total_steps, s.policy->epoch(), result.eval, elapsed());
 
   // The final model (or adapter) and tokenizer, in Hugging Face layout, at the top of output_dir.
   if (s.model->has_lora()) {
@@ -397,11 +463,11 @@ TrainResult Trainer::train() try {
       {"train_steps_per_second", static_cast<double>(s.total_steps) / std::max(1e-9, result.train_runtime_s)},
       {"train_samples_per_second",
        static_cast<double>(s.total_steps * o.batch_size * o.gradient_accumulation_steps) / std::max(1e-9, result.train_runtime_s)}};
-  log.log_final(s.total_steps, s.sampler->epoch(), train_metrics);
+  log.log_final(s.total_steps, s.policy->epoch(), train_metrics);
   write_file_atomically((fs::path(o.output_dir) / "trainer_state.json").string(),
-                        log.trainer_state(s.total_steps, s.sampler->epoch(), {{"save_steps", o.save_steps}}));
+                        log.trainer_state(s.total_steps, s.policy->epoch(), {{"save_steps", o.save_steps}}));
   nlohmann::ordered_json all, train_json, eval_json;
-  all["epoch"] = train_json["epoch"] = s.sampler->epoch();
+  all["epoch"] = train_json["epoch"] = s.policy->epoch();
   for (const auto& [k, v] : train_metrics) all[k] = train_json[k] = v;
   for (const auto& [k, v] : result.eval) all[k] = eval_json[k] = v;
   write_file_atomically((fs::path(o.output_dir) / "all_results.json").string(), all.dump(2) + "\n");

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "plugins/param_value.hpp"
 #include "train/training_options.hpp"
 
 namespace dataflex {
@@ -21,9 +22,17 @@ struct TrainResult {
   std::map<std::string, double> eval;  // eval_loss, eval_<domain>_loss (empty without a val split)
 };
 
+class PluginLibrary;
+
+// The plugin of a run (none for full data), loaded and with its parameters checked.
+struct PluginSetup {
+  std::shared_ptr<PluginLibrary> library;
+  std::vector<NamedParam> params;
+};
+
 class Trainer {
  public:
-  explicit Trainer(TrainingOptions options);
+  explicit Trainer(TrainingOptions options, PluginSetup plugin = {});
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;

@@ -38,7 +38,10 @@ TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t re
       // A line cut short by a kill is not JSON: it is dropped with everything past the checkpoint.
       auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (j.is_discarded() || !j.contains("current_steps")) continue;
-      if (j["current_steps"].get<int64_t>() <= resumed_step) kept += line + "\n";
+      // A decision at step s is taken after checkpoint s: a resumed run takes it (and logs it) again.
+      const bool keep = j.contains("decision_step") ? j["decision_step"].get<int64_t>() < resumed_step
+                                                     : j["current_steps"].get<int64_t>() <= resumed_step;
+      if (keep) kept += line + "\n";
     }
   }
   write_file_atomically(path, kept);
@@ -80,6 +83,15 @@ void TrainingLog::log_eval(int64_t step, double epoch, const std::map<std::strin
   nlohmann::json h = {{"epoch", round_to(epoch, 4)}, {"step", step}};
   for (const auto& [k, v] : metrics) h[k] = v;
   history_.push_back(h);
+}
+
+void TrainingLog::log_plugin_metrics(int64_t step, const std::map<std::string, double>& metrics) {
+  nlohmann::ordered_json line;
+  line["current_steps"] = step;
+  line["total_steps"] = total_steps_;
+  line["decision_step"] = step;
+  for (const auto& [k, v] : metrics) line[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  append_line(line);
 }
 
 void TrainingLog::log_final(int64_t step, double epoch, const std::map<std::string, double>& metrics) {

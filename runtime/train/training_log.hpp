@@ -30,6 +30,8 @@ class TrainingLog {
   // Eval metrics: "eval_loss" plus per domain "eval_<domain>_loss".
   void log_eval(int64_t step, double epoch, const std::map<std::string, double>& metrics, double elapsed_s);
   void log_final(int64_t step, double epoch, const std::map<std::string, double>& metrics);
+  // What the plugin recorded at the decision taken at `step` (before step + 1 was trained).
+  void log_plugin_metrics(int64_t step, const std::map<std::string, double>& metrics);
 
   const nlohmann::json& history() const { return history_; }
   // TrainerState JSON for `step` (written into checkpoints and at the end).

@@ -59,6 +59,15 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.num_threads = c.get_int("training.num_threads");
   o.device = c.get_string("training.device");
   o.bf16 = c.get_bool("training.bf16");
+  o.train_type = c.train_type();
+  o.component_name = c.get_string("dataflex.component_name");
+  o.warmup_step = c.get_int("dataflex.warmup_step");
+  o.update_step = c.get_int("dataflex.update_step");
+  o.update_times = c.get_int("dataflex.update_times");
+  o.select_count = c.get_int("dataflex.select_count");
+  o.select_with_replacement = c.get_bool("dataflex.select_with_replacement");
+  o.mixture_unit = c.get_string("dataflex.mixture_unit");
+  o.mix_apply = c.get_string("dataflex.apply");
   o.reference_model = c.get_string("dataflex.reference_model");
   o.embedding_model = c.get_string("dataflex.embedding_model");
   o.embeddings_file = c.get_string("dataflex.embeddings_file");

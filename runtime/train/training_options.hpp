@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/corpus.hpp"
+#include "config/run_config.hpp"
 #include "model/lora_config.hpp"
 
 namespace dataflex {
@@ -49,6 +50,14 @@ struct TrainingOptions {
   int64_t num_threads = 0;
   std::string device = "auto";
   bool bf16 = true;
+  // [dataflex]: the trainer and its plugin
+  TrainType train_type = TrainType::Static;
+  std::string component_name;
+  int64_t warmup_step = 0, update_step = 100, update_times = -1;
+  int64_t select_count = 0;
+  bool select_with_replacement = false;
+  std::string mixture_unit = "samples";
+  std::string mix_apply = "sampling";
   // [dataflex]: what the host services need
   std::string reference_model;
   std::string embedding_model;

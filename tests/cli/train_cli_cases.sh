@@ -134,8 +134,6 @@ expect_error missing_model_folder "model_name_or_path: \"$work/nope\" is not a f
 expect_error bad_mc_line "wordnet_bad.jsonl:2: answer" -- \
   bash -c "printf '{\"question\":\"q\",\"choices\":[\"a\",\"b\"],\"answer\":1}\n{\"question\":\"q\",\"choices\":[\"a\",\"b\"],\"answer\":5}\n' >$work/wordnet_bad.jsonl; \
            \"$RUN\" eval configs/quickstart.toml ${tiny[*]} --model $work/pt --mc $work/wordnet_bad.jsonl --out $work/e2"
-expect_error dynamic_trainer_not_yet "the Select / Mix / Weight trainers are not in this build yet" -- \
-  "$RUN" configs/select_random.toml --set training.output_dir=\"$work/x\"
 
 echo "train cli cases: $failures failure(s)"
 [ $failures -eq 0 ]

@@ -1,0 +1,382 @@
+// ODM: the update equations against oracles, and the built plugin's state through its C ABI.
+#include "odm_math.hpp"
+
+#include <dataflex/dataflex_plugin.h>
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using dataflex::odm::exploration_rate;
+using dataflex::odm::OnlineDataMixing;
+using dataflex::odm::Variant;
+
+const double kNone = std::numeric_limits<double>::quiet_NaN();  // an unobserved domain
+const std::vector<std::string> kThree = {"news", "fiction", "learned"};
+const std::vector<std::string> kTwo = {"news", "fiction"};
+
+// The smoothed_mean oracle's five decisions (K = 3, alpha = 0.9).
+const std::vector<std::vector<double>> kOracleLosses = {
+    {3.0, 2.0, kNone}, {2.5, kNone, 4.0}, {kNone, 2.2, 3.5}, {2.0, kNone, kNone}, {kNone, 3.0, 1.0}};
+
+void expect_near_all(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "index " << i;
+}
+
+// --- Exploration rate -----------------------------------------------------------------------------
+
+TEST(OdmExplorationRate, StartsAtOneOverKBeforeTheFirstDecision) {
+  // Algorithm 1 initialises eps_0 = 1/K.
+  EXPECT_DOUBLE_EQ(exploration_rate(3, 0), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(exploration_rate(7, 0), 1.0 / 7.0);
+}
+
+TEST(OdmExplorationRate, StaysOneOverKWhileTIsAtMostKLnK) {
+  // sqrt(ln K / (K t)) >= 1/K  <=>  t <= K ln K (= 3.2958 for K = 3).
+  for (int64_t t = 1; t <= 3; ++t) EXPECT_DOUBLE_EQ(exploration_rate(3, t), 1.0 / 3.0) << "t = " << t;
+}
+
+TEST(OdmExplorationRate, DecaysAsOneOverSqrtTAfterwards) {
+  // Hand-computed: sqrt(ln 3 / 12) = 0.3025740, sqrt(ln 3 / 15) = 0.2706304.
+  EXPECT_NEAR(exploration_rate(3, 4), 0.3025740, 1e-7);
+  EXPECT_NEAR(exploration_rate(3, 5), 0.2706304, 1e-7);
+  EXPECT_DOUBLE_EQ(exploration_rate(3, 400), std::sqrt(std::log(3.0) / 1200.0));
+}
+
+// --- smoothed_mean: the oracle of the task --------------------------------------------------------
+
+TEST(OdmSmoothedMean, FirstObservationAccumulatesFromZero) {
+  // Oracle (task brief): after step 1, R = [2.008554, 0.738906, 0] = [0.1 e^3, 0.1 e^2, 0]: R starts at 0
+  // and gains (1 - alpha) exp(L); it is not initialised to exp(L).
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  odm.decide(kThree, kOracleLosses[0]);
+  expect_near_all(odm.rewards(), {2.008554, 0.738906, 0.0}, 1e-6);
+  EXPECT_DOUBLE_EQ(odm.rewards()[0], 0.1 * std::exp(3.0));
+}
+
+TEST(OdmSmoothedMean, MatchesTheOracleAfterFourDecisions) {
+  // Oracle (task brief): after step 4, R = [3.462259, 1.567516, 8.225379], pi = [0.326677, 0.313487, 0.359836].
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  std::vector<double> pi;
+  for (int step = 0; step < 4; ++step) pi = odm.decide(kThree, kOracleLosses[step]);
+  expect_near_all(odm.rewards(), {3.462259, 1.567516, 8.225379}, 1e-6);
+  expect_near_all(pi, {0.326677, 0.313487, 0.359836}, 1e-6);
+  EXPECT_NEAR(odm.epsilon(), 0.3025740, 1e-7);
+}
+
+TEST(OdmSmoothedMean, IsUniformWhileEpsilonIsOneOverK) {
+  // (1 - K eps_t) = 0 for t <= K ln K: decisions 1-3 of the oracle are uniform.
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  for (int step = 0; step < 3; ++step) expect_near_all(odm.decide(kThree, kOracleLosses[step]), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
+}
+
+TEST(OdmSmoothedMean, FifthDecisionOfTheOracleSequence) {
+  // Hand-computed (python, same equations): R = [3.462259, 3.419318, 7.674669], pi = [0.315373, 0.314818, 0.369809].
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  std::vector<double> pi;
+  for (const auto& losses : kOracleLosses) pi = odm.decide(kThree, losses);
+  expect_near_all(odm.rewards(), {3.462259, 3.419318, 7.674669}, 1e-6);
+  expect_near_all(pi, {0.315373, 0.314818, 0.369809}, 1e-6);
+}
+
+TEST(OdmSmoothedMean, UniformWhenNothingWasEverObserved) {
+  // Sum R = 0 would divide by zero in the authors' code; here the exploitation term is uniform.
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  for (int step = 0; step < 6; ++step) expect_near_all(odm.decide(kThree, {kNone, kNone, kNone}), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
+}
+
+// --- exp3: the paper's form ------------------------------------------------------------------------
+
+TEST(OdmExp3, RewardIsLossOverPreviousProportionSmoothedByAlpha) {
+  // Decision 1: pi_0 uniform = 0.5, so R = 0.1 * L / 0.5 = [0.4, 0.2].
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  const auto pi1 = odm.decide(kTwo, {2.0, 1.0});
+  expect_near_all(odm.rewards(), {0.4, 0.2}, 1e-15);
+  expect_near_all(pi1, {0.5, 0.5}, 1e-15);  // eps_1 = min(1/2, sqrt(ln 2 / 2)) = 1/2
+}
+
+TEST(OdmExp3, PolicyIsSoftmaxOfPreviousEpsilonTimesRewardMixedWithEpsilon) {
+  // Hand-computed: decision 2, L = [3, -]: R = [0.9*0.4 + 0.1*3/0.5, 0.2] = [0.96, 0.2];
+  // eps_1 = 0.5, eps_2 = sqrt(ln 2 / 4) = 0.4162773;
+  // pi = (1 - 2 eps_2) softmax(0.5 R) + eps_2 = [0.5157186, 0.4842814].
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  odm.decide(kTwo, {2.0, 1.0});
+  const auto pi2 = odm.decide(kTwo, {3.0, kNone});
+  expect_near_all(odm.rewards(), {0.96, 0.2}, 1e-15);
+  EXPECT_NEAR(odm.epsilon(), 0.4162773, 1e-7);
+  expect_near_all(pi2, {0.5157186, 0.4842814}, 1e-7);
+}
+
+TEST(OdmExp3, ImportanceWeightUsesTheProportionsOfThePreviousDecision) {
+  // Hand-computed: decision 3, L = [1, 2] divided by pi_2 = [0.5157186, 0.4842814]:
+  // R = [1.0579042, 0.5929830]; eps_3 = sqrt(ln 2 / 6) = 0.3398890; pi_3 = [0.5154455, 0.4845545].
+  // Decision 4, L = [-, 4]: R = [1.0579042, 1.3591852], pi_4 = [0.4894798, 0.5105202].
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  odm.decide(kTwo, {2.0, 1.0});
+  odm.decide(kTwo, {3.0, kNone});
+  const auto pi3 = odm.decide(kTwo, {1.0, 2.0});
+  expect_near_all(odm.rewards(), {1.0579042, 0.5929830}, 1e-7);
+  expect_near_all(pi3, {0.5154455, 0.4845545}, 1e-7);
+  const auto pi4 = odm.decide(kTwo, {kNone, 4.0});
+  expect_near_all(odm.rewards(), {1.0579042, 1.3591852}, 1e-7);
+  expect_near_all(pi4, {0.4894798, 0.5105202}, 1e-7);
+}
+
+TEST(OdmExp3, LargeRewardsDoNotOverflowTheSoftmax) {
+  OnlineDataMixing odm(Variant::kExp3, 0.0);  // alpha = 0: R is the last loss / pi
+  std::vector<double> pi;
+  for (int step = 0; step < 50; ++step) pi = odm.decide(kTwo, {5000.0, 1.0});
+  for (double p : pi) EXPECT_TRUE(std::isfinite(p));
+  EXPECT_NEAR(pi[0] + pi[1], 1.0, 1e-12);
+  EXPECT_GT(pi[0], pi[1]);
+}
+
+// --- both variants -----------------------------------------------------------------------------------
+
+TEST(OdmBandit, ProportionsSumToOneAndStayAboveEpsilon) {
+  for (Variant v : {Variant::kExp3, Variant::kSmoothedMean}) {
+    OnlineDataMixing odm(v, 0.9);
+    for (int step = 0; step < 40; ++step) {
+      const auto pi = odm.decide(kThree, kOracleLosses[step % kOracleLosses.size()]);
+      double sum = 0;
+      for (double p : pi) {
+        EXPECT_GE(p, odm.epsilon() - 1e-15);
+        sum += p;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-12);
+    }
+  }
+}
+
+TEST(OdmBandit, UnobservedDomainKeepsItsReward) {
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  odm.decide(kThree, {1.0, 2.0, 3.0});
+  const double before = odm.rewards()[1];
+  odm.decide(kThree, {1.0, kNone, 3.0});
+  EXPECT_EQ(odm.rewards()[1], before);
+}
+
+TEST(OdmBandit, RefusesAChangeOfDomainsBetweenDecisions) {
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  odm.decide(kThree, {1.0, 2.0, 3.0});
+  EXPECT_THROW(odm.decide({"news", "fiction", "code"}, {1.0, 2.0, 3.0}), std::invalid_argument);
+  EXPECT_THROW(odm.decide(kTwo, {1.0, 2.0}), std::invalid_argument);
+  EXPECT_EQ(odm.decisions(), 1);  // the failed decisions changed nothing
+}
+
+TEST(OdmBandit, RefusesAnInfiniteLossAndKeepsItsState) {
+  OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
+  odm.decide(kThree, {1.0, 2.0, 3.0});
+  const auto rewards = odm.rewards();
+  EXPECT_THROW(odm.decide(kThree, {INFINITY, 2.0, 3.0}), std::invalid_argument);
+  EXPECT_THROW(odm.decide(kThree, {800.0, 2.0, 3.0}), std::invalid_argument);  // exp(800) overflows
+  EXPECT_EQ(odm.rewards(), rewards);
+  EXPECT_EQ(odm.decisions(), 1);
+}
+
+TEST(OdmBandit, RefusesAlphaOutsideZeroOne) {
+  EXPECT_THROW(OnlineDataMixing(Variant::kExp3, 1.5), std::invalid_argument);
+  EXPECT_THROW(OnlineDataMixing(Variant::kExp3, -0.1), std::invalid_argument);
+}
+
+// --- state ---------------------------------------------------------------------------------------------
+
+TEST(OdmState, RoundTripsExactly) {
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  for (int step = 0; step < 5; ++step) odm.decide(kThree, kOracleLosses[step]);
+  OnlineDataMixing restored(Variant::kExp3, 0.9);
+  restored.load(odm.save());
+  EXPECT_EQ(restored.decisions(), odm.decisions());
+  EXPECT_EQ(restored.epsilon(), odm.epsilon());
+  EXPECT_EQ(restored.rewards(), odm.rewards());
+  EXPECT_EQ(restored.proportions(), odm.proportions());
+  EXPECT_EQ(restored.domains(), odm.domains());
+  EXPECT_EQ(restored.save(), odm.save());
+}
+
+TEST(OdmState, ResumedBanditDecidesExactlyAsTheUninterruptedOne) {
+  for (Variant v : {Variant::kExp3, Variant::kSmoothedMean}) {
+    OnlineDataMixing whole(v, 0.9), first(v, 0.9), second(v, 0.9);
+    for (int step = 0; step < 2; ++step) first.decide(kThree, kOracleLosses[step]);
+    second.load(first.save());
+    for (int step = 0; step < 5; ++step) {
+      const auto want = whole.decide(kThree, kOracleLosses[step]);
+      if (step >= 2) EXPECT_EQ(second.decide(kThree, kOracleLosses[step]), want) << "step " << step;
+    }
+    EXPECT_EQ(second.rewards(), whole.rewards());
+  }
+}
+
+TEST(OdmState, EmptyBeforeTheFirstDecisionAndLoadsAsFresh) {
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  EXPECT_EQ(odm.save(), "");
+  odm.load("");
+  EXPECT_EQ(odm.decisions(), 0);
+}
+
+TEST(OdmState, RefusesAStateOfTheOtherVariant) {
+  OnlineDataMixing exp3(Variant::kExp3, 0.9);
+  exp3.decide(kThree, kOracleLosses[0]);
+  OnlineDataMixing smoothed(Variant::kSmoothedMean, 0.9);
+  EXPECT_THROW(smoothed.load(exp3.save()), std::invalid_argument);
+}
+
+TEST(OdmState, RefusesGarbage) {
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  EXPECT_THROW(odm.load("not a state"), std::invalid_argument);
+  EXPECT_THROW(odm.load("odm-state 1\nvariant exp3\nt 2\nepsilon 0x1p-2\nk 2\ndomain 0x1p+0 0x1p-1 a\n"),
+               std::invalid_argument);  // one domain line of two
+}
+
+// --- the built plugin, through its C ABI ------------------------------------------------------------
+
+// A host that answers nothing but errors and metrics.
+struct StubHost {
+  std::string error;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+StubHost* stub(dfx_host* h) { return reinterpret_cast<StubHost*>(h); }
+void stub_set_error(dfx_host* h, const char* m) { stub(h)->error = m; }
+void stub_log(dfx_host*, int32_t, const char*) {}
+void stub_metric(dfx_host* h, const char* n, double v) { stub(h)->metrics.emplace_back(n, v); }
+template <class Args>
+dfx_status unimplemented(Args*) { return DFX_ERR_UNIMPLEMENTED; }
+
+class OdmPlugin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lib_ = dlopen(ODM_PLUGIN_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(lib_, nullptr) << dlerror();
+    auto get = reinterpret_cast<dfx_plugin_get_api_fn>(dlsym(lib_, DATAFLEX_PLUGIN_ENTRY_SYMBOL));
+    ASSERT_NE(get, nullptr);
+    api_ = get(DATAFLEX_ABI_VERSION);
+    ASSERT_NE(api_, nullptr);
+    ASSERT_NE(api_->save_state, nullptr);
+    ASSERT_NE(api_->load_state, nullptr);
+  }
+  void TearDown() override {
+    for (auto* i : instances_) api_->destroy(i);
+    if (lib_) dlclose(lib_);
+  }
+
+  struct Instance {
+    dfx_instance* self;
+    StubHost* host;
+    dfx_host_api* table;
+  };
+  Instance create(const char* variant) {
+    hosts_.push_back(std::make_unique<StubHost>());
+    tables_.push_back(std::make_unique<dfx_host_api>());
+    dfx_host_api& t = *tables_.back();
+    t = dfx_host_api{};
+    t.struct_size = sizeof t;
+    t.abi_version = DATAFLEX_ABI_VERSION;
+    t.host = reinterpret_cast<dfx_host*>(hosts_.back().get());
+    t.set_error = stub_set_error;
+    t.log = stub_log;
+    t.record_metric = stub_metric;
+    t.dataset_info = unimplemented<dfx_dataset_info_args>;
+    t.sample_domains = unimplemented<dfx_sample_domains_args>;
+    t.sample_losses = unimplemented<dfx_sample_losses_args>;
+    t.token_losses = unimplemented<dfx_token_losses_args>;
+    t.domain_losses = unimplemented<dfx_domain_losses_args>;
+    t.gradient_features = unimplemented<dfx_gradient_features_args>;
+    t.embeddings = unimplemented<dfx_embeddings_args>;
+    dfx_param v{sizeof(dfx_param), "variant", DFX_PARAM_STRING, 0, 0, 0.0, variant, nullptr, 0};
+    dfx_param a{sizeof(dfx_param), "alpha", DFX_PARAM_FLOAT, 0, 0, 0.9, nullptr, nullptr, 0};
+    const dfx_param* params[] = {&v, &a};
+    dfx_create_args c{sizeof c, &t, params, 2, 7, nullptr};
+    EXPECT_EQ(api_->create(&c), DFX_OK) << hosts_.back()->error;
+    instances_.push_back(c.instance_out);
+    return {c.instance_out, hosts_.back().get(), &t};
+  }
+
+  dfx_status mix(const Instance& in, int64_t index, const std::vector<double>& losses, std::vector<double>* out) {
+    static const char* names[] = {"news", "fiction", "learned"};
+    const std::vector<double> current(3, 1.0 / 3.0);
+    const std::vector<int64_t> tokens(3, 100);
+    out->assign(3, -1.0);
+    dfx_mix_args m{};
+    m.struct_size = sizeof m;
+    m.instance = in.self;
+    m.context = dfx_decision_context{sizeof(dfx_decision_context), 10 * (index + 1), 100, index, -1, 1};
+    m.num_domains = 3;
+    m.domain_names = names;
+    m.current_proportions = current.data();
+    m.observed_losses = losses.data();
+    m.observed_tokens = tokens.data();
+    m.proportions_out = out->data();
+    return api_->mix(&m);
+  }
+
+  std::string save(const Instance& in) {
+    dfx_state_args s{sizeof s, in.self, nullptr, 0, 0};
+    EXPECT_EQ(api_->save_state(&s), DFX_OK);
+    std::string blob(s.size, '\0');
+    s.buffer = blob.data();
+    s.capacity = blob.size();
+    EXPECT_EQ(api_->save_state(&s), DFX_OK);
+    return blob;
+  }
+
+  dfx_status load(const Instance& in, std::string blob) {
+    dfx_state_args s{sizeof s, in.self, blob.data(), blob.size(), 0};
+    return api_->load_state(&s);
+  }
+
+  void* lib_ = nullptr;
+  const dfx_plugin_api* api_ = nullptr;
+  std::vector<std::unique_ptr<StubHost>> hosts_;
+  std::vector<std::unique_ptr<dfx_host_api>> tables_;
+  std::vector<dfx_instance*> instances_;
+};
+
+TEST_F(OdmPlugin, ResumedFromSavedStateDecidesBitForBitAsUninterrupted) {
+  for (const char* variant : {"exp3", "smoothed_mean"}) {
+    Instance whole = create(variant), before = create(variant), after = create(variant);
+    std::vector<double> want, got;
+    for (int64_t i = 0; i < 2; ++i) ASSERT_EQ(mix(before, i, kOracleLosses[i], &got), DFX_OK);
+    ASSERT_EQ(load(after, save(before)), DFX_OK) << after.host->error;
+    for (int64_t i = 0; i < 5; ++i) {
+      ASSERT_EQ(mix(whole, i, kOracleLosses[i], &want), DFX_OK);
+      if (i < 2) continue;
+      ASSERT_EQ(mix(after, i, kOracleLosses[i], &got), DFX_OK);
+      EXPECT_EQ(got, want) << variant << ", decision " << i;
+    }
+    EXPECT_EQ(save(after), save(whole));
+  }
+}
+
+TEST_F(OdmPlugin, ReportsRewardsAndEpsilonAsMetrics) {
+  // Oracle (task brief), smoothed_mean after step 1: R = [2.008554, 0.738906, 0]; eps_1 = 1/3.
+  Instance in = create("smoothed_mean");
+  std::vector<double> pi;
+  ASSERT_EQ(mix(in, 0, kOracleLosses[0], &pi), DFX_OK);
+  ASSERT_EQ(in.host->metrics.size(), 4u);
+  EXPECT_EQ(in.host->metrics[0].first, "odm.reward.news");
+  EXPECT_NEAR(in.host->metrics[0].second, 2.008554, 1e-6);
+  EXPECT_EQ(in.host->metrics[1].first, "odm.reward.fiction");
+  EXPECT_NEAR(in.host->metrics[1].second, 0.738906, 1e-6);
+  EXPECT_EQ(in.host->metrics[2].first, "odm.reward.learned");
+  EXPECT_EQ(in.host->metrics[2].second, 0.0);
+  EXPECT_EQ(in.host->metrics[3].first, "odm.epsilon");
+  EXPECT_DOUBLE_EQ(in.host->metrics[3].second, 1.0 / 3.0);
+}
+
+TEST_F(OdmPlugin, LoadingAStateOfTheOtherVariantFailsWithAMessage) {
+  Instance exp3 = create("exp3"), smoothed = create("smoothed_mean");
+  std::vector<double> pi;
+  ASSERT_EQ(mix(exp3, 0, kOracleLosses[0], &pi), DFX_OK);
+  EXPECT_EQ(load(smoothed, save(exp3)), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(smoothed.host->error.find("variant 'exp3'"), std::string::npos) << smoothed.host->error;
+}
+
+}  // namespace
