@@ -12,6 +12,16 @@ namespace {
 
 namespace lr = dataflex::loss_reweight;
 
+// The math reports bad input as std::invalid_argument; the host gets DFX_ERR_INVALID_ARGUMENT.
+template <class F>
+auto guard(F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw dataflex::Error(e.what());
+  }
+}
+
 class LossReweightWeighter : public dataflex::Weighter {
  public:
   explicit LossReweightWeighter(const dataflex::PluginContext& ctx)
@@ -29,16 +39,6 @@ class LossReweightWeighter : public dataflex::Weighter {
   }
 
  private:
-  // The math reports bad input as std::invalid_argument; the host gets DFX_ERR_INVALID_ARGUMENT.
-  template <class F>
-  static auto guard(F&& f) {
-    try {
-      return f();
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
-  }
-
   lr::Strategy strategy_;
   double delta_;
   double temperature_;

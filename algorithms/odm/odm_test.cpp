@@ -209,7 +209,9 @@ TEST(OdmState, ResumedBanditDecidesExactlyAsTheUninterruptedOne) {
     second.load(first.save());
     for (int step = 0; step < 5; ++step) {
       const auto want = whole.decide(kThree, kOracleLosses[step]);
-      if (step >= 2) EXPECT_EQ(second.decide(kThree, kOracleLosses[step]), want) << "step " << step;
+      if (step >= 2) {
+        EXPECT_EQ(second.decide(kThree, kOracleLosses[step]), want) << "step " << step;
+      }
     }
     EXPECT_EQ(second.rewards(), whole.rewards());
   }

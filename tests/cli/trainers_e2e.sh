@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every shipped trainer config runs on the embedded model and data for a few steps, and its decisions
+# land in decisions.jsonl at exactly the scheduled optimizer steps: warmup_step, then every
+# update_step, at most update_times (static + plugin: once, before step 1; Weight: every step from
+# warmup_step on).
+set -u
+RUN=$1 SRC=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$SRC"
+failures=0
+small=(--set data.max_samples=24 --set data.cutoff_len=64 --set data.val_size=2 --set training.max_steps=12
+       --set training.per_device_train_batch_size=4 --set training.logging_steps=4 --set training.save_steps=0
+       --set training.eval_steps=0 --set training.num_threads=1)
+for cfg in configs/*.toml; do
+  name=$(basename "$cfg" .toml)
+  [ "$name" = quickstart ] && continue
+  sched=(--set dataflex.warmup_step=2 --set dataflex.update_step=4)
+  if ! "$RUN" "$cfg" "${small[@]}" "${sched[@]}" --set training.output_dir=\"$work/$name\" >"$work/$name.log" 2>&1; then
+    echo "FAIL $name:"; tail -3 "$work/$name.log"; failures=$((failures + 1)); continue
+  fi
+  if python3 - "$cfg" "$work/$name" <<'PY'
+import json, os, sys, tomllib
+cfg = tomllib.load(open(sys.argv[1], "rb"))["dataflex"]
+out = sys.argv[2]
+total, warmup, update = 12, 2, 4
+times = cfg.get("update_times", -1)
+if cfg["train_type"] == "static":
+    want = [0]
+elif cfg["train_type"] == "dynamic_weight":
+    last = total if times <= 0 else min(total, warmup + times * update)
+    want = list(range(warmup, last))
+else:
+    want = [s for s in range(warmup, total, update)]
+    if times > 0:
+        want = want[:times]
+got = [json.loads(l)["step"] for l in open(os.path.join(out, "decisions.jsonl"))]
+assert got == want, (got, want)
+kinds = {json.loads(l)["kind"] for l in open(os.path.join(out, "decisions.jsonl"))}
+expected_kind = {"dynamic_select": "selection", "dynamic_mix": "mixture", "dynamic_weight": "weights"}.get(cfg["train_type"])
+assert expected_kind is None or kinds == {expected_kind}, kinds
+print(f"ok   {os.path.basename(out)}: {len(got)} decision(s) at steps {got}")
+PY
+  then :; else echo "FAIL $name: decisions not at the scheduled steps"; failures=$((failures + 1)); fi
+done
+echo "trainer e2e: $failures failure(s)"
+[ $failures -eq 0 ]
