@@ -1,10 +1,10 @@
 // delta_loss_math.hpp -- the arithmetic of the `delta_loss` selector, kept apart from the plugin glue
 // so the unit tests (tests/delta_loss_test.cpp) check exactly what the plugin runs.
 //
-// Delta Loss (the DataFlex paper's Delta Loss selector; src/dataflex/train/selector/
-// delta_loss_selector.py in OpenDCAI/DataFlex): rank the pool by Δ = loss_then - loss_now
-// (descending) and favour a window of the ranking that slides, along a sigmoid of training progress,
-// from the samples whose loss fell most towards those whose loss fell least:
+// Delta Loss (the original DataFlex's selector, src/dataflex/train/selector/delta_loss_selector.py in
+// OpenDCAI/DataFlex): rank the pool by Δ = loss_then - loss_now (descending) and favour a window of
+// the ranking that slides, along a sigmoid of training progress, from the samples whose loss fell
+// most towards those whose loss fell least:
 //     u      = (c - 1) / (U - 1)                       c = this decision (1-based), U = all decisions
 //     σ(u)   = 1 / (1 + exp(-10 (u - 0.5)))
 //     start  = ⌊σ(u) (N - wN)⌋,  end = ⌊σ(u) (N - wN) + wN⌋, cut at the first Δ < 0 in the ranking

@@ -1,4 +1,4 @@
-// delta_loss: the DataFlex paper's Delta Loss selector (OpenDCAI/DataFlex,
+// delta_loss: the original DataFlex's Delta Loss selector (OpenDCAI/DataFlex,
 // src/dataflex/train/selector/delta_loss_selector.py). The first decision records every pool sample's
 // loss and draws uniformly; each later one ranks the pool by Δ = loss_then - loss_now and favours a
 // window of the ranking that slides with training progress (delta_loss_math.hpp;

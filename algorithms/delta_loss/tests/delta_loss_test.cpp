@@ -287,14 +287,15 @@ TEST(DeltaLossPlugin, IssueOracleWindowsAreTheRecordedMetrics) {
   p.host().losses = initial_losses();
   p.select_ok(0, 10);
   p.host().losses = losses_with_delta_100_minus_id();
-  const std::vector<std::pair<double, double>> want = {{6, 26}, {40, 60}, {73, 93}, {79, 99}};
+  const std::vector<std::pair<int64_t, int64_t>> want = {{6, 26}, {40, 60}, {73, 93}, {79, 99}};
   for (int64_t i = 1; i <= 4; ++i) {
+    const auto [start, end] = want[size_t(i - 1)];
     const auto d = p.select_ok(i, 10);
     EXPECT_EQ(p.host().metrics.at("delta_loss.update"), double(i + 1));
-    EXPECT_EQ(p.host().metrics.at("delta_loss.window_start"), want[size_t(i - 1)].first);
-    EXPECT_EQ(p.host().metrics.at("delta_loss.window_end"), want[size_t(i - 1)].second);
+    EXPECT_EQ(p.host().metrics.at("delta_loss.window_start"), double(start));
+    EXPECT_EQ(p.host().metrics.at("delta_loss.window_end"), double(end));
     int inside = 0;
-    for (int64_t id : d.ids) inside += id >= want[size_t(i - 1)].first && id < want[size_t(i - 1)].second;
+    for (int64_t id : d.ids) inside += id >= start && id < end;
     EXPECT_EQ(p.host().metrics.at("delta_loss.in_window"), double(inside));
     EXPECT_GE(inside, 6) << "decision " << i + 1;  // P(inside) per draw ~ 20 / (20 + 80 * 0.025) = 0.91
   }
