@@ -43,5 +43,20 @@ print(f"ok   {os.path.basename(out)}: {len(got)} decision(s) at steps {got}")
 PY
   then :; else echo "FAIL $name: decisions not at the scheduled steps"; failures=$((failures + 1)); fi
 done
+# The Mix trainer's other modes: proportions counted in tokens; proportions as loss weights (DoReMi's
+# proxy training) with sampling left alone.
+for mode in "--set dataflex.mixture_unit=\"tokens\"" "--set dataflex.apply=\"loss_weight\""; do
+  if "$RUN" configs/mix_odm.toml "${small[@]}" $mode --set training.output_dir=\"$work/mix_mode\" --set training.overwrite_output_dir=true \
+       >"$work/mix_mode.log" 2>&1 && grep -q '"kind":"mixture"' "$work/mix_mode/decisions.jsonl"; then
+    echo "ok   mix_odm $mode"
+  else
+    echo "FAIL mix_odm $mode:"; tail -3 "$work/mix_mode.log"; failures=$((failures + 1))
+  fi
+done
+python3 - "$work/mix_mode/decisions.jsonl" <<'PY' || { echo "FAIL loss_weight decisions"; failures=$((failures + 1)); }
+import json, sys
+assert all(json.loads(l)["apply"] == "loss_weight" for l in open(sys.argv[1]))
+PY
+
 echo "trainer e2e: $failures failure(s)"
 [ $failures -eq 0 ]
