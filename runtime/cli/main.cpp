@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -127,6 +128,10 @@ int main(int argc, char** argv) {
     return cli::run_config(plugin_dirs, config_path, overrides, dry_run);
   } catch (const Error& e) {
     std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";
+    return 1;
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON file of ours edited or cut short (a checkpoint's state, a log): say what the parser saw.
+    std::cerr << "dataflex-run: error: malformed JSON: " << one_line(e.what()) << "\n";
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {
     // Disk full, permissions, a file where a folder should be: the user's environment, not a bug.

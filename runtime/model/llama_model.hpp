@@ -104,6 +104,26 @@ class LlamaModel {
   bool training_ = true;
 };
 
+// Sets a model's training mode for a scope and restores it on the way out, exceptions included (a
+// service that fails must not leave the live model in eval mode, LoRA dropout off).
+class TrainingModeScope {
+ public:
+  TrainingModeScope(const LlamaModel& model, bool training)
+      : model_(const_cast<LlamaModel&>(model)), previous_(model.training()) {
+    model_.set_training(training);
+  }
+  ~TrainingModeScope() {
+    model_.set_training(previous_);
+    model_.set_linear_observer(nullptr);
+  }
+  TrainingModeScope(const TrainingModeScope&) = delete;
+  TrainingModeScope& operator=(const TrainingModeScope&) = delete;
+
+ private:
+  LlamaModel& model_;
+  bool previous_;
+};
+
 // Hugging Face layout: DIR/config.json + model.safetensors (or sharded with
 // model.safetensors.index.json). "builtin:tiny" builds the embedded default from `seed`.
 std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size,

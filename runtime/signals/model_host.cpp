@@ -83,7 +83,7 @@ void ModelHost::set_reference_model(std::unique_ptr<LlamaModel> model) { referen
 void ModelHost::set_embedding_model(std::unique_ptr<LlamaModel> model) { embedding_ = std::move(model); }
 void ModelHost::set_adam_moments(std::shared_ptr<AdamMoments> moments) { adam_ = std::move(moments); }
 void ModelHost::set_weights_changed() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   fingerprint_stale_ = true;
 }
 
@@ -141,8 +141,7 @@ uint64_t ModelHost::fingerprint(int32_t which) {
 void ModelHost::score(const LlamaModel& model, const std::vector<const Sample*>& samples, std::vector<double>& nll,
                       std::vector<int64_t>& tokens, std::vector<std::vector<float>>* per_token) {
   at::NoGradGuard no_grad;
-  const bool was_training = model.training();
-  const_cast<LlamaModel&>(model).set_training(false);
+  TrainingModeScope eval_mode(model, false);
   const int32_t pad = tokenizer_.pad_id().value_or(0);
   nll.assign(samples.size(), 0.0);
   tokens.assign(samples.size(), 0);
@@ -174,7 +173,6 @@ void ModelHost::score(const LlamaModel& model, const std::vector<const Sample*>&
       }
     }
   }
-  const_cast<LlamaModel&>(model).set_training(was_training);
 }
 
 void ModelHost::dataset_info(dfx_dataset_info_args& a) {
@@ -188,7 +186,7 @@ void ModelHost::sample_domains(dfx_sample_domains_args& a) {
 }
 
 void ModelHost::sample_losses(dfx_sample_losses_args& a) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
   const LlamaModel& m = model_for(a.model, "sample_losses");
   KeyBuilder k;
@@ -207,7 +205,7 @@ void ModelHost::sample_losses(dfx_sample_losses_args& a) {
 }
 
 void ModelHost::token_losses(dfx_token_losses_args& a) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
   std::size_t total = 0;
   for (const Sample* s : samples)
@@ -240,7 +238,7 @@ void ModelHost::token_losses(dfx_token_losses_args& a) {
 }
 
 void ModelHost::domain_losses(dfx_domain_losses_args& a) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   const std::size_t D = corpus_.domains.size();
   a.num_domains = D;
   if (a.capacity < D)
@@ -268,7 +266,7 @@ void ModelHost::domain_losses(dfx_domain_losses_args& a) {
 }
 
 void ModelHost::gradient_features(dfx_gradient_features_args& a) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   GradientFeatureOptions o;
   if (a.preconditioner != DFX_PRECONDITIONER_SGD && a.preconditioner != DFX_PRECONDITIONER_ADAM)
     throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "gradient_features: unknown preconditioner " + std::to_string(a.preconditioner));
@@ -327,7 +325,7 @@ void ModelHost::gradient_features(dfx_gradient_features_args& a) {
 }
 
 void ModelHost::embeddings(dfx_embeddings_args& a) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   const bool from_file = a.model == DFX_MODEL_EMBEDDING && !file_embeddings_.empty();
   if (a.pooling < DFX_POOLING_MEAN || a.pooling > DFX_POOLING_FIRST_TOKEN)
     throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "embeddings: unknown pooling " + std::to_string(a.pooling));
@@ -357,8 +355,7 @@ void ModelHost::embeddings(dfx_embeddings_args& a) {
   std::vector<float> out;
   if (!cache_.get(k.digest(), out)) {
     at::NoGradGuard no_grad;
-    const bool was_training = m->training();
-    const_cast<LlamaModel*>(m)->set_training(false);
+    TrainingModeScope eval_mode(*m, false);
     const int32_t pad = tokenizer_.pad_id().value_or(0);
     out.resize(a.num_samples * static_cast<std::size_t>(dim));
     const std::size_t bs = static_cast<std::size_t>(options_.batch_size);
@@ -389,7 +386,6 @@ void ModelHost::embeddings(dfx_embeddings_args& a) {
       pooled = pooled.contiguous();
       std::memcpy(out.data() + first * static_cast<std::size_t>(dim), pooled.data_ptr<float>(), static_cast<std::size_t>(pooled.numel()) * sizeof(float));
     }
-    const_cast<LlamaModel*>(m)->set_training(was_training);
     cache_.put(k.digest(), out);
   }
   std::copy(out.begin(), out.end(), a.embeddings_out);

@@ -53,6 +53,9 @@ class ModelHost : public HostServiceProvider {
   void embeddings(dfx_embeddings_args& args) override;
 
   const SignalCache& cache() const { return cache_; }
+  // Held by the trainer from a step's forward pass to its optimizer step: services called from
+  // another thread meanwhile wait; calls from the holding thread (a weighter's) go through.
+  std::unique_lock<std::recursive_mutex> lock_model() { return std::unique_lock<std::recursive_mutex>(mutex_); }
 
  private:
   const std::vector<Sample>& split(int32_t dataset) const;
@@ -74,7 +77,7 @@ class ModelHost : public HostServiceProvider {
   SignalCache cache_;
   uint64_t fingerprint_ = 0;
   bool fingerprint_stale_ = true;
-  std::mutex mutex_;  // one service at a time: they share the model
+  std::recursive_mutex mutex_;  // one service at a time, and never during a training step
 };
 
 }  // namespace dataflex

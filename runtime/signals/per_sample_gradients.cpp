@@ -143,8 +143,8 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
       p_in.push_back(rademacher(o.seed, 1 + 2 * l, layout[l].in, k).to(model.device()));
       p_out.push_back(rademacher(o.seed, 2 + 2 * l, layout[l].out, k).to(model.device()));
     }
-  const bool was_training = model.training();
-  const_cast<LlamaModel&>(model).set_training(false);
+  TrainingModeScope eval_mode(model, false);
+  at::AutoGradMode grad_mode(true);  // the caller may be under a NoGradGuard
   // Dense: gradients of several batches are gathered and projected together (see kDenseGroupBytes).
   const int64_t unprojected = o.projection == Projection::Dense ? feature_dim(layout, GradientFeatureOptions{}) : 0;
   at::Tensor pending;
@@ -185,15 +185,9 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     auto t_forward = now();
     Capture capture;
     model.set_linear_observer(&capture);
-    at::Tensor total;
-    try {
-      at::Tensor token_losses = model.token_losses(ids, labels);  // [B, T-1]
-      at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
-      total = (token_losses.sum(1) / counts).sum();  // sum of per-sample mean losses
-    } catch (...) {
-      model.set_linear_observer(nullptr);
-      throw;
-    }
+    at::Tensor token_losses = model.token_losses(ids, labels);  // [B, T-1]; the scope clears the observer on a throw
+    at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
+    const at::Tensor total = (token_losses.sum(1) / counts).sum();  // sum of per-sample mean losses
     model.set_linear_observer(nullptr);
     tm.forward += since(t_forward);
     auto t_backward = now();
@@ -270,7 +264,6 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     if (progress) progress(first + B, n);
   }
   flush();
-  const_cast<LlamaModel&>(model).set_training(was_training);
   return features;
 }
 

@@ -39,15 +39,19 @@ DataPolicy::DataPolicy(const DataPolicyOptions& o, const Corpus& corpus, std::sh
       // static + plugin: one decision before the first step, kept for the whole run.
       schedule_(o.train_type == TrainType::Static ? 0 : o.warmup_step, o.train_type == TrainType::Static ? 1 : o.update_step,
                 o.train_type == TrainType::Static ? 1 : o.update_times, o.total_steps),
-      base_(static_cast<int64_t>(corpus.train.size()), o.seed) {
+      base_(static_cast<int64_t>(corpus.train.size()), o.seed),
+      pool_size_(corpus.train.size()) {
   if (library) {
     plugin_ = std::make_unique<PluginInstance>(std::move(library), host, params, plugin_seed(o.seed));
+    plugin_->bridge().take_metrics();  // anything recorded while creating is not a decision's
     const PluginKind kind = plugin_->manifest().kind;
     selector_ = kind == PluginKind::Selector;
     mixer_ = kind == PluginKind::Mixer;
     weighter_ = kind == PluginKind::Weighter;
   }
   const std::size_t K = corpus.domains.size();
+  domain_sizes_.assign(K, 0);
+  for (const auto& x : corpus.train) ++domain_sizes_[static_cast<std::size_t>(x.domain)];
   observed_loss_.assign(K, 0.0);
   observed_tokens_.assign(K, 0.0);
   proportions_.assign(K, 1.0 / static_cast<double>(K));
@@ -118,7 +122,9 @@ void DataPolicy::decide(int64_t step, int64_t index) {
   line["plugin"] = plugin_->manifest().name;
   if (selector_) {
     const std::size_t pool = corpus_.train.size();
-    const int64_t wanted = options_.select_count > 0 ? options_.select_count : options_.global_batch * options_.update_step;
+    // Default: what the steps until the next decision consume (static: the whole run).
+    const int64_t horizon = options_.train_type == TrainType::Static ? options_.total_steps : options_.update_step;
+    const int64_t wanted = options_.select_count > 0 ? options_.select_count : options_.global_batch * horizon;
     const std::size_t count = std::min<std::size_t>(pool, static_cast<std::size_t>(std::max<int64_t>(1, wanted)));
     const Selection sel = plugin_->select(ctx, pool, count, false);
     subset_.emplace(sel.ids, options_.select_with_replacement, ctx.seed ^ 0x53454C4543540000ull);
@@ -146,6 +152,11 @@ void DataPolicy::decide(int64_t step, int64_t index) {
       tokens[d] = static_cast<int64_t>(observed_tokens_[d]);
     }
     const Mixture mix = plugin_->mix(ctx, corpus_.domains, proportions_, losses, tokens);
+    double on_data = 0;
+    for (std::size_t d = 0; d < mix.proportions.size(); ++d) on_data += domain_sizes_[d] > 0 ? mix.proportions[d] : 0.0;
+    if (!(on_data > 0))
+      throw Error("plugin '" + plugin_->manifest().name + "' (mix) at step " + std::to_string(step) +
+                  ": refused: every domain with a positive proportion has no training samples");
     proportions_ = mix.proportions;
     if (domains_) domains_->set_proportions(proportions_, options_.mixture_unit == "tokens");
     std::fill(observed_loss_.begin(), observed_loss_.end(), 0.0);
@@ -165,6 +176,7 @@ void DataPolicy::decide(int64_t step, int64_t index) {
 }
 
 std::vector<int64_t> DataPolicy::next(int64_t n) {
+  drawn_ += n;
   if (subset_) return subset_->next(n);
   if (domains_) return domains_->next(n);
   return base_.next(n);
@@ -185,7 +197,8 @@ std::vector<double> DataPolicy::sample_weights(int64_t step, const std::vector<i
   DecisionContext ctx;
   ctx.step = step;
   ctx.total_steps = options_.total_steps;
-  ctx.decision_index = step - options_.warmup_step;
+  // Every call (one per micro-batch) is its own decision, with its own seed.
+  ctx.decision_index = weight_calls_++;
   ctx.max_decisions = -1;
   ctx.seed = decision_seed(options_.seed, ctx.decision_index);
   plugin_->bridge().set_step(step);
@@ -230,6 +243,8 @@ nlohmann::json DataPolicy::state() const {
   j["observed_loss"] = observed_loss_;
   j["observed_tokens"] = observed_tokens_;
   j["decisions_taken"] = decisions_taken_;
+  j["weight_calls"] = weight_calls_;
+  j["drawn"] = drawn_;
   return j;
 }
 
@@ -247,11 +262,22 @@ void DataPolicy::load_state(const nlohmann::json& j, const std::vector<uint8_t>&
     observed_loss_ = j.at("observed_loss").get<std::vector<double>>();
     observed_tokens_ = j.at("observed_tokens").get<std::vector<double>>();
     decisions_taken_ = j.at("decisions_taken").get<int64_t>();
+    weight_calls_ = j.value("weight_calls", int64_t{0});
+    drawn_ = j.value("drawn", int64_t{0});
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": data state: " + one_line(e.what()));
   }
-  if (proportions_.size() != corpus_.domains.size()) throw Error(where + ": data state has another number of domains");
-  if (plugin_ && plugin_->has_state() && !blob.empty()) plugin_->load_state(blob);
+  const std::size_t K = corpus_.domains.size();
+  if (proportions_.size() != K || observed_loss_.size() != K || observed_tokens_.size() != K)
+    throw Error(where + ": data state has another number of domains than the data (" + std::to_string(K) + ")");
+  if (subset_)
+    for (int64_t id : subset_->ids())
+      if (id < 0 || id >= static_cast<int64_t>(corpus_.train.size()))
+        throw Error(where + ": the saved selection holds id " + std::to_string(id) + ", outside the training pool");
+  if (plugin_ && plugin_->has_state() && !blob.empty()) {
+    plugin_->load_state(blob);
+    plugin_->bridge().take_metrics();
+  }
 }
 
 }  // namespace dataflex

@@ -14,6 +14,7 @@
 // Steps are optimizer steps. Every decision is a line of decisions.jsonl. No LibTorch here.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,7 +62,8 @@ class DataPolicy {
   void begin_step(int64_t step);
   // Sample ids of the next micro-batch.
   std::vector<int64_t> next(int64_t n);
-  double epoch() const { return base_.epoch(); }
+  // Samples drawn / training-set size (whatever sampler drew them).
+  double epoch() const { return static_cast<double>(drawn_) / static_cast<double>(std::max<std::size_t>(1, pool_size_)); }
 
   // Mix with apply = loss_weight: the weight of each domain's tokens (K p_d, so uniform = 1); else empty.
   std::vector<double> domain_loss_weights() const;
@@ -98,6 +100,10 @@ class DataPolicy {
   std::vector<double> proportions_;            // current mixture (Mix)
   std::vector<double> observed_loss_, observed_tokens_;  // since the mixer's last call
   int64_t decisions_taken_ = 0;
+  int64_t weight_calls_ = 0;
+  int64_t drawn_ = 0;
+  std::size_t pool_size_ = 0;
+  std::vector<int64_t> domain_sizes_;
   int64_t last_weighted_step_ = -1;
 };
 

@@ -61,7 +61,8 @@ SubsetSampler SubsetSampler::from_state(const nlohmann::json& j, const std::stri
     s.rng_.state = j.at("rng").get<uint64_t>();
     s.order_ = j.at("order").get<std::vector<int64_t>>();
     s.position_ = j.at("position").get<std::size_t>();
-    if (s.position_ > s.order_.size()) throw Error(where + ": selection sampler position out of range");
+    if (s.position_ > s.order_.size() || s.order_.size() != s.ids_.size())
+      throw Error(where + ": selection sampler position out of range");
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": selection sampler state: " + one_line(e.what()));
@@ -136,7 +137,11 @@ void DomainSampler::load_state(const nlohmann::json& j, const std::string& where
     position_ = j.at("position").get<std::vector<std::size_t>>();
     if (rngs.size() != members_.size() || order_.size() != members_.size() || position_.size() != members_.size())
       throw Error(where + ": mixture sampler state has the wrong number of domains");
-    for (std::size_t d = 0; d < rngs.size(); ++d) domain_rng_[d].state = rngs[d];
+    for (std::size_t d = 0; d < rngs.size(); ++d) {
+      domain_rng_[d].state = rngs[d];
+      if (position_[d] > order_[d].size() || order_[d].size() != members_[d].size())
+        throw Error(where + ": mixture sampler state does not fit domain " + std::to_string(d) + " of the data");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": mixture sampler state: " + one_line(e.what()));
   }

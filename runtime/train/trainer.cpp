@@ -281,7 +281,21 @@ TrainResult Trainer::train() try {
   const TrainingOptions& o = s.opt;
   TrainingLog log(o.output_dir, s.total_steps, s.start_step, s.history);
   DataPolicy::truncate_decisions(o.output_dir, s.start_step);  // a resumed run takes those decisions again
-  std::map<std::string, double> plugin_metrics;
+  // Plugin metrics, logged under the step of the call that recorded them (a decision at step s, or
+  // the weighter's calls during step s); several values of one name in one step are averaged.
+  auto log_plugin_metrics = [&] {
+    std::map<int64_t, std::map<std::string, std::pair<double, int>>> by_step;
+    for (const auto& m : s.policy->take_metrics()) {
+      auto& slot = by_step[m.step][m.name];
+      slot.first += m.value;
+      ++slot.second;
+    }
+    for (const auto& [step, names] : by_step) {
+      std::map<std::string, double> values;
+      for (const auto& [name, sum_count] : names) values[name] = sum_count.first / sum_count.second;
+      log.log_plugin_metrics(step, values);
+    }
+  };
   Progress progress(s.total_steps);
   TrainResult result;
   result.resumed_from = s.start_step;
@@ -324,11 +338,10 @@ TrainResult Trainer::train() try {
     s.optimizer->zero_grad();
     // The decision scheduled at this step (if any) comes before the step's batches are drawn.
     s.policy->begin_step(step);
-    for (const auto& m : s.policy->take_metrics()) plugin_metrics[m.name] = m.value;
-    if (!plugin_metrics.empty()) {
-      log.log_plugin_metrics(step, plugin_metrics);
-      plugin_metrics.clear();
-    }
+    log_plugin_metrics();
+    // From here to the optimizer step the model is the trainer's: a plugin thread calling a service
+    // meanwhile waits (the weighter's own calls, on this thread, go through).
+    auto model_lock = s.host->lock_model();
     // All micro-batches of the step first: the loss is normalised by the step's trained tokens.
     std::vector<Batch> micro_batches;
     std::vector<std::vector<int64_t>> micro_ids;
@@ -403,6 +416,8 @@ TrainResult Trainer::train() try {
                                             : torch::nn::utils::clip_grad_norm_(params, 1e30);
     s.optimizer->step();
     s.host->set_weights_changed();
+    model_lock.unlock();
+    log_plugin_metrics();  // the weighter's, recorded during this step
 
     const int64_t done = step + 1;
     window_loss += step_loss;
