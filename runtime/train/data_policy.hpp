@@ -71,6 +71,8 @@ class DataPolicy {
   bool weights_samples() const { return weighter_; }
   std::vector<double> sample_weights(int64_t step, const std::vector<int64_t>& ids, const std::vector<int32_t>& domains,
                                      const std::vector<float>& losses);
+  // Only a mixer uses the observed training losses.
+  bool observes_losses() const { return mixer_; }
   // Training losses of one micro-batch's samples, for the mixer's observed domain losses.
   void observe(int32_t domain, double loss_sum, int64_t tokens);
 

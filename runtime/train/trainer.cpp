@@ -384,10 +384,13 @@ TrainResult Trainer::train() try {
 #endif
       // What the mixer observes: each domain's training loss since its last call.
       const at::Tensor trained = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex);
-      const at::Tensor sample_sums = token_losses.detach().sum(1).to(at::kCPU).to(at::kDouble);
       const at::Tensor sample_tokens = trained.sum(1).to(at::kCPU);
-      for (int64_t i = 0; i < sample_sums.size(0); ++i)
-        s.policy->observe(micro_domains[mb][static_cast<std::size_t>(i)], sample_sums[i].item<double>(), sample_tokens[i].item<int64_t>());
+      if (s.policy->observes_losses()) {
+        const at::Tensor sums = token_losses.detach().sum(1).to(at::kCPU).to(at::kDouble).contiguous();
+        const auto sa = sums.accessor<double, 1>();
+        const auto ta = sample_tokens.accessor<int64_t, 1>();
+        for (int64_t i = 0; i < sums.size(0); ++i) s.policy->observe(micro_domains[mb][static_cast<std::size_t>(i)], sa[i], ta[i]);
+      }
       at::Tensor loss;
       if (s.policy->weights_samples()) {
         // Weight trainer: each sample's mean token loss, weighted by the weighter (uniform before warm-up).
