@@ -1,8 +1,9 @@
 // sampler.hpp -- which training samples each micro-batch takes.
 //
 // The base sampler walks the training set in epochs, each a fresh seeded permutation. The Select and
-// Mix trainers (issue 5) replace the pool or the per-domain proportions; the position in the stream
-// is part of every checkpoint, so a resumed run sees exactly the batches the uninterrupted one saw.
+// Mix trainers replace it by the samplers of data_samplers.hpp after their first decision; every
+// sampler's position is part of a checkpoint, so a resumed run sees exactly the batches the
+// uninterrupted one saw.
 #pragma once
 
 #include <cstdint>
