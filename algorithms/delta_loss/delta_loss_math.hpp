@@ -106,44 +106,6 @@ inline int64_t estimate_num_updates(int64_t c, int64_t step, int64_t first_step,
   return std::max(estimate, c);
 }
 
-// k ids of [0, n) drawn proportionally to `weights`. Without duplicates (k <= n): successive draws
-// without replacement (numpy's choice(replace=False, p=...)); zero weights (outside_weight = 0) are
-// drawn, uniformly, only once every positive one is taken -- the limit of a vanishing weight. With
-// duplicates (k > n, and the host allows it): k independent draws, the original's fallback.
-inline std::vector<int64_t> draw_proportional(const std::vector<double>& weights, int64_t k, bool allow_duplicates,
-                                              Rng& rng) {
-  const auto n = static_cast<int64_t>(weights.size());
-  if (k <= n) {
-    int64_t positive = 0;
-    for (double w : weights) positive += w > 0;
-    const int64_t m = std::min(k, positive);
-    std::vector<int64_t> ids = rng.weighted_sample_without_replacement(weights, m);
-    if (m < k) {
-      std::vector<int64_t> zeros;
-      for (int64_t i = 0; i < n; ++i)
-        if (!(weights[size_t(i)] > 0)) zeros.push_back(i);
-      for (int64_t j : rng.sample_without_replacement(int64_t(zeros.size()), k - m)) ids.push_back(zeros[size_t(j)]);
-    }
-    return ids;
-  }
-  if (!allow_duplicates || n == 0)
-    throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " +
-                                std::to_string(n));
-  std::vector<double> cumulative(weights.size());
-  double total = 0;
-  for (size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];
-  std::vector<int64_t> ids(static_cast<size_t>(k));
-  for (auto& id : ids) {
-    if (!(total > 0)) {
-      id = int64_t(rng.uniform_below(uint64_t(n)));
-      continue;
-    }
-    const double x = rng.uniform01() * total;
-    id = std::min<int64_t>(n - 1, std::upper_bound(cumulative.begin(), cumulative.end(), x) - cumulative.begin());
-  }
-  return ids;
-}
-
 }  // namespace dataflex::delta_loss
 
 #endif  // DATAFLEX_ALGORITHMS_DELTA_LOSS_MATH_HPP

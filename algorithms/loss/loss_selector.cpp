@@ -40,7 +40,7 @@ class LossSelector : public dataflex::Selector {
     dataflex::Rng rng(ctx.seed);
     Selection s;
     try {
-      s.ids = ls::draw_proportional(t.probabilities, int64_t(num_select), allow_duplicates, rng);
+      s.ids = rng.weighted_choice(t.probabilities, int64_t(num_select), allow_duplicates);
     } catch (const std::invalid_argument& e) {
       throw dataflex::Error(e.what());
     }

@@ -17,6 +17,7 @@
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
 #include "model/llama_model.hpp"
+#include "model/padded_batch.hpp"
 #include "train/trainer.hpp"
 #include "train/training_options.hpp"
 #include "util/atomic_file.hpp"
@@ -31,27 +32,17 @@ struct Scored {
   int64_t tokens = 0;
 };
 
-// Summed NLL of the labelled tokens of each sequence, in batches of `batch_size`.
-std::vector<Scored> score(const LlamaModel& model, const Tokenizer& tokenizer,
-                          const std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>>& seqs, int64_t batch_size) {
+// Summed NLL of the labelled tokens of each sample, in batches of `batch_size`.
+std::vector<Scored> score(const LlamaModel& model, const Tokenizer& tokenizer, const std::vector<const Sample*>& samples,
+                          int64_t batch_size) {
   at::NoGradGuard no_grad;
-  std::vector<Scored> out(seqs.size());
+  std::vector<Scored> out(samples.size());
   const int32_t pad = tokenizer.pad_id().value_or(0);
-  for (std::size_t first = 0; first < seqs.size(); first += static_cast<std::size_t>(batch_size)) {
-    const std::size_t last = std::min(seqs.size(), first + static_cast<std::size_t>(batch_size));
-    int64_t len = 2;
-    for (std::size_t i = first; i < last; ++i) len = std::max<int64_t>(len, static_cast<int64_t>(seqs[i].first.size()));
-    const int64_t B = static_cast<int64_t>(last - first);
-    at::Tensor ids = at::full({B, len}, pad, at::kLong), labels = at::full({B, len}, kIgnoreIndex, at::kLong);
-    auto ia = ids.accessor<int64_t, 2>();
-    auto la = labels.accessor<int64_t, 2>();
-    for (std::size_t i = first; i < last; ++i)
-      for (std::size_t t = 0; t < seqs[i].first.size(); ++t) {
-        ia[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = seqs[i].first[t];
-        la[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = seqs[i].second[t];
-      }
-    at::Tensor losses = model.token_losses(ids, labels).to(at::kCPU).to(at::kDouble).sum(1);
-    at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1);
+  for (std::size_t first = 0; first < samples.size(); first += static_cast<std::size_t>(batch_size)) {
+    const std::size_t last = std::min(samples.size(), first + static_cast<std::size_t>(batch_size));
+    const PaddedBatch b = pad_batch({samples.begin() + first, samples.begin() + last}, pad);
+    const at::Tensor losses = model.token_losses(b.input_ids, b.labels).to(at::kCPU).to(at::kDouble).sum(1);
+    const at::Tensor counts = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum(1);
     for (std::size_t i = first; i < last; ++i) {
       out[i].nll_sum = losses[static_cast<int64_t>(i - first)].item<double>();
       out[i].tokens = counts[static_cast<int64_t>(i - first)].item<int64_t>();
@@ -138,9 +129,9 @@ int evaluate(const EvalOptions& eo) try {
     std::vector<Item> items;
     if (eo.split != "eval") for (const auto& s : corpus.train) items.push_back({&s, "train"});
     if (eo.split != "train") for (const auto& s : corpus.eval) items.push_back({&s, "eval"});
-    std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> seqs;
-    for (const auto& it : items) seqs.emplace_back(it.sample->input_ids, it.sample->labels);
-    const auto scored = score(*model, *tokenizer, seqs, eo.batch_size);
+    std::vector<const Sample*> to_score;
+    for (const auto& it : items) to_score.push_back(it.sample);
+    const auto scored = score(*model, *tokenizer, to_score, eo.batch_size);
     std::string lines;
     std::vector<double> dom_nll(corpus.domains.size(), 0.0);
     std::vector<int64_t> dom_tok(corpus.domains.size(), 0), dom_n(corpus.domains.size(), 0);
@@ -186,7 +177,7 @@ int evaluate(const EvalOptions& eo) try {
 
   if (!eo.multiple_choice.empty()) {
     const auto questions = read_questions(eo.multiple_choice);
-    std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> seqs;
+    std::vector<Sample> choices;  // question + " " + choice, only the choice's tokens labelled
     std::vector<std::size_t> choice_bytes;
     for (const auto& q : questions) {
       // As lm-evaluation-harness: encode context + continuation together, so that tokens that merge
@@ -199,13 +190,17 @@ int evaluate(const EvalOptions& eo) try {
         std::size_t common = 0;
         while (common < ctx.size() && common < whole.size() && ctx[common] == whole[common]) ++common;
         if (common == whole.size()) --common;  // at least one continuation token is scored
-        std::vector<int32_t> labels(whole.size(), kIgnoreIndex);
-        for (std::size_t t = common; t < whole.size(); ++t) labels[t] = whole[t];
-        seqs.emplace_back(whole, std::move(labels));
+        Sample scored_choice;
+        scored_choice.input_ids = whole;
+        scored_choice.labels.assign(whole.size(), kIgnoreIndex);
+        for (std::size_t t = common; t < whole.size(); ++t) scored_choice.labels[t] = whole[t];
+        choices.push_back(std::move(scored_choice));
         choice_bytes.push_back(c.size() + 1);
       }
     }
-    const auto scored = score(*model, *tokenizer, seqs, eo.batch_size);
+    std::vector<const Sample*> to_score;
+    for (const auto& c : choices) to_score.push_back(&c);
+    const auto scored = score(*model, *tokenizer, to_score, eo.batch_size);
     int64_t right = 0, right_norm = 0;
     std::size_t k = 0;
     for (const auto& q : questions) {

@@ -1,6 +1,7 @@
 #include "data/conversation.hpp"
 
 #include "data/chat_tools.hpp"
+#include "data/dataset_files.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -8,16 +9,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-const char* type_name(const ordered_json& v) {
-  switch (v.type()) {
-    case ordered_json::value_t::null: return "null";
-    case ordered_json::value_t::boolean: return "a boolean";
-    case ordered_json::value_t::string: return "a string";
-    case ordered_json::value_t::array: return "an array";
-    case ordered_json::value_t::object: return "an object";
-    default: return "a number";
-  }
-}
 
 class RowFields {
  public:
@@ -29,7 +20,7 @@ class RowFields {
   std::string required(const std::string& column) const {
     const auto it = row_.find(column);
     if (it == row_.end()) fail("missing column '" + column + "' (expected a string)");
-    if (!it->is_string()) fail("column '" + column + "': expected a string, found " + type_name(*it));
+    if (!it->is_string()) fail("column '" + column + "': expected a string, found " + json_type_name(*it));
     return it->get<std::string>();
   }
 
@@ -38,7 +29,7 @@ class RowFields {
     if (!column) return {};
     const auto it = row_.find(*column);
     if (it == row_.end() || it->is_null()) return {};
-    if (!it->is_string()) fail("column '" + *column + "': expected a string, found " + type_name(*it));
+    if (!it->is_string()) fail("column '" + *column + "': expected a string, found " + json_type_name(*it));
     return it->get<std::string>();
   }
 
@@ -49,7 +40,7 @@ class RowFields {
     if (it == row_.end() || it->is_null()) return {};
     if (it->is_string()) return it->get<std::string>();
     if (it->is_array()) return python_json_dumps(*it);
-    fail("column '" + *column + "': expected a JSON list of tools (as a string), found " + type_name(*it));
+    fail("column '" + *column + "': expected a JSON list of tools (as a string), found " + json_type_name(*it));
   }
 
   const ordered_json* find(const std::string& column) const {
@@ -75,7 +66,7 @@ Conversation alpaca(const DatasetAttr& attr, const RowFields& f) {
         c.messages.push_back({Role::Assistant, pair[1].get<std::string>()});
       }
     } else if (h && !h->is_null()) {
-      f.fail("column '" + *attr.history + "': expected a list of [prompt, response] pairs, found " + type_name(*h));
+      f.fail("column '" + *attr.history + "': expected a list of [prompt, response] pairs, found " + json_type_name(*h));
     }
   }
   std::string user;
@@ -93,7 +84,7 @@ Conversation sharegpt(const DatasetAttr& attr, const RowFields& f) {
   const std::string& column = *attr.messages;
   const ordered_json* messages = f.find(column);
   if (!messages) f.fail("missing column '" + column + "' (expected a list of messages)");
-  if (!messages->is_array()) f.fail("column '" + column + "': expected a list of messages, found " + type_name(*messages));
+  if (!messages->is_array()) f.fail("column '" + column + "': expected a list of messages, found " + json_type_name(*messages));
 
   auto field = [&](size_t i, const std::string& key) -> std::string {
     const ordered_json& m = (*messages)[i];
@@ -101,7 +92,7 @@ Conversation sharegpt(const DatasetAttr& attr, const RowFields& f) {
     if (!m.is_object()) f.fail(where + ": expected an object with '" + attr.role_tag + "' and '" + attr.content_tag + "'");
     const auto it = m.find(key);
     if (it == m.end()) f.fail(where + ": missing key '" + key + "'");
-    if (!it->is_string()) f.fail(where + "." + key + ": expected a string, found " + type_name(*it));
+    if (!it->is_string()) f.fail(where + "." + key + ": expected a string, found " + json_type_name(*it));
     return it->get<std::string>();
   };
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -89,16 +90,6 @@ std::string parse_error_text(const nlohmann::json::parse_error& e) {
   return one_line(m);
 }
 
-const char* type_name(const ordered_json& v) {
-  switch (v.type()) {
-    case ordered_json::value_t::null: return "null";
-    case ordered_json::value_t::boolean: return "a boolean";
-    case ordered_json::value_t::string: return "a string";
-    case ordered_json::value_t::array: return "an array";
-    case ordered_json::value_t::object: return "an object";
-    default: return "a number";
-  }
-}
 
 class RowReader {
  public:
@@ -107,7 +98,7 @@ class RowReader {
   bool full() const { return max_rows_ > 0 && static_cast<int64_t>(out_.rows.size()) >= max_rows_; }
 
   void read(const std::string& path, FileType type) {
-    const std::string text = read_text_file(path);
+    const std::string text = read_file(path);
     out_.files.push_back(path);
     file_ = static_cast<int32_t>(out_.files.size() - 1);
     path_ = path;
@@ -126,7 +117,7 @@ class RowReader {
 
   void add(ordered_json value, int64_t line, const std::string& what) {
     if (!value.is_object())
-      fail(line, what + ": expected a JSON object with the dataset's columns, found " + type_name(value));
+      fail(line, what + ": expected a JSON object with the dataset's columns, found " + json_type_name(value));
     out_.rows.push_back(DatasetRow{std::move(value), file_, line});
   }
 
@@ -223,18 +214,15 @@ FileType file_type(const fs::path& path) {
 
 }  // namespace
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::string text;
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(path + ": cannot read");
-  text.resize(static_cast<size_t>(size));
-  in.seekg(0, std::ios::beg);
-  in.read(text.data(), size);
-  if (!in) throw Error(path + ": cannot read");
-  return text;
+const char* json_type_name(const nlohmann::ordered_json& v) {
+  switch (v.type()) {
+    case nlohmann::ordered_json::value_t::null: return "null";
+    case nlohmann::ordered_json::value_t::boolean: return "a boolean";
+    case nlohmann::ordered_json::value_t::string: return "a string";
+    case nlohmann::ordered_json::value_t::array: return "an array";
+    case nlohmann::ordered_json::value_t::object: return "an object";
+    default: return "a number";
+  }
 }
 
 DatasetRows read_dataset_rows(const std::string& path, int64_t max_rows) {

@@ -31,7 +31,7 @@ struct DatasetRows {
 // file and the line of a malformed row (bad JSON, not an object) and what was expected.
 DatasetRows read_dataset_rows(const std::string& path, int64_t max_rows);
 
-// The whole file as bytes; throws dataflex::Error naming the file when it cannot be read.
-std::string read_text_file(const std::string& path);
+// "a string", "an array", ... for messages that say what was found instead of what was expected.
+const char* json_type_name(const nlohmann::ordered_json& value);
 
 }  // namespace dataflex

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset_files.hpp"
+#include "util/atomic_file.hpp"
 #include "util/did_you_mean.hpp"
 #include "util/error.hpp"
 
@@ -153,7 +154,7 @@ DatasetAttr read_entry(const std::string& dataset_dir, const std::string& info_p
 std::vector<DatasetAttr> read_dataset_info(const std::string& dataset_dir, const std::vector<std::string>& names,
                                            const std::string& stage) {
   const std::string info_path = (std::filesystem::path(dataset_dir) / "dataset_info.json").string();
-  const std::string text = read_text_file(info_path);
+  const std::string text = read_file(info_path);
   json info;
   try {
     info = json::parse(text);

@@ -14,6 +14,7 @@
 #include "data/tokenizer_components.hpp"
 #include "data/tokenizer_json.hpp"
 #include "data/utf8.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -268,8 +269,8 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   }
   const fs::path config_file = json_file.parent_path() / "tokenizer_config.json";
   std::optional<std::string> config_text;
-  if (fs::is_regular_file(config_file, ec)) config_text = tokenizer_json::read_file(config_file.string());
-  return make_json_tokenizer(tokenizer_json::read_file(json_file.string()), std::move(config_text), json_file.string(),
+  if (fs::is_regular_file(config_file, ec)) config_text = read_file(config_file.string());
+  return make_json_tokenizer(read_file(json_file.string()), std::move(config_text), json_file.string(),
                              config_file.string());
 }
 

@@ -49,7 +49,5 @@ class Reader {
 // Parses `text` as JSON; a syntax error is reported against `file`.
 Json parse(const std::string& text, const std::string& file);
 
-// Reads the whole file; a missing or unreadable file is an error naming it.
-std::string read_file(const std::string& path);
 
 }  // namespace dataflex::tokenizer_json

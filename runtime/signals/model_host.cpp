@@ -12,6 +12,7 @@
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
 #include "model/llama_model.hpp"
+#include "model/padded_batch.hpp"
 #include "model/safetensors.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "util/atomic_file.hpp"
@@ -149,18 +150,8 @@ void ModelHost::score(const LlamaModel& model, const std::vector<const Sample*>&
   const std::size_t bs = static_cast<std::size_t>(options_.batch_size);
   for (std::size_t first = 0; first < samples.size(); first += bs) {
     const std::size_t last = std::min(samples.size(), first + bs);
-    int64_t len = 2;
-    for (std::size_t i = first; i < last; ++i) len = std::max<int64_t>(len, static_cast<int64_t>(samples[i]->input_ids.size()));
-    const int64_t B = static_cast<int64_t>(last - first);
-    at::Tensor ids = at::full({B, len}, pad, at::kLong), labels = at::full({B, len}, kIgnoreIndex, at::kLong);
-    auto ia = ids.accessor<int64_t, 2>();
-    auto la = labels.accessor<int64_t, 2>();
-    for (std::size_t i = first; i < last; ++i)
-      for (std::size_t t = 0; t < samples[i]->input_ids.size(); ++t) {
-        ia[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = samples[i]->input_ids[t];
-        la[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = samples[i]->labels[t];
-      }
-    const at::Tensor losses = model.token_losses(ids, labels).to(at::kCPU).contiguous();  // [B, len-1]
+    const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad);
+    const at::Tensor losses = model.token_losses(batch.input_ids, batch.labels).to(at::kCPU).contiguous();  // [B, len-1]
     auto lo = losses.accessor<float, 2>();
     for (std::size_t i = first; i < last; ++i) {
       const auto& s = *samples[i];
@@ -361,18 +352,12 @@ void ModelHost::embeddings(dfx_embeddings_args& a) {
     const std::size_t bs = static_cast<std::size_t>(options_.batch_size);
     for (std::size_t first = 0; first < samples.size(); first += bs) {
       const std::size_t last = std::min(samples.size(), first + bs);
-      int64_t len = 1;
-      for (std::size_t i = first; i < last; ++i) len = std::max<int64_t>(len, static_cast<int64_t>(samples[i]->input_ids.size()));
-      const int64_t B = static_cast<int64_t>(last - first);
-      at::Tensor ids = at::full({B, len}, pad, at::kLong), mask = at::zeros({B, len, 1}, at::kFloat);
-      std::vector<int64_t> lengths;
-      for (std::size_t i = first; i < last; ++i) {
-        const auto& s = *samples[i];
-        lengths.push_back(static_cast<int64_t>(s.input_ids.size()));
-        for (std::size_t t = 0; t < s.input_ids.size(); ++t) ids[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = s.input_ids[t];
-        mask.narrow(0, static_cast<int64_t>(i - first), 1).narrow(1, 0, lengths.back()).fill_(1.0f);
-      }
-      at::Tensor h = m->hidden_states(ids, a.layer).to(at::kCPU).to(at::kFloat);  // [B, len, H]
+      const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
+      const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
+      const std::vector<int64_t>& lengths = batch.lengths;
+      at::Tensor mask = at::zeros({B, len, 1}, at::kFloat);
+      for (int64_t i = 0; i < B; ++i) mask[i].narrow(0, 0, lengths[static_cast<std::size_t>(i)]).fill_(1.0f);
+      at::Tensor h = m->hidden_states(batch.input_ids, a.layer).to(at::kCPU).to(at::kFloat);  // [B, len, H]
       at::Tensor pooled;
       if (a.pooling == DFX_POOLING_MEAN) {
         pooled = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0f);  // attention-masked mean

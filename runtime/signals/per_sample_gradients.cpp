@@ -9,6 +9,7 @@
 
 #include "data/corpus.hpp"
 #include "model/llama_model.hpp"
+#include "model/padded_batch.hpp"
 #include "signals/projection.hpp"
 #include "util/error.hpp"
 
@@ -170,18 +171,10 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
 
   for (int64_t first = 0; first < n; first += batch_size) {
     const int64_t B = std::min(batch_size, n - first);
-    int64_t len = 2;
-    for (int64_t i = 0; i < B; ++i) len = std::max<int64_t>(len, static_cast<int64_t>(samples[first + i]->input_ids.size()));
-    at::Tensor ids = at::full({B, len}, pad_id, at::kLong), labels = at::full({B, len}, kIgnoreIndex, at::kLong);
-    auto ia = ids.accessor<int64_t, 2>();
-    auto la = labels.accessor<int64_t, 2>();
-    for (int64_t i = 0; i < B; ++i) {
-      const Sample& s = *samples[first + i];
-      for (std::size_t t = 0; t < s.input_ids.size(); ++t) {
-        ia[i][static_cast<int64_t>(t)] = s.input_ids[t];
-        la[i][static_cast<int64_t>(t)] = s.labels[t];
-      }
-    }
+    const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + first + B}, pad_id);
+    const at::Tensor& ids = batch.input_ids;
+    const at::Tensor& labels = batch.labels;
+    const int64_t len = ids.size(1);
     auto t_forward = now();
     Capture capture;
     model.set_linear_observer(&capture);

@@ -26,6 +26,7 @@
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
 #include "model/llama_model.hpp"
+#include "model/padded_batch.hpp"
 #include "train/checkpoint.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/progress.hpp"
@@ -85,26 +86,8 @@ struct Trainer::State {
 };
 
 Batch Trainer::State::collate(const std::vector<const Sample*>& samples) const {
-  int64_t len = 2;
-  for (const Sample* s : samples) len = std::max<int64_t>(len, static_cast<int64_t>(s->input_ids.size()));
-  const int64_t B = static_cast<int64_t>(samples.size());
-  const int32_t pad = tokenizer->pad_id().value_or(0);
-  at::Tensor ids = at::full({B, len}, pad, at::kLong);
-  at::Tensor labels = at::full({B, len}, kIgnoreIndex, at::kLong);
-  auto ia = ids.accessor<int64_t, 2>();
-  auto la = labels.accessor<int64_t, 2>();
-  Batch b;
-  for (int64_t i = 0; i < B; ++i) {
-    const Sample& s = *samples[static_cast<std::size_t>(i)];
-    for (std::size_t t = 0; t < s.input_ids.size(); ++t) {
-      ia[i][static_cast<int64_t>(t)] = s.input_ids[t];
-      la[i][static_cast<int64_t>(t)] = s.labels[t];
-    }
-    b.tokens += static_cast<int64_t>(s.input_ids.size());
-  }
-  b.input_ids = ids.to(model->device());
-  b.labels = labels.to(model->device());
-  return b;
+  PaddedBatch p = pad_batch(samples, tokenizer->pad_id().value_or(0));
+  return Batch{p.input_ids.to(model->device()), p.labels.to(model->device()), p.tokens};
 }
 
 std::map<std::string, double> Trainer::State::evaluate() {

@@ -1,4 +1,4 @@
-// atomic_file.hpp -- files and folders that appear whole or not at all.
+// atomic_file.hpp -- files and folders that appear whole or not at all (and whole-file reads).
 //
 // A crash (or SIGKILL) while writing never leaves a half-written file under the final name: the
 // content goes to a temporary name beside it, is fsync'ed, and renamed over the target.

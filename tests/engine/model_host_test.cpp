@@ -193,7 +193,7 @@ TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
 
 TEST_F(ModelHostTest, PrecomputedEmbeddingsComeFromAnNpyFile) {
   TempDir dir;
-  const std::string path = dir.path() + "/emb.npy";
+  const std::string path = dir.str() + "/emb.npy";
   {  // numpy's format 1.0: magic, version, header length, a dict padded to 64 bytes, then the data
     std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 2), }";
     header.resize(128 - 10 - 1, ' ');  // magic + version + length + header = a multiple of 64
@@ -243,9 +243,9 @@ TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReference
   }
   TempDir ref_dir;
   LlamaModel reference(tiny(tokenizer_->vocab_size()), 77);
-  save_model(reference, ref_dir.path());
+  save_model(reference, ref_dir.str());
   TrainingOptions o;
-  o.reference_model = ref_dir.path();
+  o.reference_model = ref_dir.str();
   o.signal_batch_size = 4;
   auto host = make_model_host(o, corpus_, *tokenizer_, *model_, &opt);
 

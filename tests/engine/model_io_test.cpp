@@ -30,23 +30,23 @@ at::Tensor sample_ids() { return at::arange(0, 20, at::kLong).remainder(64).view
 TEST(ModelIo, SavedModelLoadsBackWithIdenticalLogits) {
   TempDir dir;
   LlamaModel model(small_config(), 7);
-  save_model(model, dir.path());
-  auto loaded = load_model(dir.path(), 0, 99);  // a different init seed: every weight must come from the file
+  save_model(model, dir.str());
+  auto loaded = load_model(dir.str(), 0, 99);  // a different init seed: every weight must come from the file
   EXPECT_TRUE(at::equal(model.forward(sample_ids()), loaded->forward(sample_ids())));
-  auto cfg = nlohmann::json::parse(read_file(dir.path() + "/config.json"));
+  auto cfg = nlohmann::json::parse(read_file(dir.str() + "/config.json"));
   EXPECT_EQ(cfg["architectures"][0], "LlamaForCausalLM");
   EXPECT_EQ(cfg["num_key_value_heads"], 2);
   // Tied embeddings: like transformers, no lm_head.weight in the file.
-  EXPECT_EQ(SafetensorsFile::open(dir.path() + "/model.safetensors")->find("lm_head.weight"), nullptr);
+  EXPECT_EQ(SafetensorsFile::open(dir.str() + "/model.safetensors")->find("lm_head.weight"), nullptr);
 }
 
 TEST(ModelIo, Bfloat16SaveRoundsWeightsToBfloat16) {
   TempDir dir;
   LlamaModel model(small_config(), 7);
-  save_model(model, dir.path(), "bfloat16");
-  auto file = SafetensorsFile::open(dir.path() + "/model.safetensors");
+  save_model(model, dir.str(), "bfloat16");
+  auto file = SafetensorsFile::open(dir.str() + "/model.safetensors");
   EXPECT_EQ(file->find("model.norm.weight")->dtype, DType::BF16);
-  auto loaded = load_model(dir.path(), 0, 1);
+  auto loaded = load_model(dir.str(), 0, 1);
   at::Tensor w = model.parameter("model.layers.0.mlp.up_proj.weight");
   EXPECT_TRUE(at::equal(w.to(at::kBFloat16).to(at::kFloat), loaded->parameter("model.layers.0.mlp.up_proj.weight")));
 }
@@ -85,16 +85,16 @@ TEST(Lora, PeftAdapterRoundTrip) {
       if (p.name.find("lora_B") != std::string::npos) p.tensor.normal_(0, 0.1);
   }
   model.set_training(false);
-  save_lora_adapter(model, dir.path(), "builtin:tiny");
-  auto cfg = nlohmann::json::parse(read_file(dir.path() + "/adapter_config.json"));
+  save_lora_adapter(model, dir.str(), "builtin:tiny");
+  auto cfg = nlohmann::json::parse(read_file(dir.str() + "/adapter_config.json"));
   EXPECT_EQ(cfg["peft_type"], "LORA");
   EXPECT_EQ(cfg["r"], 4);
   EXPECT_EQ(cfg["target_modules"].size(), 7u);
-  auto file = SafetensorsFile::open(dir.path() + "/adapter_model.safetensors");
+  auto file = SafetensorsFile::open(dir.str() + "/adapter_model.safetensors");
   EXPECT_NE(file->find("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), nullptr);
 
   LlamaModel other(small_config(), 7);  // same base weights
-  load_lora_adapter(other, dir.path(), 11);
+  load_lora_adapter(other, dir.str(), 11);
   other.set_training(false);
   EXPECT_TRUE(at::equal(model.forward(sample_ids()), other.forward(sample_ids())));
 }
@@ -121,12 +121,12 @@ TEST(Freeze, OnlyTheLastLayersTrain) {
 TEST(ModelIo, CheckpointWithAWrongShapeIsAOneLineError) {
   TempDir dir;
   LlamaModel model(small_config(), 7);
-  save_model(model, dir.path());
-  auto cfg = nlohmann::json::parse(read_file(dir.path() + "/config.json"));
+  save_model(model, dir.str());
+  auto cfg = nlohmann::json::parse(read_file(dir.str() + "/config.json"));
   cfg["intermediate_size"] = 50;
-  write_file_atomically(dir.path() + "/config.json", cfg.dump());
+  write_file_atomically(dir.str() + "/config.json", cfg.dump());
   try {
-    load_model(dir.path(), 0, 1);
+    load_model(dir.str(), 0, 1);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string m = e.what();

@@ -51,10 +51,10 @@ TEST_P(HfReference, LogitsMatchTheHuggingFaceReferenceTo1e4) {
   const Variant v = GetParam();
   TempDir dir;
   std::string cmd = "/usr/bin/python3 " + source_dir() + "/tests/reference/hf_llama_reference.py --variant " + v.name +
-                    " --dtype " + v.dtype + (v.sharded ? " --sharded" : "") + " --out " + dir.path() + " > " +
-                    dir.path() + "/log.txt 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.path() + "/log.txt");
-  const double diff = max_logit_difference(dir.path());
+                    " --dtype " + v.dtype + (v.sharded ? " --sharded" : "") + " --out " + dir.str() + " > " +
+                    dir.str() + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.str() + "/log.txt");
+  const double diff = max_logit_difference(dir.str());
   EXPECT_LT(diff, 1e-4) << v.name << " " << v.dtype;
   std::cout << "  " << v.name << " " << v.dtype << (v.sharded ? " sharded" : "") << ": max |logit diff| " << diff << "\n";
 }

@@ -15,50 +15,15 @@
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
+#include "test_files.hpp"
 #include "util/error.hpp"
 
 namespace dataflex::test {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system's temporary directory, removed with everything in it.
-class DatasetDir {
- public:
-  DatasetDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("dataflex_dataset_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~DatasetDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  DatasetDir(const DatasetDir&) = delete;
-  DatasetDir& operator=(const DatasetDir&) = delete;
-
-  std::string str() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  void write(const std::string& name, const std::string& text) const {
-    fs::create_directories((path_ / name).parent_path());
-    std::ofstream(path_ / name, std::ios::binary) << text;
-  }
-
- private:
-  fs::path path_;
-};
-
-// Runs `f`, which must throw dataflex::Error with a one-line message containing every fragment.
-inline void expect_error(const std::function<void()>& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    EXPECT_EQ(m.find('\n'), std::string::npos) << "message is not one line: " << m;
-    for (const auto& frag : fragments) EXPECT_NE(m.find(frag), std::string::npos) << "'" << frag << "' not in: " << m;
-    return;
-  }
-  ADD_FAILURE() << "expected a dataflex::Error";
-}
+// Dataset folders are plain temporary folders (test_files.hpp), as is expect_error.
+using DatasetDir = TempDir;
 
 // Ids 0..255 are the bytes; then the special tokens, in order, from 256. Special-token strings in the
 // text are recognised (longest first), as Hugging Face tokenizers do for added tokens.

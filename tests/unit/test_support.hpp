@@ -1,4 +1,4 @@
-// test_support.hpp -- temporary plugin folders and error-message checks shared by the unit tests.
+// test_support.hpp -- temporary plugin folders and manifests for the plugin-loading unit tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,35 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "test_files.hpp"
 #include "util/error.hpp"
 
 namespace dataflex::test {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("dataflex_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-inline void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
 
 // A manifest for the test plugins; fields can be overridden or dropped by the tests.
 struct ManifestText {
@@ -79,17 +56,5 @@ inline std::string make_plugin_folder(const fs::path& root, const std::string& f
   return (dir / "plugin.toml").string();
 }
 
-// Runs `f`, which must throw dataflex::Error with a one-line message containing every fragment.
-inline void expect_error(const std::function<void()>& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    EXPECT_EQ(m.find('\n'), std::string::npos) << "message is not one line: " << m;
-    for (const auto& frag : fragments) EXPECT_NE(m.find(frag), std::string::npos) << "'" << frag << "' not in: " << m;
-    return;
-  }
-  ADD_FAILURE() << "expected a dataflex::Error";
-}
 
 }  // namespace dataflex::test

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "data/tokenizer.hpp"
+#include "test_files.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -30,46 +31,15 @@ using Ids = std::vector<int32_t>;
 
 const fs::path kFixtures = TOKENIZER_FIXTURES_DIR;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("dataflex_tok_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using test::expect_error;
+using test::TempDir;
+using test::write_file;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Runs `f`, which must throw dataflex::Error with a one-line message containing every fragment.
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string m = e.what();
-    EXPECT_EQ(m.find('\n'), std::string::npos) << "message is not one line: " << m;
-    for (const auto& frag : fragments) EXPECT_NE(m.find(frag), std::string::npos) << "'" << frag << "' not in: " << m;
-    return;
-  }
-  ADD_FAILURE() << "expected a dataflex::Error";
 }
 
 // ---- Real vocabularies ----------------------------------------------------------------------

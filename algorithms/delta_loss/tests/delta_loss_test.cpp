@@ -263,7 +263,7 @@ TEST(DeltaLossSchedule, EstimateIsNeverBelowTheCurrentDecision) {
 
 TEST(DeltaLossDraw, ZeroOutsideWeightTakesTheWholeWindowThenFillsUniformly) {
   dataflex::Rng rng(9);
-  const auto ids = dl::draw_proportional({0, 1, 1, 0, 0}, 3, false, rng);
+  const auto ids = rng.weighted_choice({0, 1, 1, 0, 0}, 3, false);
   ASSERT_EQ(ids.size(), 3u);
   EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.begin() + 2), (std::set<int64_t>{1, 2}));
   EXPECT_TRUE(ids[2] == 0 || ids[2] == 3 || ids[2] == 4);

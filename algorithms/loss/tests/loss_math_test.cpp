@@ -139,7 +139,7 @@ TEST(LossDraw, SingleDrawFrequenciesMatchTheIssueOracleProbabilities) {
   std::vector<int> counts(6, 0);
   for (int s = 0; s < trials; ++s) {
     dataflex::Rng rng(uint64_t(s) * 7919 + 1);
-    counts[size_t(ls::draw_proportional(t.probabilities, 1, false, rng)[0])]++;
+    counts[size_t(rng.weighted_choice(t.probabilities, 1, false)[0])]++;
   }
   for (size_t i = 0; i < 6; ++i) {
     const double p = t.probabilities[i];
@@ -149,13 +149,13 @@ TEST(LossDraw, SingleDrawFrequenciesMatchTheIssueOracleProbabilities) {
 
 TEST(LossDraw, DrawsDistinctIdsWithoutDuplicates) {
   dataflex::Rng rng(3);
-  const auto ids = ls::draw_proportional({1, 1, 1, 1, 5, 5}, 6, false, rng);
+  const auto ids = rng.weighted_choice({1, 1, 1, 1, 5, 5}, 6, false);
   EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), 6u);
 }
 
 TEST(LossDraw, ZeroWeightsAreTakenOnlyAfterEveryPositiveOne) {
   dataflex::Rng rng(5);
-  const auto ids = ls::draw_proportional({0, 0, 0, 0, 0.5, 0.5}, 3, false, rng);
+  const auto ids = rng.weighted_choice({0, 0, 0, 0, 0.5, 0.5}, 3, false);
   ASSERT_EQ(ids.size(), 3u);
   EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.begin() + 2), (std::set<int64_t>{4, 5}));
   EXPECT_LT(ids[2], 4);
@@ -163,13 +163,13 @@ TEST(LossDraw, ZeroWeightsAreTakenOnlyAfterEveryPositiveOne) {
 
 TEST(LossDraw, MoreThanThePoolNeedsDuplicatesAllowed) {
   dataflex::Rng rng(1);
-  EXPECT_THROW(ls::draw_proportional({1, 1, 5}, 4, false, rng), std::invalid_argument);
-  const auto ids = ls::draw_proportional({1, 1, 5}, 10, true, rng);
+  EXPECT_THROW(rng.weighted_choice({1, 1, 5}, 4, false), std::invalid_argument);
+  const auto ids = rng.weighted_choice({1, 1, 5}, 10, true);
   ASSERT_EQ(ids.size(), 10u);
   for (int64_t id : ids) EXPECT_TRUE(id >= 0 && id < 3);
 }
 
 TEST(LossDraw, TheSameSeedDrawsTheSameIds) {
   dataflex::Rng a(42), b(42);
-  EXPECT_EQ(ls::draw_proportional({1, 2, 3, 4, 5}, 3, false, a), ls::draw_proportional({1, 2, 3, 4, 5}, 3, false, b));
+  EXPECT_EQ(a.weighted_choice({1, 2, 3, 4, 5}, 3, false), b.weighted_choice({1, 2, 3, 4, 5}, 3, false));
 }

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,43 @@ class Rng {
     std::vector<int64_t> out(static_cast<size_t>(k));
     for (int64_t i = 0; i < k; ++i) out[static_cast<size_t>(i)] = keys[static_cast<size_t>(i)].second;
     return out;
+  }
+
+  // k ids of [0, n) drawn proportionally to `weights`, as selectors need them. Without duplicates
+  // (k <= n): successive draws without replacement; weights that are exactly zero (a tempered weight
+  // can underflow) are drawn, uniformly, only once every positive one is taken -- the limit of a
+  // vanishing weight. With duplicates (k > n, and the host allows them): k independent draws.
+  std::vector<int64_t> weighted_choice(const std::vector<double>& weights, int64_t k, bool allow_duplicates) {
+    const auto n = static_cast<int64_t>(weights.size());
+    if (k <= n) {
+      int64_t positive = 0;
+      for (double w : weights) positive += w > 0;
+      const int64_t m = std::min(k, positive);
+      std::vector<int64_t> ids = weighted_sample_without_replacement(weights, m);
+      if (m < k) {
+        std::vector<int64_t> zeros;
+        for (int64_t i = 0; i < n; ++i)
+          if (!(weights[static_cast<size_t>(i)] > 0)) zeros.push_back(i);
+        for (int64_t j : sample_without_replacement(static_cast<int64_t>(zeros.size()), k - m))
+          ids.push_back(zeros[static_cast<size_t>(j)]);
+      }
+      return ids;
+    }
+    if (!allow_duplicates || n == 0)
+      throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " + std::to_string(n));
+    std::vector<double> cumulative(weights.size());
+    double total = 0;
+    for (size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];
+    std::vector<int64_t> ids(static_cast<size_t>(k));
+    for (auto& id : ids) {
+      if (!(total > 0)) {
+        id = static_cast<int64_t>(uniform_below(static_cast<uint64_t>(n)));
+        continue;
+      }
+      const double x = uniform01() * total;
+      id = std::min<int64_t>(n - 1, std::upper_bound(cumulative.begin(), cumulative.end(), x) - cumulative.begin());
+    }
+    return ids;
   }
 
  private:
