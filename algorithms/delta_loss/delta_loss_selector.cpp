@@ -123,15 +123,11 @@ class DeltaLossSelector : public dataflex::Selector {
   // Empty weights: a uniform draw (the first decision).
   static std::vector<int64_t> draw(const std::vector<double>& weights, int64_t n, int64_t k, bool allow_duplicates,
                                    dataflex::Rng& rng) {
-    try {
-      if (!weights.empty()) return rng.weighted_choice(weights, k, allow_duplicates);
-      if (k <= n) return rng.sample_without_replacement(n, k);
-      if (allow_duplicates && n > 0) return rng.sample_with_replacement(n, k);
-      throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " +
-                                  std::to_string(n));
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
+    if (!weights.empty()) return rng.weighted_choice(weights, k, allow_duplicates);
+    if (k <= n) return rng.sample_without_replacement(n, k);
+    if (allow_duplicates && n > 0) return rng.sample_with_replacement(n, k);
+    throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " +
+                                std::to_string(n));
   }
 
   template <class T>

@@ -17,11 +17,9 @@ class LossSelector : public dataflex::Selector {
  public:
   explicit LossSelector(const dataflex::PluginContext& ctx)
       : Selector(ctx),
-        focus_(parse_focus(params().get_string("focus"))),
+        focus_(ls::parse_bucket(params().get_string("focus"))),
         focus_weight_(params().get_float("focus_weight")),
-        temperature_(params().get_float("temperature")) {
-    if (!(temperature_ > 0)) throw dataflex::Error("temperature must be > 0");
-  }
+        temperature_(params().get_float("temperature")) {}
 
   Selection select(const dfx_decision_context& ctx, size_t pool_size, size_t num_select,
                    bool allow_duplicates) override {
@@ -39,24 +37,12 @@ class LossSelector : public dataflex::Selector {
 
     dataflex::Rng rng(ctx.seed);
     Selection s;
-    try {
-      s.ids = rng.weighted_choice(t.probabilities, int64_t(num_select), allow_duplicates);
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
+    s.ids = rng.weighted_choice(t.probabilities, int64_t(num_select), allow_duplicates);
     for (int64_t id : s.ids) s.scores.push_back(losses[size_t(id)]);  // the original logs each pick's loss
     return s;
   }
 
  private:
-  static ls::Bucket parse_focus(const std::string& name) {
-    try {
-      return ls::parse_bucket(name);
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
-  }
-
   ls::Bucket focus_;
   double focus_weight_;
   double temperature_;

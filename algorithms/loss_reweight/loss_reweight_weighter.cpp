@@ -4,38 +4,26 @@
 // into weights by a softmax at temperature r. The equations are in loss_reweight_math.hpp.
 #include <dataflex/plugin.hpp>
 
-#include <stdexcept>
-
 #include "loss_reweight_math.hpp"
 
 namespace {
 
 namespace lr = dataflex::loss_reweight;
 
-// The math reports bad input as std::invalid_argument; the host gets DFX_ERR_INVALID_ARGUMENT.
-template <class F>
-auto guard(F&& f) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    throw dataflex::Error(e.what());
-  }
-}
+// The math reports bad input as std::invalid_argument: the SDK turns it into DFX_ERR_INVALID_ARGUMENT
+// with its message. The manifest's exclusive_min keeps delta and temperature above 0.
 
 class LossReweightWeighter : public dataflex::Weighter {
  public:
   explicit LossReweightWeighter(const dataflex::PluginContext& ctx)
       : Weighter(ctx),
-        strategy_(guard([&] { return lr::parse_strategy(params().get_string("strategy")); })),
+        strategy_(lr::parse_strategy(params().get_string("strategy"))),
         delta_(params().get_float("delta")),
-        temperature_(params().get_float("temperature")) {
-    if (!(delta_ > 0)) throw dataflex::Error("'delta' must be positive, got " + std::to_string(delta_));
-    if (!(temperature_ > 0)) throw dataflex::Error("'temperature' must be positive, got " + std::to_string(temperature_));
-  }
+        temperature_(params().get_float("temperature")) {}
 
   std::vector<double> weight(const dfx_decision_context&, const Batch& batch) override {
     const std::vector<double> losses(batch.losses.begin(), batch.losses.end());
-    return guard([&] { return lr::sample_weights(losses, strategy_, delta_, temperature_); });
+    return lr::sample_weights(losses, strategy_, delta_, temperature_);
   }
 
  private:

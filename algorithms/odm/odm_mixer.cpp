@@ -5,8 +5,6 @@
 // state saved in checkpoints.
 #include <dataflex/plugin.hpp>
 
-#include <stdexcept>
-
 #include "odm_math.hpp"
 
 namespace {
@@ -16,14 +14,9 @@ class OdmMixer : public dataflex::Mixer {
   explicit OdmMixer(const dataflex::PluginContext& ctx) : Mixer(ctx), bandit_(make_bandit()) {}
 
   std::vector<double> mix(const dfx_decision_context&, const DomainObservations& obs) override {
-    std::vector<double> pi;
-    try {
-      // obs.current_proportions is not read: π_{t-1} is the plugin's own previous answer (uniform
-      // before the first), which is what the host samples from.
-      pi = bandit_.decide(obs.names, obs.losses);
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
+    // obs.current_proportions is not read: π_{t-1} is the plugin's own previous answer (uniform
+    // before the first), which is what the host samples from.
+    std::vector<double> pi = bandit_.decide(obs.names, obs.losses);
     for (size_t i = 0; i < obs.names.size(); ++i) host().metric("odm.reward." + obs.names[i], bandit_.rewards()[i]);
     host().metric("odm.epsilon", bandit_.epsilon());
     return pi;
@@ -31,21 +24,11 @@ class OdmMixer : public dataflex::Mixer {
 
   std::string save_state() const override { return bandit_.save(); }
 
-  void load_state(const std::string& blob) override {
-    try {
-      bandit_.load(blob);
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
-  }
+  void load_state(const std::string& blob) override { bandit_.load(blob); }
 
  private:
   dataflex::odm::OnlineDataMixing make_bandit() const {
-    try {
-      return {dataflex::odm::parse_variant(params().get_string("variant")), params().get_float("alpha")};
-    } catch (const std::invalid_argument& e) {
-      throw dataflex::Error(e.what());
-    }
+    return {dataflex::odm::parse_variant(params().get_string("variant")), params().get_float("alpha")};
   }
 
   dataflex::odm::OnlineDataMixing bandit_;

@@ -1,4 +1,5 @@
-// commands.hpp -- the subcommands of dataflex-run, each in its own file.
+// commands.hpp -- the subcommands of dataflex-run, each in its own file. Those marked [engine] run in
+// the engine library (engine.hpp); the others never load LibTorch.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/engine.hpp"
 #include "plugins/plugin_registry.hpp"
 
 namespace dataflex::cli {
@@ -15,30 +17,20 @@ PluginSearchPath plugin_search_path(const std::vector<std::string>& plugin_dirs)
 
 int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json);
 int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string& name);
-int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name,
-                const std::string& recording, const std::vector<std::string>& param_overrides,
-                std::optional<uint64_t> seed);
+int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name, const std::string& recording,
+                const std::vector<std::string>& param_overrides, std::optional<uint64_t> seed);
 
-// Trains (or, with dry_run, only checks the config and its plugin and prints the plan).
+// Checks the config and its plugin and prints the plan; then trains [engine], unless dry_run.
 int run_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
                const std::vector<std::string>& overrides, bool dry_run);
+int config_keys();
 
 // dataflex-run tokenize: ids of a text as JSON.
 int tokenize(const std::string& tokenizer, const std::string& text, bool add_special_tokens, bool show_tokens);
 
-struct EvalOptions {
-  std::string config;                 // run config: model and data keys
-  std::vector<std::string> overrides;
-  std::string model;                  // overrides model.model_name_or_path when set
-  std::string adapter;
-  std::string split = "eval";         // eval | train | all
-  std::string multiple_choice;        // MMLU-style JSONL: question, choices, answer
-  std::string output_dir = "eval_output";
-  int64_t batch_size = 8;
-};
-// dataflex-run eval: per-sample / per-domain loss and perplexity, multiple-choice accuracy.
-int evaluate(const EvalOptions& options);
-int config_keys();
+// [engine] dataflex-run eval: per-sample / per-domain loss and perplexity, multiple-choice accuracy.
+// Returns the lines to print.
+std::vector<std::string> run_evaluation(const EvalOptions& options);
 
 // Versions of the runtime, its ABI, LibTorch and the build features, one per line.
 std::string build_info();

@@ -10,36 +10,16 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/engine.hpp"
 #include "util/error.hpp"
-
-namespace {
-
-// LibTorch's OpenMP pool and OpenBLAS's pthread pool share the cores. libgomp's idle threads spin
-// (OMP_WAIT_POLICY=active by default) and steal the cores OpenBLAS needs: measured here, a training
-// step runs 2-3x slower (docs/performance.md). libgomp reads the variable once, when it is loaded,
-// before main(); so the process re-executes itself once with the variable set. A value the user
-// set is left alone.
-void make_openmp_threads_sleep(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("DATAFLEX_NO_REEXEC") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  ::setenv("DATAFLEX_NO_REEXEC", "1", 1);
-  ::execv("/proc/self/exe", argv);
-  // execv failed (no /proc?): carry on with the spinning threads, only slower.
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace dataflex;
-  make_openmp_threads_sleep(argv);
   auto logger = spdlog::stderr_color_mt("dataflex");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("[%H:%M:%S] %^%l%$: %v");
@@ -116,7 +96,11 @@ int main(int argc, char** argv) {
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
     if (*tok) return cli::tokenize(tok_path, tok_text, tok_special, tok_show);
-    if (*ev) return cli::evaluate(eval_options);
+    if (*ev) {
+      std::string error;
+      const int code = cli::open_engine().evaluate(eval_options, &error);
+      return cli::report_engine_result(code, error);
+    }
     if (*version) {
       std::cout << cli::build_info() << "\n";
       return 0;

@@ -92,8 +92,7 @@ int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string&
   for (const auto& p : m.params) {
     std::string line = fmt::format("    {} ({}", p.name, to_string(p.type));
     line += p.default_value ? ", default " + p.default_value->to_string() : ", required";
-    if (p.min) line += fmt::format(", min {}", *p.min);
-    if (p.max) line += fmt::format(", max {}", *p.max);
+    if (const std::string bounds = describe_bounds(p); !bounds.empty()) line += ", " + bounds;
     if (!p.choices.empty()) {
       line += ", one of:";
       for (const auto& c : p.choices) line += " " + c;

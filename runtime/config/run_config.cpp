@@ -150,6 +150,12 @@ RunConfig RunConfig::load(const std::string& path, const std::vector<std::string
   return cfg;
 }
 
+RunConfig RunConfig::defaults() {
+  RunConfig cfg;
+  cfg.path_ = "(defaults)";
+  return cfg;
+}
+
 const ParamValue& RunConfig::get(const std::string& dotted_key) const {
   auto it = values_.find(dotted_key);
   if (it != values_.end()) return it->second;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 
 namespace dataflex {
 
@@ -36,6 +36,8 @@ class RunConfig {
   // Reads `path`, applies `overrides` ("dotted.key=value", value in TOML syntax or a bare string),
   // and checks every key. Throws dataflex::Error with a one-line message.
   static RunConfig load(const std::string& path, const std::vector<std::string>& overrides);
+  // Every key at its declared default (no file).
+  static RunConfig defaults();
 
   const std::string& path() const { return path_; }
   // Typed access to a declared key ("training.seed"); the value set or its default.

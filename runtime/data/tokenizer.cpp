@@ -274,4 +274,12 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
                              config_file.string());
 }
 
+std::unique_ptr<Tokenizer> Tokenizer::for_model(const std::string& model_name_or_path, const std::string& tokenizer_path) {
+  if (!tokenizer_path.empty()) return load(tokenizer_path);
+  if (model_name_or_path.rfind("builtin:", 0) == 0) return builtin_bytes();
+  if (!std::filesystem::is_directory(model_name_or_path))
+    throw Error("model.model_name_or_path: \"" + model_name_or_path + "\" is not a folder (nothing is downloaded here)");
+  return load(model_name_or_path);
+}
+
 }  // namespace dataflex

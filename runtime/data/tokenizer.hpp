@@ -25,6 +25,9 @@ class Tokenizer {
   // The tokenizer of builtin:tiny: ids 0..255 are bytes; then <|pad|>, <|bos|>, <|eos|>,
   // <|user|>, <|assistant|>, <|system|> (see builtin_tokenizer.cpp).
   static std::unique_ptr<Tokenizer> builtin_bytes();
+  // The tokenizer of a run: `tokenizer_path` when given; else the byte tokenizer for builtin:* models,
+  // or the model folder's tokenizer.json.
+  static std::unique_ptr<Tokenizer> for_model(const std::string& model_name_or_path, const std::string& tokenizer_path);
 
   virtual ~Tokenizer() = default;
 

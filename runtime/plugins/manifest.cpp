@@ -91,7 +91,8 @@ class ManifestReader {
       throw Error(toml_location(path_, node) + ": parameter name '" + name + "' must match [a-z][a-z0-9_]*");
     const toml::table* t = node.as_table();
     if (!t) throw Error(toml_location(path_, node) + ": '" + where + "' must be a table");
-    reject_unknown_keys(*t, {"type", "default", "min", "max", "choices", "help"}, path_, where);
+    reject_unknown_keys(*t, {"type", "default", "min", "max", "exclusive_min", "exclusive_max", "choices", "help"}, path_,
+                        where);
 
     ParamSpec spec;
     spec.name = name;
@@ -104,8 +105,11 @@ class ManifestReader {
     spec.help = *string(*t, "help", where, true);
     spec.min = number(*t, "min", where);
     spec.max = number(*t, "max", where);
-    if ((spec.min || spec.max) && (spec.type == ParamType::Bool || spec.type == ParamType::String))
-      throw Error(path_ + ": '" + where + "' has min/max but is of type " + type);
+    spec.exclusive_min = number(*t, "exclusive_min", where);
+    spec.exclusive_max = number(*t, "exclusive_max", where);
+    const bool bounded = spec.min || spec.max || spec.exclusive_min || spec.exclusive_max;
+    if (bounded && (spec.type == ParamType::Bool || spec.type == ParamType::String))
+      throw Error(path_ + ": '" + where + "' has bounds but is of type " + type);
     if (spec.min && spec.max && *spec.min > *spec.max)
       throw Error(path_ + ": '" + where + "' has min > max");
     spec.choices = string_list(*t, "choices", where);

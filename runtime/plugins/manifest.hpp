@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 
 namespace dataflex {
 

@@ -1,50 +1,66 @@
-// plugin_instance.hpp -- one created plugin: the only place the host calls into plugin code.
+// plugin_instance.hpp -- one created plugin in the runtime: its library kept loaded, its own host
+// table over a service provider, and every call's failure as a one-line dataflex::Error.
+//
+// The C marshalling and the checks of every answer are the SDK's (dataflex/host/instance.hpp, the
+// same code <dataflex/testing.hpp> drives plugins with); this class adds what the runtime knows: the
+// manifest, the library's lifetime, where the plugin is used (for messages) and the run's log.
 #pragma once
+
+#include <dataflex/host/bridge.hpp>
+#include <dataflex/host/instance.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "plugins/decision.hpp"
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 #include "plugins/plugin_library.hpp"
-#include "signals/host_services.hpp"
 
 namespace dataflex {
 
-// Calls a plugin and holds it to the SDK: a failing status becomes a dataflex::Error carrying the
-// plugin's message; an answer that breaks a rule (range, count, duplicates, NaN, negative) is refused
-// with an Error naming the rule. Not thread-safe: one thread at a time, as the SDK promises plugins.
+using host::DecisionContext;
+using host::MixInput;
+using host::Selection;
+using host::WeightInput;
+
 class PluginInstance {
  public:
-  PluginInstance(std::shared_ptr<PluginLibrary> library, HostServiceProvider& host,
-                 const std::vector<NamedParam>& params, uint64_t seed);
+  // Creates the plugin with its validated `params`. `origin` starts every message about this
+  // instance (default: the manifest's path); `plugins run` names the recording instead.
+  // `host_minor` is the ABI minor the host table reports (tests pose as older hosts).
+  PluginInstance(std::shared_ptr<PluginLibrary> library, host::ServiceProvider& services,
+                 const std::vector<NamedParam>& params, uint64_t seed, std::string origin = "",
+                 uint32_t host_minor = DATAFLEX_ABI_VERSION_MINOR);
   ~PluginInstance();
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
 
   const PluginManifest& manifest() const { return library_->manifest(); }
-  HostBridge& bridge() { return bridge_; }
+  host::HostBridge& bridge() { return *bridge_; }
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
 
   Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates);
-  Mixture mix(const DecisionContext& ctx, const std::vector<std::string>& domain_names,
-              const std::vector<double>& current_proportions, const std::vector<double>& observed_losses,
-              const std::vector<int64_t>& observed_tokens);
-  Weights weight(const DecisionContext& ctx, const std::vector<int64_t>& sample_ids,
-                 const std::vector<int32_t>& domains, const std::vector<float>& losses);
+  // Proportions normalised to sum 1.
+  std::vector<double> mix(const DecisionContext& ctx, const MixInput& input);
+  std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input);
 
   bool has_state() const;
   std::vector<uint8_t> save_state();
   void load_state(const std::vector<uint8_t>& blob);
 
  private:
-  void check_status(int32_t status, const char* call);
-  [[noreturn]] void refuse(const char* call, const std::string& rule);
+  template <class Call>
+  auto guarded(const char* what, int64_t step, Call&& call) -> decltype(call());
+  std::string prefix() const;
 
   std::shared_ptr<PluginLibrary> library_;
-  HostBridge bridge_;
-  dfx_instance* instance_ = nullptr;
+  std::string origin_;
+  std::unique_ptr<host::HostBridge> bridge_;
+  std::unique_ptr<host::Instance> instance_;
 };
+
+// The SDK's form of validated parameters.
+std::vector<host::Param> to_host_params(const std::vector<NamedParam>& params);
 
 }  // namespace dataflex

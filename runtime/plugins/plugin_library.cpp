@@ -5,29 +5,39 @@
 
 #include <filesystem>
 
-#include "signals/host_services.hpp"
+#include <dataflex/host/services.hpp>
+
 #include "util/error.hpp"
 
 namespace dataflex {
 
-void PluginLibrary::check_abi_and_services(const PluginManifest& m, std::vector<std::string>* notes) {
-  const AbiVersion host{DATAFLEX_ABI_VERSION_MAJOR, DATAFLEX_ABI_VERSION_MINOR};
+void PluginLibrary::check_abi_and_services(const PluginManifest& m, std::vector<std::string>* notes,
+                                           uint32_t host_minor) {
+  const AbiVersion host{DATAFLEX_ABI_VERSION_MAJOR, host_minor};
   if (m.abi.major != host.major)
     throw Error(m.path + ": plugin '" + m.name + "' was built against SDK ABI " + m.abi.str() +
                 " but this host speaks ABI " + host.str() + " (major versions differ: rebuild the plugin " +
                 "against SDK " + std::to_string(host.major) + ".x)");
-  for (const auto& service : m.host_services)
-    if (!is_known_host_service(service))
+  for (const auto& service : m.host_services) {
+    const int64_t since = host::service_since_minor(service);
+    if (since < 0)
       throw Error(m.path + ": plugin '" + m.name + "' requires host service '" + service +
                   "', which this host (ABI " + host.str() + ") does not offer");
+    if (since > static_cast<int64_t>(host.minor))
+      throw Error(m.path + ": plugin '" + m.name + "' requires host service '" + service + "' (added in ABI " +
+                  std::to_string(host.major) + "." + std::to_string(since) + "), which this host (ABI " + host.str() +
+                  ") does not offer");
+  }
   if (m.abi.minor > host.minor && notes)
     notes->push_back(m.path + ": plugin '" + m.name + "' was built against newer SDK ABI " + m.abi.str() +
                      " than this host's " + host.str() +
                      "; accepted, since every host service it requires is offered here");
 }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std::vector<std::string>* notes) {
-  check_abi_and_services(m, notes);
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std::vector<std::string>* notes,
+                                                   uint32_t host_minor) {
+  check_abi_and_services(m, notes, host_minor);
+  const std::string host_abi = std::to_string(DATAFLEX_ABI_VERSION_MAJOR) + "." + std::to_string(host_minor);
 
   std::error_code ec;
   if (!std::filesystem::is_regular_file(m.library_path, ec))
@@ -47,10 +57,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
     throw Error(m.path + ": library " + m.library_path + " does not export the entry symbol '" +
                 DATAFLEX_PLUGIN_ENTRY_SYMBOL + "' (build it with dataflex_add_plugin or DFX_PLUGIN_EXPORT)");
   auto entry = self->library_->get<const dfx_plugin_api*(uint32_t)>(DATAFLEX_PLUGIN_ENTRY_SYMBOL);
-  const dfx_plugin_api* api = entry(DATAFLEX_ABI_VERSION);
+  const dfx_plugin_api* api = entry(DFX_MAKE_ABI_VERSION(DATAFLEX_ABI_VERSION_MAJOR, host_minor));
   if (api == nullptr)
-    throw Error(m.path + ": plugin '" + m.name + "' declined to serve a host of ABI " +
-                std::to_string(DATAFLEX_ABI_VERSION_MAJOR) + "." + std::to_string(DATAFLEX_ABI_VERSION_MINOR) +
+    throw Error(m.path + ": plugin '" + m.name + "' declined to serve a host of ABI " + host_abi +
                 " (its entry point returned NULL)");
   const size_t v1_size = DFX_STRUCT_SIZE(dfx_plugin_api, extension_start);
   if (api->struct_size < v1_size)
@@ -61,7 +70,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
   const std::string lib_abi = std::to_string(lib_major) + "." + std::to_string(lib_minor);
   if (lib_major != DATAFLEX_ABI_VERSION_MAJOR)
     throw Error(m.path + ": library " + m.library_path + " reports ABI " + lib_abi + " but this host speaks ABI " +
-                std::to_string(DATAFLEX_ABI_VERSION_MAJOR) + "." + std::to_string(DATAFLEX_ABI_VERSION_MINOR));
+                host_abi);
   if (lib_major != m.abi.major || lib_minor != m.abi.minor)
     throw Error(m.path + ": 'plugin.abi' = \"" + m.abi.str() + "\" but the library reports ABI " + lib_abi);
 

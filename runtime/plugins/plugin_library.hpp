@@ -22,11 +22,14 @@ class PluginLibrary {
   // Runs the loading checks in SDK.md's order -- ABI major and minor; required host services;
   // load the library; resolve the entry point; cross-check name, kind and version; the kind's
   // functions -- and throws dataflex::Error naming the manifest at the first failure. Acceptable
-  // oddities (a newer ABI minor that needs nothing new) are appended to `notes`.
-  static std::shared_ptr<PluginLibrary> load(const PluginManifest& manifest, std::vector<std::string>* notes);
+  // oddities (a newer ABI minor that needs nothing new) are appended to `notes`. `host_minor` is the
+  // ABI minor this host reports (an older one refuses services added after it: tests pose as 1.0).
+  static std::shared_ptr<PluginLibrary> load(const PluginManifest& manifest, std::vector<std::string>* notes,
+                                             uint32_t host_minor = DATAFLEX_ABI_VERSION_MINOR);
 
   // The ABI checks alone (no code is loaded): used by discovery listings as well.
-  static void check_abi_and_services(const PluginManifest& manifest, std::vector<std::string>* notes);
+  static void check_abi_and_services(const PluginManifest& manifest, std::vector<std::string>* notes,
+                                     uint32_t host_minor = DATAFLEX_ABI_VERSION_MINOR);
 
   ~PluginLibrary();
   const dfx_plugin_api& api() const { return *api_; }

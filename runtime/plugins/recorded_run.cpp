@@ -5,11 +5,12 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 #include "config/toml_support.hpp"
+#include "plugins/decision_schedule.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "signals/recorded_host.hpp"
-#include "train/decision_schedule.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -97,6 +98,95 @@ std::vector<T> array_of(const json& call, const char* key, const std::string& wh
 
 ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); }
 
+// The schedule a recording declares ("schedule": warmup_step, update_step, update_times, total_steps):
+// call i is then decision i of that schedule, at its step, with the max_decisions training would pass.
+std::optional<DecisionSchedule> schedule_of(const json& recording, const std::string& path, PluginKind kind) {
+  if (!recording.contains("schedule")) return std::nullopt;
+  const json& s = recording["schedule"];
+  if (!s.is_object()) throw Error(path + ": 'schedule' must be an object {warmup_step, update_step, update_times, total_steps}");
+  const TrainType type = kind == PluginKind::Weighter ? TrainType::DynamicWeight
+                         : kind == PluginKind::Mixer  ? TrainType::DynamicMix
+                                                      : TrainType::DynamicSelect;
+  return DecisionSchedule::for_run(type, kind, s.value("warmup_step", int64_t{0}), s.value("update_step", int64_t{1}),
+                                   s.value("update_times", int64_t{-1}), s.value("total_steps", int64_t{1000}));
+}
+
+DecisionContext context_of(const json& call, const json& recording, size_t i, uint64_t seed,
+                           const std::optional<DecisionSchedule>& schedule, const std::string& where) {
+  DecisionContext ctx;
+  if (schedule) {
+    const std::vector<int64_t> steps = schedule->decision_steps();
+    if (i >= steps.size())
+      throw Error(where + ": the recording's schedule has only " + std::to_string(steps.size()) + " decision step(s)");
+    ctx = schedule->context(steps[i], static_cast<int64_t>(i), seed);
+  } else {
+    ctx.decision_index = static_cast<int64_t>(i);
+    ctx.step = static_cast<int64_t>(i);
+    ctx.total_steps = recording.value("total_steps", int64_t(1000));
+    ctx.max_decisions = recording.value("max_decisions", int64_t(-1));
+    ctx.seed = decision_seed(seed, ctx.decision_index);
+  }
+  // What a call states itself wins.
+  ctx.step = call.value("step", ctx.step);
+  ctx.total_steps = call.value("total_steps", ctx.total_steps);
+  ctx.max_decisions = call.value("max_decisions", ctx.max_decisions);
+  return ctx;
+}
+
+ordered_json select_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where,
+                         const RecordedHost& host) {
+  const size_t pool = call.value("pool_size", host.train_size());
+  if (!call.contains("num_select")) throw Error(where + ": missing 'num_select'");
+  const auto sel = plugin.select(ctx, pool, call["num_select"].get<size_t>(), call.value("allow_duplicates", false));
+  ordered_json d;
+  d["selected"] = sel.ids;
+  ordered_json scores = ordered_json::array();
+  for (double s : sel.scores) scores.push_back(number_or_null(s));
+  d["scores"] = scores;
+  return d;
+}
+
+// `proportions`: the mixer's current proportions, carried from call to call.
+ordered_json mix_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where,
+                      const RecordedHost& host, std::vector<double>& proportions) {
+  MixInput in;
+  in.domain_names = call.contains("domain_names") ? call["domain_names"].get<std::vector<std::string>>() : host.domain_names();
+  const size_t k = in.domain_names.size();
+  if (k == 0) throw Error(where + ": no domains (give 'domain_names' or datasets.train.domain_names)");
+  if (call.contains("current_proportions")) proportions = array_of<double>(call, "current_proportions", where, k);
+  if (proportions.size() != k) proportions.assign(k, 1.0 / double(k));
+  in.current_proportions = proportions;
+  in.observed_losses = call.contains("observed_losses") ? array_of<double>(call, "observed_losses", where, k)
+                                                        : std::vector<double>(k, std::nan(""));
+  in.observed_tokens = call.contains("observed_tokens") ? array_of<int64_t>(call, "observed_tokens", where, k)
+                                                        : std::vector<int64_t>(k, 0);
+  proportions = plugin.mix(ctx, in);
+  ordered_json d;
+  d["domains"] = in.domain_names;
+  d["proportions"] = proportions;
+  return d;
+}
+
+ordered_json weight_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where) {
+  if (!call.contains("batch") || !call["batch"].is_object()) throw Error(where + ": missing 'batch' object");
+  const json& b = call["batch"];
+  const std::string bw = where + ".batch";
+  WeightInput in;
+  in.losses = array_of<float>(b, "losses", bw, size_t(-1));
+  in.sample_ids.resize(in.losses.size());
+  for (size_t j = 0; j < in.sample_ids.size(); ++j) in.sample_ids[j] = int64_t(j);
+  if (b.contains("sample_ids")) in.sample_ids = array_of<int64_t>(b, "sample_ids", bw, in.losses.size());
+  in.domains = b.contains("domains") ? array_of<int32_t>(b, "domains", bw, in.losses.size())
+                                     : std::vector<int32_t>(in.losses.size(), 0);
+  const auto w = plugin.weight(ctx, in);
+  const host::WeightSummary s = host::summarize_weights(w, in.losses);
+  ordered_json d;
+  d["weights"] = w;
+  d["summary"] = {{"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"entropy", s.entropy}};
+  d["weighted_loss"] = s.weighted_loss;  // what the Weight trainer optimises: sum w*l / sum w
+  return d;
+}
+
 }  // namespace
 
 std::string run_recorded(const PluginManifest& manifest, const RecordedRunOptions& o,
@@ -110,11 +200,12 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
   if (!calls.is_array() || calls.empty()) throw Error(o.recording_path + ": 'calls' must be a non-empty array");
 
   const uint64_t seed = o.seed ? *o.seed : recording.value("seed", uint64_t{0});
+  const auto schedule = schedule_of(recording, o.recording_path, manifest.kind);
   auto params = resolve_params(manifest.params, collect_params(recording, o), "plugin '" + manifest.name + "'",
                                manifest.path);
   auto library = PluginLibrary::load(manifest, notes);
   RecordedHost host(o.recording_path, recording);
-  PluginInstance plugin(library, host, params, plugin_seed(seed));
+  PluginInstance plugin(library, host, params, plugin_seed(seed), o.recording_path);
 
   ordered_json out;
   out["plugin"] = manifest.name;
@@ -123,69 +214,24 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
   out["seed"] = seed;
   out["decisions"] = ordered_json::array();
   ordered_json metrics = ordered_json::array();
-  std::vector<double> proportions;  // a mixer's current proportions carry from call to call
+  std::vector<double> proportions;
 
   for (size_t i = 0; i < calls.size(); ++i) {
     const json& call = calls[i];
     const std::string where = o.recording_path + ": calls[" + std::to_string(i) + "]";
     if (!call.is_object()) throw Error(where + " must be an object");
+    plugin.set_origin(where);
     try {
-      DecisionContext ctx;
-      ctx.decision_index = int64_t(i);
-      ctx.step = call.value("step", int64_t(i));
-      ctx.total_steps = call.value("total_steps", recording.value("total_steps", int64_t(1000)));
-      ctx.max_decisions = call.value("max_decisions", recording.value("max_decisions", int64_t(-1)));
-      ctx.seed = decision_seed(seed, ctx.decision_index);
+      const DecisionContext ctx = context_of(call, recording, i, seed, schedule, where);
       host.set_call_services(call.contains("services") ? &call["services"] : nullptr);
-
       ordered_json d;
       d["step"] = ctx.step;
       d["decision_index"] = ctx.decision_index;
-      if (manifest.kind == PluginKind::Selector) {
-        const size_t pool = call.value("pool_size", host.train_size());
-        if (!call.contains("num_select")) throw Error(where + ": missing 'num_select'");
-        const auto sel = plugin.select(ctx, pool, call["num_select"].get<size_t>(),
-                                       call.value("allow_duplicates", false));
-        d["selected"] = sel.ids;
-        ordered_json scores = ordered_json::array();
-        for (double s : sel.scores) scores.push_back(number_or_null(s));
-        d["scores"] = scores;
-      } else if (manifest.kind == PluginKind::Mixer) {
-        std::vector<std::string> names = call.contains("domain_names")
-                                             ? call["domain_names"].get<std::vector<std::string>>()
-                                             : host.domain_names();
-        const size_t k = names.size();
-        if (k == 0) throw Error(where + ": no domains (give 'domain_names' or datasets.train.domain_names)");
-        if (call.contains("current_proportions")) proportions = array_of<double>(call, "current_proportions", where, k);
-        if (proportions.size() != k) proportions.assign(k, 1.0 / double(k));
-        const auto losses = call.contains("observed_losses") ? array_of<double>(call, "observed_losses", where, k)
-                                                             : std::vector<double>(k, std::nan(""));
-        const auto tokens = call.contains("observed_tokens") ? array_of<int64_t>(call, "observed_tokens", where, k)
-                                                             : std::vector<int64_t>(k, 0);
-        proportions = plugin.mix(ctx, names, proportions, losses, tokens).proportions;
-        d["domains"] = names;
-        d["proportions"] = proportions;
-      } else {
-        if (!call.contains("batch") || !call["batch"].is_object()) throw Error(where + ": missing 'batch' object");
-        const json& b = call["batch"];
-        const std::string bw = where + ".batch";
-        const auto losses = array_of<float>(b, "losses", bw, size_t(-1));
-        std::vector<int64_t> ids(losses.size());
-        for (size_t j = 0; j < ids.size(); ++j) ids[j] = int64_t(j);
-        if (b.contains("sample_ids")) ids = array_of<int64_t>(b, "sample_ids", bw, losses.size());
-        const auto domains = b.contains("domains") ? array_of<int32_t>(b, "domains", bw, losses.size())
-                                                   : std::vector<int32_t>(losses.size(), 0);
-        const auto w = plugin.weight(ctx, ids, domains, losses).weights;
-        d["weights"] = w;
-        const auto s = summarize_weights(w);
-        double weighted = 0, total = 0;
-        for (size_t j = 0; j < w.size(); ++j) {
-          weighted += w[j] * losses[j];
-          total += w[j];
-        }
-        d["summary"] = {{"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"entropy", s.entropy}};
-        d["weighted_loss"] = weighted / total;  // what the Weight trainer optimises: sum w*l / sum w
-      }
+      const ordered_json answer = manifest.kind == PluginKind::Selector ? select_call(plugin, ctx, call, where, host)
+                                  : manifest.kind == PluginKind::Mixer
+                                      ? mix_call(plugin, ctx, call, where, host, proportions)
+                                      : weight_call(plugin, ctx, call, where);
+      for (const auto& [k, v] : answer.items()) d[k] = v;
       for (const auto& m : plugin.bridge().take_metrics())
         metrics.push_back({{"step", m.step}, {"name", m.name}, {"value", number_or_null(m.value)}});
       out["decisions"].push_back(d);
@@ -193,6 +239,7 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
       throw Error(where + ": " + one_line(e.what()));
     }
   }
+  plugin.set_origin(o.recording_path);
   out["metrics"] = metrics;
   out["state_bytes"] = plugin.save_state().size();
   return out.dump(2);

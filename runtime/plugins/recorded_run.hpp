@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "plugins/manifest.hpp"
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 
 namespace dataflex {
 

@@ -13,6 +13,7 @@
 #include "data/tokenizer.hpp"
 #include "model/llama_model.hpp"
 #include "model/padded_batch.hpp"
+#include "eval/scorer.hpp"
 #include "model/safetensors.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "util/atomic_file.hpp"
@@ -22,6 +23,10 @@ namespace dataflex {
 namespace {
 
 enum ServiceId : uint32_t { kLosses = 1, kTokenLosses, kDomainLosses, kFeatures, kEmbeddings };
+
+using host::Dataset;
+using host::Model;
+using host::ServiceError;
 
 // An .npy file of float32 [rows, cols] (C order), or a safetensors file with one 2-D F32 tensor.
 std::vector<float> read_embedding_file(const std::string& path, int64_t& rows, int64_t& cols) {
@@ -88,43 +93,36 @@ void ModelHost::set_weights_changed() {
   fingerprint_stale_ = true;
 }
 
-const std::vector<Sample>& ModelHost::split(int32_t dataset) const {
-  if (dataset == DFX_DATASET_TRAIN) return corpus_.train;
-  if (dataset == DFX_DATASET_EVAL) return corpus_.eval;
-  throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "dataset " + std::to_string(dataset) + ": expected TRAIN (0) or EVAL (1)");
-}
+const std::vector<Sample>& ModelHost::split(Dataset d) const { return d == Dataset::Train ? corpus_.train : corpus_.eval; }
 
-std::vector<const Sample*> ModelHost::lookup(int32_t dataset, const int64_t* ids, std::size_t n) const {
-  const auto& s = split(dataset);
+std::vector<const Sample*> ModelHost::lookup(Dataset d, const host::SampleIds& ids) const {
+  const auto& s = split(d);
   std::vector<const Sample*> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ids[i] < 0 || ids[i] >= static_cast<int64_t>(s.size()))
-      throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "sample id " + std::to_string(ids[i]) + " is outside the " +
-                                                   (dataset == DFX_DATASET_TRAIN ? "training pool" : "eval set") + " of " +
-                                                   std::to_string(s.size()) + " samples");
-    out.push_back(&s[static_cast<std::size_t>(ids[i])]);
+  out.reserve(ids.size());
+  for (int64_t id : ids) {
+    if (id < 0 || id >= static_cast<int64_t>(s.size()))
+      throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "sample id " + std::to_string(id) + " is outside the " +
+                                                       (d == Dataset::Train ? "training pool" : "eval set") + " of " +
+                                                       std::to_string(s.size()) + " samples");
+    out.push_back(&s[static_cast<std::size_t>(id)]);
   }
   return out;
 }
 
-const LlamaModel& ModelHost::model_for(int32_t which, const char* service) const {
-  if (which == DFX_MODEL_CURRENT) return model_;
-  if (which == DFX_MODEL_REFERENCE) {
-    if (!reference_)
-      throw ServiceError(DFX_ERR_UNIMPLEMENTED, std::string(service) + ": no reference model (set dataflex.reference_model)");
+const LlamaModel& ModelHost::model_for(Model which) const {
+  if (which == Model::Reference) {
+    if (!reference_) throw ServiceError(DFX_ERR_UNIMPLEMENTED, "no reference model (set dataflex.reference_model)");
     return *reference_;
   }
-  if (which == DFX_MODEL_EMBEDDING) {
-    if (!embedding_)
-      throw ServiceError(DFX_ERR_UNIMPLEMENTED, std::string(service) + ": no embedding model (set dataflex.embedding_model)");
+  if (which == Model::Embedding) {
+    if (!embedding_) throw ServiceError(DFX_ERR_UNIMPLEMENTED, "no embedding model (set dataflex.embedding_model)");
     return *embedding_;
   }
-  throw ServiceError(DFX_ERR_INVALID_ARGUMENT, std::string(service) + ": unknown model " + std::to_string(which));
+  return model_;
 }
 
-uint64_t ModelHost::fingerprint(int32_t which) {
-  if (which != DFX_MODEL_CURRENT) return 0x5245464552454E43ull + static_cast<uint64_t>(which);  // frozen models
+uint64_t ModelHost::fingerprint(Model which) {
+  if (which != Model::Current) return 0x5245464552454E43ull + static_cast<uint64_t>(which);  // frozen models
   if (fingerprint_stale_) {
     // A hash of the trainable weights (the rest never changes during a run) and the config.
     KeyBuilder k;
@@ -139,241 +137,214 @@ uint64_t ModelHost::fingerprint(int32_t which) {
   return fingerprint_;
 }
 
-void ModelHost::score(const LlamaModel& model, const std::vector<const Sample*>& samples, std::vector<double>& nll,
-                      std::vector<int64_t>& tokens, std::vector<std::vector<float>>* per_token) {
+std::vector<float> ModelHost::cached(uint32_t service, Dataset d, Model m, const host::SampleIds* ids,
+                                     const std::function<std::vector<float>()>& compute) {
+  KeyBuilder k;
+  k.add_value(service).add_value(static_cast<int32_t>(d)).add_value(fingerprint(m));
+  if (ids) k.add(ids->data(), ids->size() * sizeof(int64_t));
+  std::vector<float> out;
+  if (!cache_.get(k.digest(), out)) {
+    out = compute();
+    cache_.put(k.digest(), out);
+  }
+  return out;
+}
+
+host::DatasetInfo ModelHost::dataset_info(Dataset d) { return {split(d).size(), corpus_.domains.size()}; }
+
+std::vector<int32_t> ModelHost::sample_domains(Dataset d, const host::SampleIds& ids) {
+  std::vector<int32_t> out;
+  for (const Sample* s : lookup(d, ids)) out.push_back(s->domain);
+  return out;
+}
+
+std::vector<float> ModelHost::sample_losses(Dataset d, Model m, const host::SampleIds& ids) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const auto samples = lookup(d, ids);
+  const LlamaModel& model = model_for(m);
+  return cached(kLosses, d, m, &ids, [&] {
+    std::vector<float> out;
+    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size))
+      out.push_back(static_cast<float>(s.mean_loss()));
+    return out;
+  });
+}
+
+std::size_t ModelHost::token_count(Dataset d, Model, const host::SampleIds& ids) {
+  std::size_t total = 0;
+  for (const Sample* s : lookup(d, ids))
+    for (std::size_t t = 1; t < s->labels.size(); ++t) total += s->labels[t] != kIgnoreIndex;
+  return total;
+}
+
+host::TokenLosses ModelHost::token_losses(Dataset d, Model m, const host::SampleIds& ids) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const auto samples = lookup(d, ids);
+  const LlamaModel& model = model_for(m);
+  host::TokenLosses t;
+  t.losses = cached(kTokenLosses, d, m, &ids, [&] {
+    std::vector<float> flat;
+    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size, true))
+      flat.insert(flat.end(), s.token_losses.begin(), s.token_losses.end());
+    return flat;
+  });
+  int64_t offset = 0;
+  t.offsets.push_back(0);
+  for (const Sample* s : samples) {
+    for (std::size_t i = 1; i < s->labels.size(); ++i) offset += s->labels[i] != kIgnoreIndex;
+    t.offsets.push_back(offset);
+    t.domains.push_back(s->domain);
+  }
+  return t;
+}
+
+std::vector<double> ModelHost::domain_losses(Dataset d, Model m) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const LlamaModel& model = model_for(m);
+  std::vector<const Sample*> samples;
+  for (const auto& s : split(d)) samples.push_back(&s);
+  const std::vector<float> losses = cached(kDomainLosses, d, m, nullptr, [&] {
+    const auto scores = score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size);
+    const DomainScores by_domain = sum_by_domain(samples, scores, corpus_.domains.size());
+    std::vector<float> out;
+    for (std::size_t k = 0; k < corpus_.domains.size(); ++k) out.push_back(static_cast<float>(by_domain.loss(k)));
+    return out;
+  });
+  return std::vector<double>(losses.begin(), losses.end());
+}
+
+namespace {
+
+GradientFeatureOptions feature_options(const host::GradientRequest& r) {
+  GradientFeatureOptions o;
+  o.preconditioner = r.preconditioner == DFX_PRECONDITIONER_ADAM ? Preconditioner::Adam : Preconditioner::Sgd;
+  o.projection = static_cast<Projection>(r.projection);
+  o.projection_dim = r.projection_dim;
+  o.seed = r.projection_seed;
+  o.parameter_filter = r.parameter_filter;
+  return o;
+}
+
+std::string joined(const std::vector<std::string>& filter) {
+  std::string s;
+  for (const auto& f : filter) s += (s.empty() ? "" : ",") + f;
+  return s;
+}
+
+}  // namespace
+
+std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
+  const auto layout = feature_layout(model_, r.parameter_filter);
+  if (layout.empty())
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT,
+                       "no trainable attention/MLP projection matches the filter \"" + joined(r.parameter_filter) + "\"");
+  return static_cast<std::size_t>(feature_dim(layout, feature_options(r)));
+}
+
+std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const GradientFeatureOptions o = feature_options(r);
+  if (o.preconditioner == Preconditioner::Adam && !adam_)
+    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "adam preconditioning needs the trainer's optimizer state");
+  const auto samples = lookup(r.dataset, ids);
+  KeyBuilder k;
+  k.add_value(kFeatures).add_value(static_cast<int32_t>(r.dataset)).add_value(fingerprint(Model::Current));
+  k.add_value(static_cast<int32_t>(r.preconditioner)).add_value(static_cast<int32_t>(r.projection));
+  k.add_value(r.projection_dim).add_value(r.projection_seed).add(joined(r.parameter_filter));
+  k.add(ids.data(), ids.size() * sizeof(int64_t));
+  std::vector<float> out;
+  if (cache_.get(k.digest(), out)) return out;
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t tokens = 0;
+  for (const Sample* s : samples) tokens += static_cast<int64_t>(s->input_ids.size());
+  int64_t next_report = options_.progress_every;
+  auto progress = [&](int64_t done, int64_t total) {
+    if (done < next_report && done < total) return;
+    next_report = done + options_.progress_every;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (total >= options_.progress_every)
+      spdlog::info("gradient features: {}/{} samples, {:.1f} samples/s", done, total,
+                   static_cast<double>(done) / std::max(secs, 1e-9));
+  };
+  const at::Tensor f = per_sample_gradient_features(model_, samples, o, adam_.get(), options_.batch_size,
+                                                    tokenizer_.pad_id().value_or(0), progress);
+  out.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::debug("gradient features: {} samples x {} in {:.2f} s ({:.0f} tokens/s)", samples.size(),
+                f.numel() / std::max<int64_t>(1, f.size(0)), secs, static_cast<double>(tokens) / std::max(secs, 1e-9));
+  cache_.put(k.digest(), out);
+  return out;
+}
+
+std::size_t ModelHost::embedding_dim(const host::EmbeddingRequest& r) {
+  if (r.model == Model::Embedding && !file_embeddings_.empty()) return static_cast<std::size_t>(file_embedding_dim_);
+  return static_cast<std::size_t>(model_for(r.model).config().hidden_size);
+}
+
+std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  const auto samples = lookup(r.dataset, ids);
+  const auto dim = static_cast<std::size_t>(embedding_dim(r));
+  std::vector<float> out(ids.size() * dim);
+  if (r.model == Model::Embedding && !file_embeddings_.empty()) {
+    if (r.dataset != Dataset::Train)
+      throw ServiceError(DFX_ERR_INVALID_ARGUMENT, options_.embeddings_file + " holds the training pool only");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const float* row = file_embeddings_.data() + static_cast<std::size_t>(ids[i]) * dim;
+      double norm = 0;
+      for (std::size_t j = 0; j < dim; ++j) norm += static_cast<double>(row[j]) * row[j];
+      const double scale = r.normalize && norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
+      for (std::size_t j = 0; j < dim; ++j) out[i * dim + j] = static_cast<float>(row[j] * scale);
+    }
+    return out;
+  }
+  const LlamaModel& m = model_for(r.model);
+  KeyBuilder k;
+  k.add_value(kEmbeddings).add_value(static_cast<int32_t>(r.dataset)).add_value(fingerprint(r.model));
+  k.add_value(r.layer).add_value(static_cast<int32_t>(r.pooling)).add_value(static_cast<int32_t>(r.normalize));
+  k.add(ids.data(), ids.size() * sizeof(int64_t));
+  if (cache_.get(k.digest(), out)) return out;
   at::NoGradGuard no_grad;
-  TrainingModeScope eval_mode(model, false);
+  TrainingModeScope eval_mode(m, false);
   const int32_t pad = tokenizer_.pad_id().value_or(0);
-  nll.assign(samples.size(), 0.0);
-  tokens.assign(samples.size(), 0);
-  if (per_token) per_token->assign(samples.size(), {});
-  const std::size_t bs = static_cast<std::size_t>(options_.batch_size);
+  const auto bs = static_cast<std::size_t>(options_.batch_size);
   for (std::size_t first = 0; first < samples.size(); first += bs) {
     const std::size_t last = std::min(samples.size(), first + bs);
-    const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad);
-    const at::Tensor losses = model.token_losses(batch.input_ids, batch.labels).to(at::kCPU).contiguous();  // [B, len-1]
-    auto lo = losses.accessor<float, 2>();
-    for (std::size_t i = first; i < last; ++i) {
-      const auto& s = *samples[i];
-      for (std::size_t t = 1; t < s.labels.size(); ++t) {
-        if (s.labels[t] == kIgnoreIndex) continue;
-        const float l = lo[static_cast<int64_t>(i - first)][static_cast<int64_t>(t - 1)];
-        nll[i] += l;
-        ++tokens[i];
-        if (per_token) (*per_token)[i].push_back(l);
+    const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
+    const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
+    at::Tensor mask = at::zeros({B, len, 1}, at::kFloat);
+    for (int64_t i = 0; i < B; ++i) mask[i].narrow(0, 0, batch.lengths[static_cast<std::size_t>(i)]).fill_(1.0f);
+    at::Tensor h = m.hidden_states(batch.input_ids, r.layer).to(at::kCPU).to(at::kFloat);  // [B, len, H]
+    at::Tensor pooled;
+    if (r.pooling == DFX_POOLING_MEAN) {
+      pooled = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0f);  // attention-masked mean
+    } else {
+      std::vector<at::Tensor> rows;
+      for (int64_t i = 0; i < B; ++i) {
+        const int64_t last_token = std::max<int64_t>(0, batch.lengths[static_cast<std::size_t>(i)] - 1);
+        rows.push_back(h[i][r.pooling == DFX_POOLING_LAST_TOKEN ? last_token : 0]);
       }
+      pooled = at::stack(rows);
     }
+    if (r.normalize) pooled = pooled / pooled.norm(2, {1}, true).clamp_min(1e-12);
+    pooled = pooled.contiguous();
+    std::memcpy(out.data() + first * dim, pooled.data_ptr<float>(), static_cast<std::size_t>(pooled.numel()) * sizeof(float));
   }
+  cache_.put(k.digest(), out);
+  return out;
 }
 
-void ModelHost::dataset_info(dfx_dataset_info_args& a) {
-  a.num_samples = split(a.dataset).size();
-  a.num_domains = corpus_.domains.size();
-}
-
-void ModelHost::sample_domains(dfx_sample_domains_args& a) {
-  const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
-  for (std::size_t i = 0; i < samples.size(); ++i) a.domains_out[i] = samples[i]->domain;
-}
-
-void ModelHost::sample_losses(dfx_sample_losses_args& a) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
-  const LlamaModel& m = model_for(a.model, "sample_losses");
-  KeyBuilder k;
-  k.add_value(kLosses).add_value(a.dataset).add_value(fingerprint(a.model)).add(a.sample_ids, a.num_samples * sizeof(int64_t));
-  std::vector<float> out;
-  if (!cache_.get(k.digest(), out)) {
-    std::vector<double> nll;
-    std::vector<int64_t> tokens;
-    score(m, samples, nll, tokens, nullptr);
-    out.resize(samples.size());
-    for (std::size_t i = 0; i < samples.size(); ++i)
-      out[i] = tokens[i] > 0 ? static_cast<float>(nll[i] / static_cast<double>(tokens[i])) : 0.0f;
-    cache_.put(k.digest(), out);
-  }
-  std::copy(out.begin(), out.end(), a.losses_out);
-}
-
-void ModelHost::token_losses(dfx_token_losses_args& a) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
-  std::size_t total = 0;
-  for (const Sample* s : samples)
-    for (std::size_t t = 1; t < s->labels.size(); ++t) total += s->labels[t] != kIgnoreIndex;
-  a.num_tokens = total;  // one loss per trained (labelled) token, in order
-  if (!a.token_losses_out) return;
-  if (a.token_capacity < total)
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "token_losses: " + std::to_string(total) + " tokens, capacity " +
-                                                     std::to_string(a.token_capacity));
-  const LlamaModel& m = model_for(a.model, "token_losses");
-  KeyBuilder k;
-  k.add_value(kTokenLosses).add_value(a.dataset).add_value(fingerprint(a.model)).add(a.sample_ids, a.num_samples * sizeof(int64_t));
-  std::vector<float> flat;
-  if (!cache_.get(k.digest(), flat)) {
-    std::vector<double> nll;
-    std::vector<int64_t> tokens;
-    std::vector<std::vector<float>> per_token;
-    score(m, samples, nll, tokens, &per_token);
-    for (const auto& v : per_token) flat.insert(flat.end(), v.begin(), v.end());
-    cache_.put(k.digest(), flat);
-  }
-  std::copy(flat.begin(), flat.end(), a.token_losses_out);
-  int64_t offset = 0;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (a.offsets_out) a.offsets_out[i] = offset;
-    if (a.domains_out) a.domains_out[i] = samples[i]->domain;
-    for (std::size_t t = 1; t < samples[i]->labels.size(); ++t) offset += samples[i]->labels[t] != kIgnoreIndex;
-  }
-  if (a.offsets_out) a.offsets_out[samples.size()] = offset;
-}
-
-void ModelHost::domain_losses(dfx_domain_losses_args& a) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  const std::size_t D = corpus_.domains.size();
-  a.num_domains = D;
-  if (a.capacity < D)
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "domain_losses: " + std::to_string(D) + " domains, capacity " + std::to_string(a.capacity));
-  const LlamaModel& m = model_for(a.model, "domain_losses");
-  const auto& all = split(a.dataset);
-  std::vector<const Sample*> samples;
-  for (const auto& s : all) samples.push_back(&s);
-  KeyBuilder k;
-  k.add_value(kDomainLosses).add_value(a.dataset).add_value(fingerprint(a.model));
-  std::vector<float> out;
-  if (!cache_.get(k.digest(), out)) {
-    std::vector<double> nll, sum(D, 0.0);
-    std::vector<int64_t> tokens, count(D, 0);
-    score(m, samples, nll, tokens, nullptr);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      sum[static_cast<std::size_t>(samples[i]->domain)] += nll[i];
-      count[static_cast<std::size_t>(samples[i]->domain)] += tokens[i];
+host::SampleTokens ModelHost::sample_tokens(Dataset d, const host::SampleIds& ids) {
+  host::SampleTokens t;
+  t.offsets.push_back(0);
+  for (const Sample* s : lookup(d, ids)) {
+    for (std::size_t i = 0; i < s->input_ids.size(); ++i) {
+      t.token_ids.push_back(s->input_ids[i]);
+      t.trained.push_back(static_cast<uint8_t>(i > 0 && s->labels[i] != kIgnoreIndex));
     }
-    for (std::size_t d = 0; d < D; ++d)
-      out.push_back(count[d] > 0 ? static_cast<float>(sum[d] / static_cast<double>(count[d])) : std::numeric_limits<float>::quiet_NaN());
-    cache_.put(k.digest(), out);
+    t.offsets.push_back(static_cast<int64_t>(t.token_ids.size()));
   }
-  for (std::size_t d = 0; d < D; ++d) a.losses_out[d] = out[d];
-}
-
-void ModelHost::gradient_features(dfx_gradient_features_args& a) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  GradientFeatureOptions o;
-  if (a.preconditioner != DFX_PRECONDITIONER_SGD && a.preconditioner != DFX_PRECONDITIONER_ADAM)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "gradient_features: unknown preconditioner " + std::to_string(a.preconditioner));
-  if (a.projection < DFX_PROJECTION_NONE || a.projection > DFX_PROJECTION_FACTORED)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "gradient_features: unknown projection " + std::to_string(a.projection));
-  o.preconditioner = a.preconditioner == DFX_PRECONDITIONER_ADAM ? Preconditioner::Adam : Preconditioner::Sgd;
-  o.projection = static_cast<Projection>(a.projection);
-  o.projection_dim = a.projection_dim;
-  o.seed = a.projection_seed;
-  const std::string filter = a.parameter_filter ? a.parameter_filter : "";
-  for (std::size_t start = 0; start <= filter.size();) {
-    const std::size_t comma = std::min(filter.find(',', start), filter.size());
-    if (comma > start) o.parameter_filter.push_back(filter.substr(start, comma - start));
-    start = comma + 1;
-  }
-  if (o.projection != Projection::None && o.projection_dim == 0)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "gradient_features: projection_dim must be positive for a projection");
-  const auto layout = feature_layout(model_, o.parameter_filter);
-  if (layout.empty())
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "gradient_features: no trainable attention/MLP projection matches the filter \"" + filter + "\"");
-  const int64_t dim = feature_dim(layout, o);
-  a.feature_dim = static_cast<std::size_t>(dim);
-  if (!a.features_out) return;
-  if (a.capacity < a.num_samples * static_cast<std::size_t>(dim))
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "gradient_features: needs " + std::to_string(a.num_samples * static_cast<std::size_t>(dim)) +
-                                                     " floats, capacity " + std::to_string(a.capacity));
-  if (o.preconditioner == Preconditioner::Adam && !adam_)
-    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "gradient_features: adam preconditioning needs the trainer's optimizer state");
-  const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
-  KeyBuilder k;
-  k.add_value(kFeatures).add_value(a.dataset).add_value(fingerprint(DFX_MODEL_CURRENT)).add_value(a.preconditioner);
-  k.add_value(a.projection).add_value(a.projection_dim).add_value(a.projection_seed).add(filter);
-  k.add(a.sample_ids, a.num_samples * sizeof(int64_t));
-  std::vector<float> out;
-  if (!cache_.get(k.digest(), out)) {
-    const auto t0 = std::chrono::steady_clock::now();
-    int64_t tokens = 0;
-    for (const Sample* s : samples) tokens += static_cast<int64_t>(s->input_ids.size());
-    int64_t next_report = options_.progress_every;
-    auto progress = [&](int64_t done, int64_t total) {
-      if (done < next_report && done < total) return;
-      next_report = done + options_.progress_every;
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (total >= options_.progress_every)
-        spdlog::info("gradient features: {}/{} samples, {:.1f} samples/s", done, total, static_cast<double>(done) / std::max(secs, 1e-9));
-    };
-    const at::Tensor f = per_sample_gradient_features(model_, samples, o, adam_.get(), options_.batch_size,
-                                                      tokenizer_.pad_id().value_or(0), progress);
-    out.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::debug("gradient features: {} samples x {} in {:.2f} s ({:.0f} tokens/s)", samples.size(), dim, secs,
-                  static_cast<double>(tokens) / std::max(secs, 1e-9));
-    cache_.put(k.digest(), out);
-  }
-  std::copy(out.begin(), out.end(), a.features_out);
-}
-
-void ModelHost::embeddings(dfx_embeddings_args& a) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
-  const bool from_file = a.model == DFX_MODEL_EMBEDDING && !file_embeddings_.empty();
-  if (a.pooling < DFX_POOLING_MEAN || a.pooling > DFX_POOLING_FIRST_TOKEN)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "embeddings: unknown pooling " + std::to_string(a.pooling));
-  const LlamaModel* m = from_file ? nullptr : &model_for(a.model, "embeddings");
-  const int64_t dim = from_file ? file_embedding_dim_ : m->config().hidden_size;
-  a.embedding_dim = static_cast<std::size_t>(dim);
-  if (!a.embeddings_out) return;
-  if (a.capacity < a.num_samples * static_cast<std::size_t>(dim))
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "embeddings: needs " + std::to_string(a.num_samples * static_cast<std::size_t>(dim)) +
-                                                     " floats, capacity " + std::to_string(a.capacity));
-  const auto samples = lookup(a.dataset, a.sample_ids, a.num_samples);
-  if (from_file) {
-    if (a.dataset != DFX_DATASET_TRAIN)
-      throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "embeddings: " + options_.embeddings_file + " holds the training pool only");
-    for (std::size_t i = 0; i < a.num_samples; ++i) {
-      const float* row = file_embeddings_.data() + a.sample_ids[i] * dim;
-      double norm = 0;
-      for (int64_t j = 0; j < dim; ++j) norm += static_cast<double>(row[j]) * row[j];
-      const double scale = a.normalize && norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
-      for (int64_t j = 0; j < dim; ++j) a.embeddings_out[i * static_cast<std::size_t>(dim) + static_cast<std::size_t>(j)] = static_cast<float>(row[j] * scale);
-    }
-    return;
-  }
-  KeyBuilder k;
-  k.add_value(kEmbeddings).add_value(a.dataset).add_value(fingerprint(a.model)).add_value(a.layer).add_value(a.pooling);
-  k.add_value(a.normalize).add(a.sample_ids, a.num_samples * sizeof(int64_t));
-  std::vector<float> out;
-  if (!cache_.get(k.digest(), out)) {
-    at::NoGradGuard no_grad;
-    TrainingModeScope eval_mode(*m, false);
-    const int32_t pad = tokenizer_.pad_id().value_or(0);
-    out.resize(a.num_samples * static_cast<std::size_t>(dim));
-    const std::size_t bs = static_cast<std::size_t>(options_.batch_size);
-    for (std::size_t first = 0; first < samples.size(); first += bs) {
-      const std::size_t last = std::min(samples.size(), first + bs);
-      const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
-      const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
-      const std::vector<int64_t>& lengths = batch.lengths;
-      at::Tensor mask = at::zeros({B, len, 1}, at::kFloat);
-      for (int64_t i = 0; i < B; ++i) mask[i].narrow(0, 0, lengths[static_cast<std::size_t>(i)]).fill_(1.0f);
-      at::Tensor h = m->hidden_states(batch.input_ids, a.layer).to(at::kCPU).to(at::kFloat);  // [B, len, H]
-      at::Tensor pooled;
-      if (a.pooling == DFX_POOLING_MEAN) {
-        pooled = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0f);  // attention-masked mean
-      } else {
-        std::vector<at::Tensor> rows;
-        for (int64_t i = 0; i < B; ++i)
-          rows.push_back(h[i][a.pooling == DFX_POOLING_LAST_TOKEN ? std::max<int64_t>(0, lengths[static_cast<std::size_t>(i)] - 1) : 0]);
-        pooled = at::stack(rows);
-      }
-      if (a.normalize) pooled = pooled / pooled.norm(2, {1}, true).clamp_min(1e-12);
-      pooled = pooled.contiguous();
-      std::memcpy(out.data() + first * static_cast<std::size_t>(dim), pooled.data_ptr<float>(), static_cast<std::size_t>(pooled.numel()) * sizeof(float));
-    }
-    cache_.put(k.digest(), out);
-  }
-  std::copy(out.begin(), out.end(), a.embeddings_out);
+  return t;
 }
 
 }  // namespace dataflex

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "signals/host_services.hpp"
+#include <dataflex/host/services.hpp>
+
 #include "signals/signal_cache.hpp"
 
 namespace dataflex {
@@ -30,7 +32,7 @@ struct ModelHostOptions {
   int64_t progress_every = 512;    // log progress every this many samples of a long extraction
 };
 
-class ModelHost : public HostServiceProvider {
+class ModelHost : public host::ServiceProvider {
  public:
   ModelHost(const Corpus& corpus, const Tokenizer& tokenizer, const LlamaModel& model, ModelHostOptions options);
   ~ModelHost() override;
@@ -44,13 +46,17 @@ class ModelHost : public HostServiceProvider {
   void set_weights_changed();
 
   std::string description() const override { return "runtime host"; }
-  void dataset_info(dfx_dataset_info_args& args) override;
-  void sample_domains(dfx_sample_domains_args& args) override;
-  void sample_losses(dfx_sample_losses_args& args) override;
-  void token_losses(dfx_token_losses_args& args) override;
-  void domain_losses(dfx_domain_losses_args& args) override;
-  void gradient_features(dfx_gradient_features_args& args) override;
-  void embeddings(dfx_embeddings_args& args) override;
+  host::DatasetInfo dataset_info(host::Dataset d) override;
+  std::vector<int32_t> sample_domains(host::Dataset d, const host::SampleIds& ids) override;
+  std::vector<float> sample_losses(host::Dataset d, host::Model m, const host::SampleIds& ids) override;
+  std::size_t token_count(host::Dataset d, host::Model m, const host::SampleIds& ids) override;
+  host::TokenLosses token_losses(host::Dataset d, host::Model m, const host::SampleIds& ids) override;
+  std::vector<double> domain_losses(host::Dataset d, host::Model m) override;
+  std::size_t gradient_feature_dim(const host::GradientRequest& r) override;
+  std::vector<float> gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) override;
+  std::size_t embedding_dim(const host::EmbeddingRequest& r) override;
+  std::vector<float> embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) override;
+  host::SampleTokens sample_tokens(host::Dataset d, const host::SampleIds& ids) override;
 
   const SignalCache& cache() const { return cache_; }
   // Held by the trainer from a step's forward pass to its optimizer step: services called from
@@ -58,13 +64,13 @@ class ModelHost : public HostServiceProvider {
   std::unique_lock<std::recursive_mutex> lock_model() { return std::unique_lock<std::recursive_mutex>(mutex_); }
 
  private:
-  const std::vector<Sample>& split(int32_t dataset) const;
-  std::vector<const Sample*> lookup(int32_t dataset, const int64_t* ids, std::size_t n) const;
-  const LlamaModel& model_for(int32_t which, const char* service) const;
-  uint64_t fingerprint(int32_t which);
-  // Per-sample summed NLL and trained-token count (and, when `per_token`, each trained token's loss).
-  void score(const LlamaModel& model, const std::vector<const Sample*>& samples, std::vector<double>& nll,
-             std::vector<int64_t>& tokens, std::vector<std::vector<float>>* per_token);
+  const std::vector<Sample>& split(host::Dataset d) const;
+  std::vector<const Sample*> lookup(host::Dataset d, const host::SampleIds& ids) const;
+  const LlamaModel& model_for(host::Model which) const;
+  uint64_t fingerprint(host::Model which);
+  // Per-sample scores through the shared scorer (eval/scorer.hpp), cached by what produced them.
+  std::vector<float> cached(uint32_t service, host::Dataset d, host::Model m, const host::SampleIds* ids,
+                            const std::function<std::vector<float>()>& compute);
 
   const Corpus& corpus_;
   const Tokenizer& tokenizer_;

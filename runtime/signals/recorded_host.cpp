@@ -3,41 +3,81 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <mutex>
+
+#include "util/error.hpp"
 
 namespace dataflex {
 
 using json = nlohmann::json;
+using host::Dataset;
+using host::Model;
+using host::ServiceError;
 
 struct RecordedHost::Data {
   std::string file;
   json datasets;
   json services;
   json call_services;  // null when the current call adds nothing
-  std::mutex mutex;
+  mutable std::mutex mutex;
 };
 
 namespace {
 
-const char* dataset_key(int32_t d) {
-  if (d == DFX_DATASET_TRAIN) return "train";
-  if (d == DFX_DATASET_EVAL) return "eval";
-  throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "unknown dataset " + std::to_string(d));
-}
-
-// "sample_losses" for the current model, "reference_losses" for the reference, and so on.
-std::string model_key(const char* current, const char* reference, const char* embedding, int32_t model) {
-  if (model == DFX_MODEL_CURRENT) return current;
-  if (model == DFX_MODEL_REFERENCE && reference) return reference;
-  if (model == DFX_MODEL_EMBEDDING && embedding) return embedding;
-  throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "model " + std::to_string(model) + " is not valid here");
-}
-
 float to_float(const json& v) {
   if (v.is_null()) return std::numeric_limits<float>::quiet_NaN();
   return v.get<float>();
+}
+
+// The recorded answer services[service][dataset], the current call's taking precedence.
+const json& lookup(const RecordedHost::Data& d, const std::string& service, Dataset dataset) {
+  const char* ds = host::to_string(dataset);
+  for (const json* layer : {&d.call_services, &d.services}) {
+    if (layer->is_object() && layer->contains(service)) {
+      const json& s = (*layer)[service];
+      if (s.is_object() && s.contains(ds)) return s[ds];
+    }
+  }
+  throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                     d.file + ": the recording has no 'services." + service + "." + ds + "' to answer this call");
+}
+
+const json& row_of(const RecordedHost::Data& d, const json& table, const std::string& what, int64_t id) {
+  if (!table.is_array()) throw ServiceError(DFX_ERR_INTERNAL, d.file + ": '" + what + "' must be an array indexed by sample id");
+  if (id < 0 || static_cast<size_t>(id) >= table.size())
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, d.file + ": '" + what + "' has " + std::to_string(table.size()) +
+                                                     " entries; the plugin asked for sample id " + std::to_string(id));
+  return table[static_cast<size_t>(id)];
+}
+
+// The recorded key of a service under a model: "sample_losses" for the current model,
+// "reference_losses" for the reference, and so on.
+std::string keyed(Model m, const char* current, const char* reference, const char* embedding) {
+  if (m == Model::Reference) return reference;
+  if (m == Model::Embedding) return embedding;
+  return current;
+}
+
+// Rows of a recorded matrix (one per sample id), concatenated; `width` is the first row's length.
+std::vector<float> rows_of(const RecordedHost::Data& d, const json& table, const std::string& what,
+                           const host::SampleIds& ids, size_t width, bool normalize) {
+  std::vector<float> out;
+  out.reserve(ids.size() * width);
+  for (int64_t id : ids) {
+    const json& row = row_of(d, table, what, id);
+    if (row.size() != width) throw ServiceError(DFX_ERR_INTERNAL, d.file + ": rows of '" + what + "' have different lengths");
+    double norm = 0;
+    for (const auto& v : row) norm += static_cast<double>(to_float(v)) * to_float(v);
+    norm = std::sqrt(norm);
+    for (const auto& v : row) out.push_back(normalize && norm > 0 ? static_cast<float>(to_float(v) / norm) : to_float(v));
+  }
+  return out;
+}
+
+size_t width_of(const RecordedHost::Data& d, const json& table, const std::string& what, const host::SampleIds& ids) {
+  if (!ids.empty()) return row_of(d, table, what, ids[0]).size();
+  return table.is_array() && !table.empty() ? table[0].size() : 0;
 }
 
 }  // namespace
@@ -59,35 +99,6 @@ void RecordedHost::set_call_services(const json* services) {
   data_->call_services = services ? *services : json();
 }
 
-namespace {
-
-// The recorded answer services[service][dataset], the current call's taking precedence.
-const json& lookup(const RecordedHost::Data& d, const std::string& service, const char* dataset) {
-  for (const json* layer : {&d.call_services, &d.services}) {
-    if (layer->is_object() && layer->contains(service)) {
-      const json& s = (*layer)[service];
-      if (s.is_object() && s.contains(dataset)) return s[dataset];
-    }
-  }
-  throw ServiceError(DFX_ERR_FAILED_PRECONDITION, d.file + ": the recording has no 'services." + service + "." +
-                                                      dataset + "' to answer the plugin's " + service + " call");
-}
-
-const json& row_of(const RecordedHost::Data& d, const json& table, const std::string& what, int64_t id) {
-  if (!table.is_array())
-    throw ServiceError(DFX_ERR_INTERNAL, d.file + ": '" + what + "' must be an array indexed by sample id");
-  if (id < 0 || static_cast<size_t>(id) >= table.size())
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, d.file + ": '" + what + "' has " + std::to_string(table.size()) +
-                                                     " entries; the plugin asked for sample id " + std::to_string(id));
-  return table[static_cast<size_t>(id)];
-}
-
-void require(bool ok, const char* what) {
-  if (!ok) throw ServiceError(DFX_ERR_INVALID_ARGUMENT, std::string(what));
-}
-
-}  // namespace
-
 size_t RecordedHost::train_size() const {
   const json& t = data_->datasets.value("train", json::object());
   if (t.contains("size")) return t["size"].get<size_t>();
@@ -106,156 +117,124 @@ std::vector<std::string> RecordedHost::domain_names() const {
   return names;
 }
 
-void RecordedHost::dataset_info(dfx_dataset_info_args& a) {
-  const char* ds = dataset_key(a.dataset);
+host::DatasetInfo RecordedHost::dataset_info(Dataset dataset) {
+  const char* ds = host::to_string(dataset);
   if (!data_->datasets.contains(ds))
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": the recording has no 'datasets." + ds + "'");
   const json& t = data_->datasets[ds];
-  a.num_samples = t.contains("size") ? t["size"].get<size_t>() : t.value("domains", json::array()).size();
+  host::DatasetInfo info;
+  info.num_samples = t.contains("size") ? t["size"].get<size_t>() : t.value("domains", json::array()).size();
   int64_t k = 0;
   for (const auto& d : t.value("domains", json::array())) k = std::max<int64_t>(k, d.get<int64_t>() + 1);
-  if (t.contains("domain_names")) k = std::max<int64_t>(k, int64_t(t["domain_names"].size()));
-  a.num_domains = static_cast<size_t>(k);
+  if (t.contains("domain_names")) k = std::max<int64_t>(k, static_cast<int64_t>(t["domain_names"].size()));
+  info.num_domains = static_cast<size_t>(k);
+  return info;
 }
 
-void RecordedHost::sample_domains(dfx_sample_domains_args& a) {
-  require(a.sample_ids || a.num_samples == 0, "sample_domains: sample_ids is NULL");
-  require(a.domains_out || a.num_samples == 0, "sample_domains: domains_out is NULL");
-  const char* ds = dataset_key(a.dataset);
+std::vector<int32_t> RecordedHost::sample_domains(Dataset dataset, const host::SampleIds& ids) {
+  const std::string ds = host::to_string(dataset);
   const json& domains = data_->datasets.value(ds, json::object()).value("domains", json());
   if (domains.is_null())
-    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": the recording has no 'datasets." +
-                                                        std::string(ds) + ".domains'");
-  std::vector<int32_t> out(a.num_samples);
-  for (size_t i = 0; i < a.num_samples; ++i)
-    out[i] = row_of(*data_, domains, std::string("datasets.") + ds + ".domains", a.sample_ids[i]).get<int32_t>();
-  std::memcpy(a.domains_out, out.data(), out.size() * sizeof(int32_t));
+    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": the recording has no 'datasets." + ds + ".domains'");
+  std::vector<int32_t> out;
+  for (int64_t id : ids) out.push_back(row_of(*data_, domains, "datasets." + ds + ".domains", id).get<int32_t>());
+  return out;
 }
 
-void RecordedHost::sample_losses(dfx_sample_losses_args& a) {
-  require(a.sample_ids || a.num_samples == 0, "sample_losses: sample_ids is NULL");
-  require(a.losses_out || a.num_samples == 0, "sample_losses: losses_out is NULL");
-  const std::string service = model_key("sample_losses", "reference_losses", nullptr, a.model);
-  const char* ds = dataset_key(a.dataset);
+std::vector<float> RecordedHost::sample_losses(Dataset d, Model m, const host::SampleIds& ids) {
+  const std::string service = keyed(m, "sample_losses", "reference_losses", "");
   std::lock_guard<std::mutex> lock(data_->mutex);
-  const json& table = lookup(*data_, service, ds);
-  std::vector<float> out(a.num_samples);
-  for (size_t i = 0; i < a.num_samples; ++i)
-    out[i] = to_float(row_of(*data_, table, "services." + service + "." + ds, a.sample_ids[i]));
-  std::memcpy(a.losses_out, out.data(), out.size() * sizeof(float));
+  const json& table = lookup(*data_, service, d);
+  std::vector<float> out;
+  for (int64_t id : ids) out.push_back(to_float(row_of(*data_, table, "services." + service + "." + host::to_string(d), id)));
+  return out;
 }
 
-void RecordedHost::token_losses(dfx_token_losses_args& a) {
-  require(a.sample_ids || a.num_samples == 0, "token_losses: sample_ids is NULL");
-  const std::string service = model_key("token_losses", "reference_token_losses", nullptr, a.model);
-  const char* ds = dataset_key(a.dataset);
-  std::lock_guard<std::mutex> lock(data_->mutex);
-  const json& table = lookup(*data_, service, ds);
-  std::vector<float> losses;
-  std::vector<int64_t> offsets{0};
-  for (size_t i = 0; i < a.num_samples; ++i) {
-    const json& row = row_of(*data_, table, "services." + service + "." + ds, a.sample_ids[i]);
-    for (const auto& v : row) losses.push_back(to_float(v));
-    offsets.push_back(int64_t(losses.size()));
-  }
-  if (a.token_losses_out == nullptr) {
-    a.num_tokens = losses.size();
-    return;
-  }
-  if (a.token_capacity < losses.size())
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "token_losses: capacity " + std::to_string(a.token_capacity) +
-                                                     " < " + std::to_string(losses.size()) + " tokens");
-  std::vector<int32_t> domains(a.num_samples, -1);
-  if (a.domains_out) {
-    dfx_sample_domains_args d{};
-    d.struct_size = sizeof d;
-    d.dataset = a.dataset;
-    d.sample_ids = a.sample_ids;
-    d.num_samples = a.num_samples;
-    d.domains_out = domains.data();
-    sample_domains(d);
-  }
-  std::memcpy(a.token_losses_out, losses.data(), losses.size() * sizeof(float));
-  if (a.offsets_out) std::memcpy(a.offsets_out, offsets.data(), offsets.size() * sizeof(int64_t));
-  if (a.domains_out) std::memcpy(a.domains_out, domains.data(), domains.size() * sizeof(int32_t));
-  a.num_tokens = losses.size();
-}
-
-void RecordedHost::domain_losses(dfx_domain_losses_args& a) {
-  const std::string service = model_key("domain_losses", "reference_domain_losses", nullptr, a.model);
-  const char* ds = dataset_key(a.dataset);
-  std::lock_guard<std::mutex> lock(data_->mutex);
-  const json& table = lookup(*data_, service, ds);
-  require(table.is_array(), "domain_losses: the recording must be an array");
-  if (a.losses_out == nullptr || a.capacity < table.size())
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, "domain_losses: capacity " + std::to_string(a.capacity) + " < " +
-                                                     std::to_string(table.size()) + " domains");
-  for (size_t i = 0; i < table.size(); ++i)
-    a.losses_out[i] = table[i].is_null() ? std::numeric_limits<double>::quiet_NaN() : table[i].get<double>();
-  a.num_domains = table.size();
-}
-
-namespace {
-
-// Copies recorded rows (a matrix by sample id) into a caller buffer, or answers the width.
-void serve_matrix(const RecordedHost::Data& d, const json& table, const std::string& what,
-                  const int64_t* ids, size_t n, float* out, size_t capacity, size_t* width_out) {
-  require(ids || n == 0, "sample_ids is NULL");
-  size_t width = 0;
-  if (n > 0) width = row_of(d, table, what, ids[0]).size();
-  else if (table.is_array() && !table.empty()) width = table[0].size();
-  if (out == nullptr) {
-    *width_out = width;
-    return;
-  }
-  if (capacity < n * width)
-    throw ServiceError(DFX_ERR_BUFFER_TOO_SMALL, what + ": capacity " + std::to_string(capacity) + " < " +
-                                                     std::to_string(n * width));
-  std::vector<float> buf(n * width);
-  for (size_t i = 0; i < n; ++i) {
-    const json& row = row_of(d, table, what, ids[i]);
-    if (row.size() != width)
-      throw ServiceError(DFX_ERR_INTERNAL, d.file + ": rows of '" + what + "' have different lengths");
-    for (size_t j = 0; j < width; ++j) buf[i * width + j] = to_float(row[j]);
-  }
-  std::memcpy(out, buf.data(), buf.size() * sizeof(float));
-  *width_out = width;
-}
-
-}  // namespace
-
-void RecordedHost::gradient_features(dfx_gradient_features_args& a) {
-  const char* ds = dataset_key(a.dataset);
-  std::lock_guard<std::mutex> lock(data_->mutex);
-  const json& table = lookup(*data_, "gradient_features", ds);
-  size_t width = 0;
-  serve_matrix(*data_, table, std::string("services.gradient_features.") + ds, a.sample_ids, a.num_samples,
-               nullptr, 0, &width);
-  if (a.projection != DFX_PROJECTION_NONE && a.projection_dim != width)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT,
-                       data_->file + ": recorded gradient features have " + std::to_string(width) +
-                           " columns but the plugin asked for projection_dim " + std::to_string(a.projection_dim));
-  serve_matrix(*data_, table, std::string("services.gradient_features.") + ds, a.sample_ids, a.num_samples,
-               a.features_out, a.capacity, &a.feature_dim);
-}
-
-void RecordedHost::embeddings(dfx_embeddings_args& a) {
-  const std::string service = model_key("embeddings", nullptr, "embedding_model_embeddings", a.model);
-  const char* ds = dataset_key(a.dataset);
-  std::lock_guard<std::mutex> lock(data_->mutex);
-  const json& table = lookup(*data_, service, ds);
-  serve_matrix(*data_, table, "services." + service + "." + ds, a.sample_ids, a.num_samples, a.embeddings_out,
-               a.capacity, &a.embedding_dim);
-  if (a.embeddings_out && a.normalize) {
-    for (size_t i = 0; i < a.num_samples; ++i) {
-      float* row = a.embeddings_out + i * a.embedding_dim;
-      double norm = 0;
-      for (size_t j = 0; j < a.embedding_dim; ++j) norm += double(row[j]) * row[j];
-      norm = std::sqrt(norm);
-      if (norm > 0)
-        for (size_t j = 0; j < a.embedding_dim; ++j) row[j] = float(row[j] / norm);
+host::TokenLosses RecordedHost::token_losses(Dataset d, Model m, const host::SampleIds& ids) {
+  const std::string service = keyed(m, "token_losses", "reference_token_losses", "");
+  host::TokenLosses t;
+  {
+    std::lock_guard<std::mutex> lock(data_->mutex);
+    const json& table = lookup(*data_, service, d);
+    t.offsets.push_back(0);
+    for (int64_t id : ids) {
+      for (const auto& v : row_of(*data_, table, "services." + service + "." + host::to_string(d), id))
+        t.losses.push_back(to_float(v));
+      t.offsets.push_back(static_cast<int64_t>(t.losses.size()));
     }
   }
+  t.domains = sample_domains(d, ids);
+  return t;
+}
+
+std::vector<double> RecordedHost::domain_losses(Dataset d, Model m) {
+  const std::string service = keyed(m, "domain_losses", "reference_domain_losses", "");
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, service, d);
+  if (!table.is_array()) throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": 'services." + service + "' must be an array");
+  std::vector<double> out;
+  for (const auto& v : table) out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+  return out;
+}
+
+std::size_t RecordedHost::gradient_feature_dim(const host::GradientRequest& r) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "gradient_features", r.dataset);
+  const size_t width = table.is_array() && !table.empty() ? table[0].size() : 0;
+  if (r.projection != DFX_PROJECTION_NONE && r.projection_dim != width)
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, data_->file + ": recorded gradient features have " + std::to_string(width) +
+                                                     " columns but the plugin asked for projection_dim " +
+                                                     std::to_string(r.projection_dim));
+  return width;
+}
+
+std::vector<float> RecordedHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "gradient_features", r.dataset);
+  const std::string what = std::string("services.gradient_features.") + host::to_string(r.dataset);
+  return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), false);
+}
+
+std::size_t RecordedHost::embedding_dim(const host::EmbeddingRequest& r) {
+  const std::string service = keyed(r.model, "embeddings", "", "embedding_model_embeddings");
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, service, r.dataset);
+  return width_of(*data_, table, "services." + service, {});
+}
+
+std::vector<float> RecordedHost::embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) {
+  const std::string service = keyed(r.model, "embeddings", "", "embedding_model_embeddings");
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, service, r.dataset);
+  const std::string what = "services." + service + "." + host::to_string(r.dataset);
+  return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), r.normalize);
+}
+
+host::SampleTokens RecordedHost::sample_tokens(Dataset d, const host::SampleIds& ids) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "sample_tokens", d);
+  const std::string what = std::string("services.sample_tokens.") + host::to_string(d);
+  const json* trained = nullptr;
+  try {
+    trained = &lookup(*data_, "sample_trained", d);
+  } catch (const ServiceError&) {
+    // Not recorded: every token but a sample's first is trained.
+  }
+  host::SampleTokens t;
+  t.offsets.push_back(0);
+  for (int64_t id : ids) {
+    const json& row = row_of(*data_, table, what, id);
+    const json* flags = trained ? &row_of(*data_, *trained, "services.sample_trained", id) : nullptr;
+    if (flags && flags->size() != row.size())
+      throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": sample " + std::to_string(id) +
+                                               " has another number of 'sample_trained' flags than tokens");
+    for (size_t i = 0; i < row.size(); ++i) {
+      t.token_ids.push_back(row[i].get<int32_t>());
+      t.trained.push_back(flags ? static_cast<uint8_t>((*flags)[i].get<int>() != 0) : static_cast<uint8_t>(i > 0));
+    }
+    t.offsets.push_back(static_cast<int64_t>(t.token_ids.size()));
+  }
+  return t;
 }
 
 }  // namespace dataflex

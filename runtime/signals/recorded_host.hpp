@@ -2,8 +2,11 @@
 //
 // It lets plugin authors run their plugin without a model, and lets our algorithm tests feed exact
 // numbers to plugins. Every answer is looked up by sample id in the recording; a question the
-// recording cannot answer is an error that names the file and the missing entry.
+// recording cannot answer is an error that names the file and the missing entry. The C protocol
+// around these answers is the SDK's HostBridge, as for the runtime's model host.
 #pragma once
+
+#include <dataflex/host/services.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -11,11 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "signals/host_services.hpp"
-
 namespace dataflex {
 
-class RecordedHost : public HostServiceProvider {
+class RecordedHost : public host::ServiceProvider {
  public:
   // `recording` is the whole file's JSON; only "datasets" and "services" are read here.
   RecordedHost(std::string file, const nlohmann::json& recording);
@@ -25,13 +26,16 @@ class RecordedHost : public HostServiceProvider {
   // Answers given for the next call only, layered over the file's "services" (a call's "services").
   void set_call_services(const nlohmann::json* services);
 
-  void dataset_info(dfx_dataset_info_args& args) override;
-  void sample_domains(dfx_sample_domains_args& args) override;
-  void sample_losses(dfx_sample_losses_args& args) override;
-  void token_losses(dfx_token_losses_args& args) override;
-  void domain_losses(dfx_domain_losses_args& args) override;
-  void gradient_features(dfx_gradient_features_args& args) override;
-  void embeddings(dfx_embeddings_args& args) override;
+  host::DatasetInfo dataset_info(host::Dataset d) override;
+  std::vector<int32_t> sample_domains(host::Dataset d, const host::SampleIds& ids) override;
+  std::vector<float> sample_losses(host::Dataset d, host::Model m, const host::SampleIds& ids) override;
+  host::TokenLosses token_losses(host::Dataset d, host::Model m, const host::SampleIds& ids) override;
+  std::vector<double> domain_losses(host::Dataset d, host::Model m) override;
+  std::size_t gradient_feature_dim(const host::GradientRequest& r) override;
+  std::vector<float> gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) override;
+  std::size_t embedding_dim(const host::EmbeddingRequest& r) override;
+  std::vector<float> embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) override;
+  host::SampleTokens sample_tokens(host::Dataset d, const host::SampleIds& ids) override;
 
   // Facts of the recorded training set that decisions need.
   size_t train_size() const;

@@ -1,112 +1,123 @@
 // data_policy.hpp -- where a trainer's data decision enters the one training loop.
 //
-// The loop asks the policy for the sample ids of each micro-batch, for loss weights, and tells it the
-// training losses it observed; the policy takes the plugin's decisions on the DecisionSchedule:
+// The loop never asks which trainer it runs. Every step it tells the policy that the step begins
+// (the policy takes the decision scheduled there), draws each micro-batch's sample ids from it, asks
+// how to weight each micro-batch's loss, and reports the step's observed losses at the end:
 //   full data   every sample, shuffled epochs (no plugin)
 //   Select      warm-up: uniform over the pool; at each decision the selector picks select_count ids
 //               and the sampler trains on them until the next decision
-//   Mix         warm-up: initial proportions (uniform); at each decision the mixer gets the domain
-//               losses observed since its last call and returns proportions, which drive the sampler
+//   Mix         warm-up: uniform proportions; at each decision the mixer gets the domain losses
+//               observed since its last call and returns proportions, which drive the sampler
 //               (apply = sampling) or weight each domain's token losses (apply = loss_weight)
-//   Weight      from warmup_step on, at every step, the weighter turns each micro-batch's per-sample
-//               losses into weights; before it, weights are uniform
-//   static      with a selector or a mixer: one decision before the first step, kept for the run
-// Steps are optimizer steps. Every decision is a line of decisions.jsonl. No LibTorch here.
+//   Weight      the weighter turns each micro-batch's per-sample losses into weights on the steps its
+//               schedule covers; uniform weights elsewhere
+// The plugin is called on the DecisionSchedule; every decision is a line of decisions.jsonl; the
+// policy's state (samplers, current decision, the plugin's own state) goes into checkpoints.
+// No LibTorch here.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "config/run_config.hpp"
-#include "plugins/param_value.hpp"
-#include "train/data_samplers.hpp"
-#include "train/decision_schedule.hpp"
-#include "train/sampler.hpp"
+#include "config/param_value.hpp"
+#include "plugins/decision_schedule.hpp"
+#include "plugins/plugin_instance.hpp"
+#include "train/decision_log.hpp"
+#include "train/samplers.hpp"
+#include "train/training_options.hpp"
 
 namespace dataflex {
 
 struct Corpus;
-class HostServiceProvider;
-class PluginInstance;
-class PluginLibrary;
-struct RecordedMetric;
 
-struct DataPolicyOptions {
-  TrainType train_type = TrainType::Static;
-  std::string component;             // plugin name; empty = full data
-  int64_t warmup_step = 0, update_step = 1, update_times = -1;
-  int64_t total_steps = 1;
-  uint64_t seed = 42;
-  int64_t global_batch = 8;          // samples per optimizer step
-  int64_t select_count = 0;          // 0: global_batch x update_step
-  bool select_with_replacement = false;
-  std::string mixture_unit = "samples";  // samples | tokens
-  std::string mix_apply = "sampling";    // sampling | loss_weight
-  std::string output_dir;
+// The plugin of a run (none for full data), loaded and with its parameters checked.
+struct PluginSetup {
+  std::shared_ptr<PluginLibrary> library;
+  std::vector<NamedParam> params;
+};
+
+// One micro-batch after its forward pass.
+struct BatchLosses {
+  std::vector<int64_t> ids;
+  std::vector<int32_t> domains;
+  std::vector<float> loss_sums;  // each sample's summed trained-token loss
+  std::vector<int64_t> tokens;   // each sample's trained tokens
+  // Each sample's mean token loss (what a weighter is given).
+  std::vector<float> mean_losses() const;
+};
+
+// How the loss of a micro-batch is formed from its token losses.
+struct LossWeights {
+  enum class Form {
+    Tokens,          // sum of token losses / the step's trained tokens (Hugging Face's; weights unused)
+    WeightedTokens,  // each sample's token losses times weights[i], / the step's trained tokens
+    WeightedSamples  // sum_i weights[i] * mean_i / sum_i weights[i], averaged over the step's micro-batches
+  };
+  Form form = Form::Tokens;
+  std::vector<double> weights;  // one per sample of the micro-batch
 };
 
 class DataPolicy {
  public:
-  // `library` is null for full data. `host` answers the plugin's service calls.
-  DataPolicy(const DataPolicyOptions& options, const Corpus& corpus, std::shared_ptr<PluginLibrary> library,
-             const std::vector<NamedParam>& params, HostServiceProvider& host);
-  ~DataPolicy();
+  virtual ~DataPolicy();
+  DataPolicy(const DataPolicy&) = delete;
+  DataPolicy& operator=(const DataPolicy&) = delete;
 
   // Before optimizer step `step` + 1 is computed (`step` steps done): takes the scheduled decision.
   void begin_step(int64_t step);
   // Sample ids of the next micro-batch.
-  std::vector<int64_t> next(int64_t n);
+  std::vector<int64_t> next_batch(int64_t n);
+  // How to weight the loss of one micro-batch of step `step` (a weighter decides here).
+  virtual LossWeights loss_weights(int64_t step, const BatchLosses& batch);
+  // After the optimizer step: the losses every micro-batch of the step observed.
+  virtual void end_step(const std::vector<BatchLosses>& batches);
+
   // Samples drawn / training-set size (whatever sampler drew them).
-  double epoch() const { return static_cast<double>(drawn_) / static_cast<double>(std::max<std::size_t>(1, pool_size_)); }
-
-  // Mix with apply = loss_weight: the weight of each domain's tokens (K p_d, so uniform = 1); else empty.
-  std::vector<double> domain_loss_weights() const;
-  // Weight trainer: weights of the samples of a micro-batch (uniform before warmup_step); else empty.
-  bool weights_samples() const { return weighter_; }
-  std::vector<double> sample_weights(int64_t step, const std::vector<int64_t>& ids, const std::vector<int32_t>& domains,
-                                     const std::vector<float>& losses);
-  // Only a mixer uses the observed training losses.
-  bool observes_losses() const { return mixer_; }
-  // Training losses of one micro-batch's samples, for the mixer's observed domain losses.
-  void observe(int32_t domain, double loss_sum, int64_t tokens);
-
-  // Plugin metrics recorded since the last call (with the step of the decision that recorded them).
-  std::vector<RecordedMetric> take_metrics();
-  std::string describe() const;
+  double epoch() const;
+  const DecisionSchedule& schedule() const { return schedule_; }
+  // Plugin metrics recorded since the last call, with the step of the call that recorded them.
+  std::vector<host::Metric> take_metrics();
 
   // The data state for a checkpoint, and the plugin's own state.
   nlohmann::json state() const;
   std::vector<uint8_t> plugin_state();
   void load_state(const nlohmann::json& state, const std::vector<uint8_t>& plugin_state, const std::string& where);
-  // Keeps only the decisions taken before `step` in decisions.jsonl (a resumed run takes the rest again).
-  static void truncate_decisions(const std::string& output_dir, int64_t step);
+
+ protected:
+  DataPolicy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
+             std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule);
+
+  // The sampler the next batch comes from.
+  virtual Sampler& sampler() { return base_; }
+  // The decision number `index`, scheduled at `step`.
+  virtual void decide(int64_t /*step*/, int64_t /*index*/) {}
+  // The policy's own part of the state.
+  virtual void save(nlohmann::json& /*state*/) const {}
+  virtual void load(const nlohmann::json& /*state*/, const std::string& /*where*/) {}
+  // The first keys of a decisions.jsonl line.
+  nlohmann::ordered_json decision_line(int64_t step, int64_t index) const;
+
+  const TrainingOptions& options_;
+  const int64_t total_steps_;
+  const Corpus& corpus_;
+  std::unique_ptr<PluginInstance> plugin_;  // null for full data
+  const DecisionSchedule schedule_;
+  DecisionLog log_;
+  EpochSampler base_;
+  int64_t decisions_taken_ = 0;
 
  private:
-  void decide(int64_t step, int64_t index);
-  void append_decision(const nlohmann::ordered_json& line);
-
-  DataPolicyOptions options_;
-  const Corpus& corpus_;
-  DecisionSchedule schedule_;
-  std::unique_ptr<PluginInstance> plugin_;
-  bool selector_ = false, mixer_ = false, weighter_ = false;
-  EpochSampler base_;
-  std::optional<SubsetSampler> subset_;
-  std::optional<DomainSampler> domains_;
-  std::vector<double> proportions_;            // current mixture (Mix)
-  std::vector<double> observed_loss_, observed_tokens_;  // since the mixer's last call
-  int64_t decisions_taken_ = 0;
-  int64_t weight_calls_ = 0;
   int64_t drawn_ = 0;
-  std::size_t pool_size_ = 0;
-  std::vector<int64_t> domain_sizes_;
-  int64_t last_weighted_step_ = -1;
 };
+
+// The policy of a run: the train type and the plugin's kind pick it, the schedule follows from both.
+// `host` answers the plugin's service calls. Throws dataflex::Error when the plugin's kind does not fit
+// the train type.
+std::unique_ptr<DataPolicy> make_data_policy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
+                                             const PluginSetup& plugin, host::ServiceProvider& host);
 
 }  // namespace dataflex

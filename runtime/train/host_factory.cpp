@@ -5,6 +5,7 @@
 
 #include "data/tokenizer.hpp"
 #include "model/llama_model.hpp"
+#include "model/model_loading.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "util/error.hpp"
 
@@ -33,10 +34,7 @@ std::unique_ptr<ModelHost> make_model_host(const TrainingOptions& o, const Corpu
   ho.embeddings_file = o.embeddings_file;
   auto host = std::make_unique<ModelHost>(corpus, tokenizer, model, ho);
   auto load_frozen = [&](const std::string& path, const char* key) {
-    auto m = load_model(path, tokenizer.vocab_size(), o.seed, model.device().str());
-    if (m->config().vocab_size < tokenizer.vocab_size())
-      throw Error(std::string("dataflex.") + key + ": \"" + path + "\" has vocab_size " + std::to_string(m->config().vocab_size) +
-                  ", fewer ids than the run's tokenizer (" + std::to_string(tokenizer.vocab_size()) + ")");
+    auto m = load_model_for(path, tokenizer, o.seed, model.device().str(), std::string("dataflex.") + key);
     for (const auto& p : m->parameters()) p.tensor.set_requires_grad(false);
     m->set_training(false);
     return m;

@@ -2,12 +2,13 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 namespace dataflex {
 
+enum class LrScheduleType { Linear, Cosine, Constant, ConstantWithWarmup };
+
 struct LrSchedule {
-  std::string type = "linear";  // linear | cosine | constant | constant_with_warmup
+  LrScheduleType type = LrScheduleType::Linear;
   double peak = 1e-3;
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;

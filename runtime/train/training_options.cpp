@@ -7,12 +7,41 @@
 
 namespace dataflex {
 
+const char* to_string(FinetuningType t) {
+  switch (t) {
+    case FinetuningType::Full: return "full";
+    case FinetuningType::Lora: return "lora";
+    case FinetuningType::Freeze: return "freeze";
+  }
+  return "?";
+}
+
+const char* to_string(MixApply a) { return a == MixApply::Sampling ? "sampling" : "loss_weight"; }
+
+namespace {
+
+// The schema has checked each string against its choices already.
+FinetuningType finetuning_type_of(const std::string& s) {
+  return s == "lora" ? FinetuningType::Lora : s == "freeze" ? FinetuningType::Freeze : FinetuningType::Full;
+}
+
+LrScheduleType lr_schedule_of(const std::string& s) {
+  if (s == "cosine") return LrScheduleType::Cosine;
+  if (s == "constant") return LrScheduleType::Constant;
+  if (s == "constant_with_warmup") return LrScheduleType::ConstantWithWarmup;
+  return LrScheduleType::Linear;
+}
+
+}  // namespace
+
+TrainingOptions TrainingOptions::defaults() { return from_config(RunConfig::defaults()); }
+
 TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   TrainingOptions o;
   o.model_name_or_path = c.get_string("model.model_name_or_path");
   o.tokenizer = c.get_string("model.tokenizer");
   o.adapter_name_or_path = c.get_string("model.adapter_name_or_path");
-  o.finetuning_type = c.get_string("model.finetuning_type");
+  o.finetuning_type = finetuning_type_of(c.get_string("model.finetuning_type"));
   o.lora.rank = c.get_int("model.lora_rank");
   o.lora.alpha = c.get_float("model.lora_alpha") > 0 ? c.get_float("model.lora_alpha") : 2.0 * static_cast<double>(o.lora.rank);
   o.lora.dropout = c.get_float("model.lora_dropout");
@@ -43,7 +72,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.eval_batch_size = c.get_int("training.per_device_eval_batch_size");
   o.gradient_accumulation_steps = c.get_int("training.gradient_accumulation_steps");
   o.learning_rate = c.get_float("training.learning_rate");
-  o.lr_scheduler_type = c.get_string("training.lr_scheduler_type");
+  o.lr_scheduler_type = lr_schedule_of(c.get_string("training.lr_scheduler_type"));
   o.warmup_steps = c.get_int("training.warmup_steps");
   o.warmup_ratio = c.get_float("training.warmup_ratio");
   o.weight_decay = c.get_float("training.weight_decay");
@@ -66,8 +95,8 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.update_times = c.get_int("dataflex.update_times");
   o.select_count = c.get_int("dataflex.select_count");
   o.select_with_replacement = c.get_bool("dataflex.select_with_replacement");
-  o.mixture_unit = c.get_string("dataflex.mixture_unit");
-  o.mix_apply = c.get_string("dataflex.apply");
+  o.mixture_unit = c.get_string("dataflex.mixture_unit") == "tokens" ? MixtureUnit::Tokens : MixtureUnit::Samples;
+  o.mix_apply = c.get_string("dataflex.apply") == "loss_weight" ? MixApply::LossWeight : MixApply::Sampling;
   o.reference_model = c.get_string("dataflex.reference_model");
   o.embedding_model = c.get_string("dataflex.embedding_model");
   o.embeddings_file = c.get_string("dataflex.embeddings_file");

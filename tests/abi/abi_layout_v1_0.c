@@ -1,7 +1,8 @@
 /* The ABI 1.0 layouts, pinned (ONNX Runtime's practice): every struct's size and every member's
  * offset on LP64 targets, as released. A change that moves any of them breaks plugins built against
- * 1.0 and fails this file's compilation. A minor version may only add members after the last one,
- * which changes a size: update the size line then, never an offset. */
+ * 1.0 and fails this file's compilation. A minor version may only add members after the last one:
+ * a struct that grew is pinned here by its size through its last 1.0 member (PIN_SIZE_THROUGH), and
+ * its new members by the file of that minor (abi_layout_v1_1.c, ...). */
 #include <dataflex/dataflex_plugin.h>
 
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
 #define PIN_OFFSET(type, member, value) _Static_assert(offsetof(type, member) == (value), #type "." #member " moved")
 #define PIN_SIZE(type, value) _Static_assert(sizeof(type) == (value), "size of " #type " changed")
+#define PIN_SIZE_THROUGH(type, last, value) \
+  _Static_assert(DFX_STRUCT_SIZE(type, last) == (value), "size of " #type " through " #last " changed")
 
 PIN_SIZE(dfx_extension_base, 24);
 PIN_OFFSET(dfx_extension_base, struct_size, 0);
@@ -83,7 +86,7 @@ PIN_OFFSET(dfx_embeddings_args, normalize, 48);
 PIN_OFFSET(dfx_embeddings_args, embeddings_out, 56);
 PIN_OFFSET(dfx_embeddings_args, capacity, 64);
 PIN_OFFSET(dfx_embeddings_args, embedding_dim, 72);
-PIN_SIZE(dfx_host_api, 112);
+PIN_SIZE_THROUGH(dfx_host_api, extension_start, 112); /* 1.1 appended sample_tokens */
 PIN_OFFSET(dfx_host_api, struct_size, 0);
 PIN_OFFSET(dfx_host_api, abi_version, 8);
 PIN_OFFSET(dfx_host_api, host, 16);

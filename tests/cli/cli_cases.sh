@@ -69,7 +69,8 @@ expect_error broken_manifest "broken/plugin.toml: missing required field 'plugin
 
 # Plugin errors and invalid decisions, through plugins run.
 mis="$TEST_PLUGINS/selector"
-expect_error plugin_error_status "failed in select with DFX_ERR_INVALID_ARGUMENT: threshold must be positive" -- \
+# The failure names the recording and the call it happened in (not the plugin's manifest).
+expect_error plugin_error_status "select_pool10.json: calls\[0\]: plugin 'misbehaving' failed in select at step 10 with DFX_ERR_INVALID_ARGUMENT: threshold must be positive" -- \
   "$RUN" --plugin-dir "$mis" plugins run misbehaving --host "$SRC/tests/recordings/select_pool10.json" --set behaviour=error_status
 expect_error invalid_selection "refused: index out of range" -- \
   "$RUN" --plugin-dir "$mis" plugins run misbehaving --host "$SRC/tests/recordings/select_pool10.json" --set behaviour=out_of_range
@@ -77,6 +78,30 @@ expect_error invalid_mixture "refused: NaN proportion" -- \
   "$RUN" --plugin-dir "$TEST_PLUGINS/mixer" plugins run misbehaving --host "$SRC/tests/recordings/mix_three_domains.json" --set behaviour=nan
 expect_error missing_recording "nope.json: cannot open the recording" -- \
   "$RUN" plugins run random --host "$work/nope.json"
+
+# A parameter that refuses its bound says so ("> 0"), and bounds print in their shortest form.
+expect_ok "plugins info loss_reweight" "$RUN" plugins info loss_reweight
+grep -q "delta (float, default 1.0, > 0.0)" "$work/out" || { echo "FAIL plugins info: exclusive bound"; cat "$work/out"; failures=$((failures + 1)); }
+expect_ok "plugins info loss" "$RUN" plugins info loss
+grep -q "temperature (float, default 1.0, >= 0.001)" "$work/out" || { echo "FAIL plugins info: bound format"; cat "$work/out"; failures=$((failures + 1)); }
+expect_error exclusive_bound_refused "--set dataflex.params.delta=0.0: 'delta' = 0.0 must be above 0.0" -- \
+  "$RUN" --dry-run "$SRC/configs/weight_loss_reweight.toml" --set dataflex.params.delta=0.0
+
+# SDK 1.1: a C++ plugin built against 1.1 that needs a 1.1 service runs on a recording that answers it;
+# a service the recording cannot answer is reported with the recording's own message.
+sdk11="$TEST_PLUGINS/sdk11"
+expect_ok "plugins run token_budget (SDK 1.1 service)" "$RUN" --plugin-dir "$sdk11" plugins run token_budget \
+  --host "$SRC/tests/recordings/sample_tokens.json"
+python3 - "$work/out" <<'PY' || { echo "FAIL token_budget decisions"; failures=$((failures + 1)); }
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert out["decisions"][0]["selected"] == [1, 3], out  # 4 trained tokens each
+assert out["decisions"][0]["scores"] == [4, 4], out
+PY
+expect_error host_message_kept "sample_tokens.json: calls\[0\]: plugin 'token_budget' failed in select at step 0 with DFX_ERR_FAILED_PRECONDITION: host service 'sample_losses': .*sample_tokens.json: the recording has no 'services.reference_losses.train'" -- \
+  "$RUN" --plugin-dir "$sdk11" plugins run token_budget --host "$SRC/tests/recordings/sample_tokens.json" --set behaviour=reference_losses
+expect_error invalid_argument_status "failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: budget must be positive, got -3" -- \
+  "$RUN" --plugin-dir "$sdk11" plugins run token_budget --host "$SRC/tests/recordings/sample_tokens.json" --set behaviour=invalid_argument
 
 # random: the same seed twice gives the same indices; another seed, others.
 "$RUN" plugins run random --host "$SRC/tests/recordings/select_pool10.json" --seed 11 >"$work/a.json"

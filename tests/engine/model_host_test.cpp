@@ -116,19 +116,28 @@ TEST_F(ModelHostTest, EveryServiceIsReachableFromAPluginThroughTheSdk) {
   EXPECT_EQ(m["probe.embedding_cols"], 16);
 }
 
+TEST_F(ModelHostTest, AC_PlusPlusPluginReportsTheHostsOwnMessage) {
+  // service_probe (a C++ plugin on <dataflex/plugin.hpp>) asks for reference losses of a host that has
+  // no reference model: the user reads the host's reason, not a generic "service failed".
+  ModelHostOptions o;
+  ModelHost no_reference(corpus_, *tokenizer_, *model_, o);
+  const auto registry = PluginRegistry::discover(PluginSearchPath{{TEST_PLUGIN_DIR "/probe"}, {true}});
+  PluginInstance plugin(PluginLibrary::load(registry.find("service_probe"), nullptr), no_reference, {}, 1);
+  try {
+    plugin.select(DecisionContext{}, 6, 2, false);
+    FAIL() << "the plugin should have failed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("failed in select at step 0 with DFX_ERR_UNIMPLEMENTED: host service "
+                                         "'sample_losses': no reference model (set dataflex.reference_model)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(ModelHostTest, ResultsAreCachedUntilTheWeightsChange) {
-  std::vector<int64_t> ids = {0, 1, 2};
-  std::vector<float> a(3), b(3), c(3);
-  dfx_sample_losses_args args{};
-  args.struct_size = sizeof args;
-  args.dataset = DFX_DATASET_TRAIN;
-  args.model = DFX_MODEL_CURRENT;
-  args.sample_ids = ids.data();
-  args.num_samples = 3;
-  args.losses_out = a.data();
-  host_->sample_losses(args);
-  args.losses_out = b.data();
-  host_->sample_losses(args);
+  const host::SampleIds ids = {0, 1, 2};
+  const auto a = host_->sample_losses(host::Dataset::Train, host::Model::Current, ids);
+  const auto b = host_->sample_losses(host::Dataset::Train, host::Model::Current, ids);
   EXPECT_EQ(host_->cache().hits(), 1u);
   EXPECT_EQ(a, b);
   {  // an optimizer step: new weights, so the cached losses must not be reused
@@ -136,58 +145,38 @@ TEST_F(ModelHostTest, ResultsAreCachedUntilTheWeightsChange) {
     model_->parameter("model.norm.weight").mul_(1.5);
   }
   host_->set_weights_changed();
-  args.losses_out = c.data();
-  host_->sample_losses(args);
+  const auto c = host_->sample_losses(host::Dataset::Train, host::Model::Current, ids);
   EXPECT_EQ(host_->cache().hits(), 1u);
   EXPECT_NE(a, c);
   EXPECT_NEAR(c[0], direct_loss(*model_, corpus_.train[0]), 1e-5);
 }
 
 TEST_F(ModelHostTest, MeanPooledEmbeddingsIgnorePaddingAndNormalise) {
-  std::vector<int64_t> ids = {4, 5};  // lengths 1 and 18: the first is padded in the batch
-  dfx_embeddings_args args{};
-  args.struct_size = sizeof args;
-  args.dataset = DFX_DATASET_TRAIN;
-  args.model = DFX_MODEL_CURRENT;
-  args.sample_ids = ids.data();
-  args.num_samples = 2;
-  args.layer = -1;
-  args.pooling = DFX_POOLING_MEAN;
-  args.normalize = 0;
-  host_->embeddings(args);
-  ASSERT_EQ(args.embedding_dim, 16u);
-  std::vector<float> out(32);
-  args.embeddings_out = out.data();
-  args.capacity = out.size();
-  host_->embeddings(args);
+  const host::SampleIds ids = {4, 5};  // lengths 1 and 18: the first is padded in the batch
+  host::EmbeddingRequest r;
+  r.normalize = false;
+  ASSERT_EQ(host_->embedding_dim(r), 16u);
+  const std::vector<float> out = host_->embeddings(r, ids);
+  ASSERT_EQ(out.size(), 32u);
   at::NoGradGuard g;
   at::Tensor alone = model_->hidden_states(at::tensor({static_cast<int64_t>(corpus_.train[4].input_ids[0])}).view({1, 1}));
   for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(j)], alone[0][0][j].item<float>(), 1e-5);
 }
 
 TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
-  std::vector<int64_t> ids = {9};
-  std::vector<float> out(1);
-  dfx_sample_losses_args args{};
-  args.struct_size = sizeof args;
-  args.dataset = DFX_DATASET_TRAIN;
-  args.sample_ids = ids.data();
-  args.num_samples = 1;
-  args.losses_out = out.data();
   try {
-    host_->sample_losses(args);
+    host_->sample_losses(host::Dataset::Train, host::Model::Current, {9});
     FAIL();
-  } catch (const ServiceError& e) {
+  } catch (const host::ServiceError& e) {
     EXPECT_EQ(e.status(), DFX_ERR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(e.what()).find("sample id 9 is outside the training pool of 6 samples"), std::string::npos);
   }
-  ids[0] = 0;
-  args.model = DFX_MODEL_EMBEDDING;
   try {
-    host_->sample_losses(args);
+    host_->embeddings(host::EmbeddingRequest{host::Dataset::Train, host::Model::Embedding, -1, DFX_POOLING_MEAN, true}, {0});
     FAIL();
-  } catch (const ServiceError& e) {
+  } catch (const host::ServiceError& e) {
     EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+    EXPECT_STREQ(e.what(), "no embedding model (set dataflex.embedding_model)");
   }
 }
 
@@ -210,19 +199,10 @@ TEST_F(ModelHostTest, PrecomputedEmbeddingsComeFromAnNpyFile) {
   ModelHostOptions ho;
   ho.embeddings_file = path;
   ModelHost host(corpus_, *tokenizer_, *model_, ho);
-  std::vector<int64_t> ids = {5, 0};
-  std::vector<float> out(4);
-  dfx_embeddings_args a{};
-  a.struct_size = sizeof a;
-  a.dataset = DFX_DATASET_TRAIN;
-  a.model = DFX_MODEL_EMBEDDING;
-  a.sample_ids = ids.data();
-  a.num_samples = 2;
-  a.normalize = 1;
-  a.embeddings_out = out.data();
-  a.capacity = out.size();
-  host.embeddings(a);
-  EXPECT_EQ(a.embedding_dim, 2u);
+  host::EmbeddingRequest r;
+  r.model = host::Model::Embedding;
+  EXPECT_EQ(host.embedding_dim(r), 2u);
+  const std::vector<float> out = host.embeddings(r, {5, 0});
   EXPECT_NEAR(out[0], 0.6f, 1e-6);  // (18, 24) / 30
   EXPECT_NEAR(out[1], 0.8f, 1e-6);
   EXPECT_NEAR(out[2], 0.6f, 1e-6);
@@ -244,38 +224,24 @@ TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReference
   TempDir ref_dir;
   LlamaModel reference(tiny(tokenizer_->vocab_size()), 77);
   save_model(reference, ref_dir.str());
-  TrainingOptions o;
+  TrainingOptions o = TrainingOptions::defaults();
   o.reference_model = ref_dir.str();
   o.signal_batch_size = 4;
   auto host = make_model_host(o, corpus_, *tokenizer_, *model_, &opt);
 
   // Reference losses come from the saved folder's weights.
-  std::vector<int64_t> ids = {0, 1, 2, 3};
-  std::vector<float> ref(4);
-  dfx_sample_losses_args la{};
-  la.struct_size = sizeof la;
-  la.dataset = DFX_DATASET_TRAIN;
-  la.model = DFX_MODEL_REFERENCE;
-  la.sample_ids = ids.data();
-  la.num_samples = ids.size();
-  la.losses_out = ref.data();
-  host->sample_losses(la);
+  const host::SampleIds ids = {0, 1, 2, 3};
+  const std::vector<float> ref = host->sample_losses(host::Dataset::Train, host::Model::Reference, ids);
   for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_NEAR(ref[i], direct_loss(reference, corpus_.train[i]), 1e-5);
 
   // Adam features of the MLP = m'/sqrt(v'+1e-8) with the optimizer's m, v and each sample's gradient.
-  dfx_gradient_features_args ga{};
-  ga.struct_size = sizeof ga;
-  ga.dataset = DFX_DATASET_TRAIN;
-  ga.sample_ids = ids.data();
-  ga.num_samples = ids.size();
-  ga.preconditioner = DFX_PRECONDITIONER_ADAM;
-  ga.projection = DFX_PROJECTION_NONE;
-  ga.parameter_filter = "mlp";
-  host->gradient_features(ga);
-  std::vector<float> got(ids.size() * ga.feature_dim);
-  ga.features_out = got.data();
-  ga.capacity = got.size();
-  host->gradient_features(ga);
+  host::GradientRequest gr;
+  gr.preconditioner = DFX_PRECONDITIONER_ADAM;
+  gr.projection = DFX_PROJECTION_NONE;
+  gr.parameter_filter = {"mlp"};
+  const std::size_t feature_dim = host->gradient_feature_dim(gr);
+  const std::vector<float> got = host->gradient_features(gr, ids);
+  ASSERT_EQ(got.size(), ids.size() * feature_dim);
   const auto layout = feature_layout(*model_, {"mlp"});
   for (std::size_t i = 0; i < ids.size(); ++i) {
     std::vector<const Sample*> one = {&corpus_.train[i]};
@@ -290,7 +256,8 @@ TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReference
       v.push_back(st.exp_avg_sq().reshape({-1}));
     }
     const at::Tensor want = adam_feature(at::cat(m), at::cat(v), g, 0.9, 0.999);
-    const at::Tensor row = at::from_blob(got.data() + i * ga.feature_dim, {static_cast<int64_t>(ga.feature_dim)}, at::kFloat);
+    const at::Tensor row = at::from_blob(const_cast<float*>(got.data()) + i * feature_dim,
+                                         {static_cast<int64_t>(feature_dim)}, at::kFloat);
     EXPECT_LT(((row - want).abs().max() / want.abs().max()).item<double>(), 1e-5) << "sample " << i;
   }
 }

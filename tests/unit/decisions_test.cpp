@@ -10,7 +10,7 @@ namespace dataflex {
 
 namespace {
 
-struct NoServices : HostServiceProvider {
+struct NoServices : host::ServiceProvider {
   std::string description() const override { return "test host"; }
 };
 
@@ -44,7 +44,7 @@ TEST(SelectionRules, ACorrectSelectionPasses) {
 TEST(SelectionRules, IndexOutOfRangeIsRefused) {
   Misbehaving p("selector", "out_of_range");
   test::expect_error([&] { p->select({}, 10, 3, false); },
-                     {"invalid select decision, refused: index out of range: ids[2] = 10 is outside the pool [0, 10)"});
+                     {"invalid select decision at step 0, refused: index out of range: ids[2] = 10 is outside the pool [0, 10)"});
   Misbehaving q("selector", "negative_index");
   test::expect_error([&] { q->select({}, 10, 3, false); }, {"index out of range: ids[0] = -3"});
 }
@@ -63,7 +63,7 @@ TEST(SelectionRules, DuplicatesAreRefusedUnlessAllowed) {
 TEST(PluginErrors, ErrorStatusCarriesThePluginsMessage) {
   Misbehaving p("selector", "error_status");
   test::expect_error([&] { p->select({}, 10, 3, false); },
-                     {"plugin 'misbehaving' failed in select with DFX_ERR_INVALID_ARGUMENT: threshold must be positive, got -1"});
+                     {"plugin 'misbehaving' failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: threshold must be positive, got -1"});
 }
 
 TEST(PluginErrors, FailingCreateIsReportedWithItsMessage) {
@@ -73,38 +73,44 @@ TEST(PluginErrors, FailingCreateIsReportedWithItsMessage) {
 
 TEST(MixtureRules, ProportionsAreNormalised) {
   Misbehaving p("mixer", "none");
-  const auto m = p->mix({}, {"a", "b", "c", "d"}, {0.25, 0.25, 0.25, 0.25}, {NAN, NAN, NAN, NAN}, {0, 0, 0, 0});
-  EXPECT_EQ(m.proportions, (std::vector<double>{0.25, 0.25, 0.25, 0.25}));
+  const auto m = p->mix({}, {{"a", "b", "c", "d"}, {0.25, 0.25, 0.25, 0.25}, {NAN, NAN, NAN, NAN}, {0, 0, 0, 0}});
+  EXPECT_EQ(m, (std::vector<double>{0.25, 0.25, 0.25, 0.25}));
 }
 
 TEST(MixtureRules, NaNProportionIsRefused) {
   Misbehaving p("mixer", "nan");
-  test::expect_error([&] { p->mix({}, {"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}); },
-                     {"invalid mix decision, refused: NaN proportion: proportions[0] is NaN"});
+  test::expect_error([&] { p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}}); },
+                     {"invalid mix decision at step 0, refused: NaN proportion: proportions[0] is NaN"});
 }
 
 TEST(MixtureRules, NegativeProportionIsRefused) {
   Misbehaving p("mixer", "negative");
-  test::expect_error([&] { p->mix({}, {"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}); },
+  test::expect_error([&] { p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}}); },
                      {"negative proportion: proportions[1] = -0.5"});
 }
 
 TEST(MixtureRules, AllZeroProportionsAreRefused) {
   Misbehaving p("mixer", "zero");
-  test::expect_error([&] { p->mix({}, {"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}); }, {"zero proportions"});
+  test::expect_error([&] { p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}}); }, {"zero proportions"});
 }
 
 TEST(WeightRules, NaNAndNegativeWeightsAreRefused) {
   Misbehaving p("weighter", "nan");
-  test::expect_error([&] { p->weight({}, {0, 1}, {0, 0}, {1.f, 2.f}); }, {"invalid weight decision, refused: NaN weight: weights[0]"});
+  test::expect_error([&] { p->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}}); }, {"invalid weight decision at step 0, refused: NaN weight: weights[0]"});
   Misbehaving q("weighter", "negative");
-  test::expect_error([&] { q->weight({}, {0, 1}, {0, 0}, {1.f, 2.f}); }, {"negative weight: weights[0] = -1"});
+  test::expect_error([&] { q->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}}); }, {"negative weight: weights[0] = -1"});
 }
 
 TEST(WeightSummary, EntropyOfUniformWeightsIsLogN) {
-  const auto s = summarize_weights({1, 1, 1, 1});
+  const auto s = host::summarize_weights({1, 1, 1, 1}, {1.f, 2.f, 3.f, 4.f});
   EXPECT_DOUBLE_EQ(s.mean, 1.0);
   EXPECT_NEAR(s.entropy, std::log(4.0), 1e-12);
+  EXPECT_DOUBLE_EQ(s.weighted_loss, 2.5);
+}
+
+TEST(WeightSummary, WeightedLossIsTheWeightTrainersObjective) {
+  // Hand-computed: (3*1 + 1*2) / (3 + 1) = 1.25.
+  EXPECT_DOUBLE_EQ(host::summarize_weights({3, 1}, {1.f, 2.f}).weighted_loss, 1.25);
 }
 
 }  // namespace dataflex

@@ -25,7 +25,7 @@ TEST_F(ManifestTest, ReadsEveryField) {
   EXPECT_EQ(m.name, "misbehaving");
   EXPECT_EQ(m.kind, PluginKind::Selector);
   EXPECT_EQ(m.abi.major, 1u);
-  EXPECT_EQ(m.abi.minor, 0u);
+  EXPECT_EQ(m.abi.minor, 1u);
   EXPECT_EQ(m.host_services, std::vector<std::string>{"sample_losses"});
   ASSERT_NE(m.find_param("k"), nullptr);
   EXPECT_EQ(m.find_param("k")->default_value->int_value, 3);
@@ -99,6 +99,18 @@ TEST_F(ManifestTest, DefaultOutsideItsOwnBoundsIsRefused) {
 TEST_F(ManifestTest, TomlSyntaxErrorNamesLineAndColumn) {
   const auto path = write("manifest_version = 1\n[plugin\n");
   test::expect_error([&] { read_manifest(path); }, {path + ":2:", "TOML syntax error"});
+}
+
+TEST_F(ManifestTest, ExclusiveBoundsAreReadAndHeldToTheDefault) {
+  ManifestText t;
+  t.extra = "[params.t]\ntype = \"float\"\ndefault = 1.0\nexclusive_min = 0.0\nhelp = \"t\"\n";
+  const auto m = read_manifest(write(t.str()));
+  EXPECT_EQ(m.find_param("t")->exclusive_min, 0.0);
+  EXPECT_EQ(describe_bounds(*m.find_param("t")), "> 0.0");
+  t.extra = "[params.t]\ntype = \"float\"\ndefault = 0.0\nexclusive_min = 0.0\nhelp = \"t\"\n";
+  test::expect_error([&] { read_manifest(write(t.str())); }, {"params.t.default", "'t' = 0.0 must be above 0.0"});
+  t.extra = "[params.s]\ntype = \"string\"\ndefault = \"x\"\nexclusive_max = 1\nhelp = \"s\"\n";
+  test::expect_error([&] { read_manifest(write(t.str())); }, {"'params.s' has bounds but is of type string"});
 }
 
 }  // namespace dataflex

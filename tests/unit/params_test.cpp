@@ -1,7 +1,7 @@
 // Parameters declared in a manifest, checked against what a run config gives.
 #include <gtest/gtest.h>
 
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 #include "test_support.hpp"
 
 namespace dataflex {
@@ -63,6 +63,37 @@ TEST(Params, StringOutsideItsChoicesIsRefused) {
 TEST(Params, MissingRequiredParameterIsRefused) {
   test::expect_error([] { resolve_params(specs(), {}, "plugin 'p'", "p.toml"); },
                      {"p.toml", "requires parameter 'target'"});
+}
+
+TEST(Params, ExclusiveBoundsRefuseTheBoundItself) {
+  ParamSpec t{"temperature", ParamType::Float, ParamValue::of_float(1.0), {}, {}, {}, "softmax temperature", 0.0, 1.0};
+  test::expect_error([&] { resolve_params({t}, {in("temperature", ParamValue::of_float(0.0))}, "plugin 'p'", "p.toml"); },
+                     {"run.toml:9", "'temperature' = 0.0 must be above 0.0"});
+  test::expect_error([&] { resolve_params({t}, {in("temperature", ParamValue::of_int(1))}, "plugin 'p'", "p.toml"); },
+                     {"'temperature' = 1.0 must be below 1.0"});
+  EXPECT_DOUBLE_EQ(resolve_params({t}, {in("temperature", ParamValue::of_float(1e-9))}, "plugin 'p'", "p.toml")[0]
+                       .value.float_value,
+                   1e-9);
+}
+
+TEST(Params, BoundsReadAsAPersonWritesThem) {
+  // `plugins info` shows these: "> 0" for a parameter that refuses 0, integers as integers.
+  EXPECT_EQ(describe_bounds(specs()[0]), ">= 1, <= 100");
+  ParamSpec t{"temperature", ParamType::Float, ParamValue::of_float(1.0), {}, {}, {}, "", 0.0, std::nullopt};
+  EXPECT_EQ(describe_bounds(t), "> 0.0");
+  ParamSpec lr{"lr", ParamType::Float, ParamValue::of_float(1.0), 0.0005, {}, {}, ""};
+  EXPECT_EQ(describe_bounds(lr), ">= 0.0005");
+  EXPECT_EQ(describe_bounds(specs()[2]), "");
+}
+
+TEST(Params, FloatsPrintInTheirShortestExactForm) {
+  // Not 0.00050000000000000001 (17 significant digits): the shortest text that reads back exactly.
+  EXPECT_EQ(format_double(0.0005), "0.0005");
+  EXPECT_EQ(format_double(0.1), "0.1");
+  EXPECT_EQ(format_double(2.0), "2.0");
+  EXPECT_EQ(format_double(-1.0), "-1.0");
+  EXPECT_EQ(std::stod(format_double(1.0 / 3.0)), 1.0 / 3.0);
+  EXPECT_EQ(ParamValue::of_float_list({0.25, 1e-8}).to_string(), "[0.25, 1e-08]");
 }
 
 }  // namespace dataflex

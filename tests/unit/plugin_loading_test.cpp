@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include <dataflex/testing.hpp>
+
 #include "plugins/plugin_instance.hpp"
 #include "plugins/plugin_library.hpp"
 #include "test_support.hpp"
@@ -18,16 +20,22 @@ PluginManifest manifest_in(const test::TempDir& dir, const ManifestText& t, cons
 }
 
 // Answers sample_losses from a fixed table; everything else is unimplemented.
-class LossHost : public HostServiceProvider {
+class LossHost : public host::ServiceProvider {
  public:
   explicit LossHost(std::vector<float> losses) : losses_(std::move(losses)) {}
   std::string description() const override { return "test host"; }
-  void sample_losses(dfx_sample_losses_args& a) override {
-    for (size_t i = 0; i < a.num_samples; ++i) a.losses_out[i] = losses_.at(size_t(a.sample_ids[i]));
+  std::vector<float> sample_losses(host::Dataset, host::Model, const host::SampleIds& ids) override {
+    std::vector<float> out;
+    for (int64_t id : ids) out.push_back(losses_.at(size_t(id)));
+    return out;
   }
 
  private:
   std::vector<float> losses_;
+};
+
+struct Bare : host::ServiceProvider {
+  std::string description() const override { return "bare host"; }
 };
 
 }  // namespace
@@ -45,11 +53,11 @@ TEST(PluginLoading, AbiMajorMismatchIsRefusedNamingBothVersions) {
   ManifestText t;
   t.abi = "2.0";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.0"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.1"});
 }
 
 TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
-  // Built as if against SDK 1.3: it reports ABI 1.3 and a larger table; this 1.0 host reads the 1.0 part.
+  // Built as if against SDK 1.3: it reports ABI 1.3 and a larger table; this 1.1 host reads its part.
   const std::string path = std::string(TEST_PLUGIN_DIR) + "/abi_1_3/misbehaving/plugin.toml";
   std::vector<std::string> notes;
   auto lib = PluginLibrary::load(read_manifest(path), &notes);
@@ -57,9 +65,7 @@ TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("newer SDK ABI 1.3"), std::string::npos);
   EXPECT_NE(notes[0].find("accepted"), std::string::npos);
-  struct Bare : HostServiceProvider {
-    std::string description() const override { return "bare host"; }
-  } host;
+  Bare host;
   PluginInstance plugin(lib, host, {{"behaviour", ParamValue::of_string("none")}}, 0);
   EXPECT_EQ(plugin.select(DecisionContext{}, 4, 2, false).ids, (std::vector<int64_t>{0, 1}));
 }
@@ -69,7 +75,7 @@ TEST(PluginLoading, ManifestAbiDifferentFromTheLibrarysIsRefused) {
   ManifestText t;
   t.abi = "1.2";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.0"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.1"});
 }
 
 TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {
@@ -155,12 +161,101 @@ TEST(PluginLoading, PluginBuiltAgainstTheFrozenV10HeaderLoadsAndRuns) {
 TEST(PluginLoading, HostServiceAnUnservingHostLacksIsReportedAsUnimplemented) {
   const std::string path = std::string(TEST_PLUGIN_DIR) + "/frozen/frozen_v1_0/plugin.toml";
   auto lib = PluginLibrary::load(read_manifest(path), nullptr);
-  struct Bare : HostServiceProvider {
-    std::string description() const override { return "bare host"; }
-  } host;
+  Bare host;
   PluginInstance plugin(lib, host, {}, 1);
   test::expect_error([&] { plugin.select(DecisionContext{}, 5, 2, false); },
-                     {"failed in select with DFX_ERR_UNIMPLEMENTED", "host service 'sample_losses' is not implemented by the bare host"});
+                     {"failed in select at step 0 with DFX_ERR_UNIMPLEMENTED",
+                      "host service 'sample_losses': not implemented by the bare host"});
+}
+
+// --- SDK 1.1 -----------------------------------------------------------------------------------------
+
+namespace {
+
+const std::string kTokenBudget = std::string(TEST_PLUGIN_DIR) + "/sdk11/token_budget/plugin.toml";
+
+// Four samples of 3, 5, 2 and 5 tokens (every token but the first trained); no reference model.
+class TokenHost : public testing::MockHost {
+ public:
+  TokenHost() : MockHost("token host") {
+    sample_tokens(host::Dataset::Train, {{1, 2, 3}, {1, 2, 3, 4, 5}, {7, 8}, {9, 9, 9, 9, 9}});
+  }
+  std::vector<float> sample_losses(host::Dataset d, host::Model m, const host::SampleIds& ids) override {
+    if (m == host::Model::Reference)
+      throw host::ServiceError(DFX_ERR_UNIMPLEMENTED, "no reference model (set dataflex.reference_model)");
+    return MockHost::sample_losses(d, m, ids);
+  }
+};
+
+std::vector<NamedParam> behaviour(const std::string& b) { return {{"behaviour", ParamValue::of_string(b)}}; }
+
+}  // namespace
+
+TEST(Sdk11, APluginBuiltAgainst11LoadsAndRunsInThisHost) {
+  auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
+  EXPECT_EQ(lib->api().abi_version, DFX_MAKE_ABI_VERSION(1, 1));
+  TokenHost host;
+  PluginInstance plugin(lib, host, behaviour("none"), 1);
+  const auto sel = plugin.select(DecisionContext{}, 4, 2, false);
+  EXPECT_EQ(sel.ids, (std::vector<int64_t>{1, 3}));  // 4 trained tokens each
+  EXPECT_EQ(sel.scores, (std::vector<double>{4, 4}));
+  EXPECT_EQ(plugin.bridge().take_metrics().at(0).value, 15);
+}
+
+TEST(Sdk11, APluginThatNeedsA11ServiceIsRefusedByAHostThatReports10) {
+  // When loading: its manifest requires a service this (1.0) host does not offer.
+  test::expect_error([] { PluginLibrary::load(read_manifest(kTokenBudget), nullptr, /*host_minor=*/0); },
+                     {"token_budget/plugin.toml", "requires host service 'sample_tokens' (added in ABI 1.1)",
+                      "this host (ABI 1.0) does not offer"});
+  // And when created against a 1.0 host table (a host that skipped the manifest check): the plugin
+  // itself refuses, naming both versions.
+  auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
+  TokenHost host;
+  test::expect_error([&] { PluginInstance plugin(lib, host, behaviour("none"), 1, "", /*host_minor=*/0); },
+                     {"failed in create with DFX_ERR_UNIMPLEMENTED",
+                      "host service 'sample_tokens' needs a host of SDK ABI 1.1 or later; this host speaks ABI 1.0"});
+}
+
+TEST(Sdk11, ACppPluginReportsTheHostsOwnMessageNotAGenericOne) {
+  auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
+  TokenHost host;
+  PluginInstance plugin(lib, host, behaviour("reference_losses"), 1);
+  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false); },
+                     {"failed in select at step 0 with DFX_ERR_UNIMPLEMENTED: host service 'sample_losses': no "
+                      "reference model (set dataflex.reference_model)"});
+}
+
+TEST(Sdk11, ACppPluginsInvalidArgumentIsInvalidArgumentWithItsMessage) {
+  auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
+  TokenHost host;
+  PluginInstance plugin(lib, host, behaviour("invalid_argument"), 1);
+  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false); },
+                     {"failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: budget must be positive, got -3"});
+}
+
+TEST(Sdk11, TheTestingMockDrivesAPluginAsTheRuntimeDoes) {
+  // <dataflex/testing.hpp>: the same table, protocol and rules, so the same outcome as above.
+  auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
+  TokenHost host;
+  testing::PluginUnderTest plugin(&lib->api(), host, {{"behaviour", "none"}}, 1);
+  EXPECT_EQ(plugin.select(4, 2).ids, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(plugin.metric("token_budget.tokens"), 15);
+  EXPECT_EQ(host.calls("sample_tokens"), 2u);  // the size query, then the copy
+  testing::PluginUnderTest failing(&lib->api(), host, {{"behaviour", "reference_losses"}}, 1);
+  try {
+    failing.select(4, 2);
+    FAIL();
+  } catch (const host::PluginCallError& e) {
+    EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+    EXPECT_EQ(e.message(), "host service 'sample_losses': no reference model (set dataflex.reference_model)");
+  }
+  try {
+    testing::PluginUnderTest old_host(&lib->api(), host, {{"behaviour", "none"}}, 1, /*host_abi_minor=*/0);
+    FAIL();
+  } catch (const host::PluginCallError& e) {
+    EXPECT_EQ(e.call(), "create");
+    EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+  }
 }
 
 }  // namespace dataflex

@@ -1,8 +1,9 @@
 // The `delta_loss` selector: its window arithmetic (delta_loss_math.hpp), and the plugin itself,
-// compiled into this test and driven through its C ABI table by an in-memory host.
+// compiled into this test and driven through its C ABI table by the SDK's mock host.
 #include "delta_loss_math.hpp"
 
 #include <dataflex/dataflex_plugin.h>
+#include <dataflex/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,28 +22,7 @@ namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// --- An in-memory host: answers sample_losses from a vector, keeps the metrics ----------------------
-
-struct MemoryHost {
-  std::vector<float> losses;  // by sample id
-  std::map<std::string, double> metrics;  // the last value recorded under each name
-  std::string error;
-};
-
-MemoryHost& of(dfx_host* h) { return *reinterpret_cast<MemoryHost*>(h); }
-
-void host_set_error(dfx_host* h, const char* message) { of(h).error = message; }
-void host_log(dfx_host*, int32_t, const char*) {}
-void host_record_metric(dfx_host* h, const char* name, double value) { of(h).metrics[name] = value; }
-dfx_status host_sample_losses(dfx_sample_losses_args* a) {
-  MemoryHost& host = of(a->host);
-  for (size_t i = 0; i < a->num_samples; ++i) {
-    const auto id = size_t(a->sample_ids[i]);
-    if (id >= host.losses.size()) return DFX_ERR_INVALID_ARGUMENT;
-    a->losses_out[i] = host.losses[id];
-  }
-  return DFX_OK;
-}
+// --- The plugin, driven by the SDK's test host (<dataflex/testing.hpp>) ------------------------------
 
 // The manifest's parameters (its defaults unless a test says otherwise).
 struct PluginOptions {
@@ -51,7 +31,14 @@ struct PluginOptions {
   int64_t num_updates = 0;
 };
 
-// One plugin instance on its own host.
+// What a test sets before a decision (the pool's losses) and reads after it (metrics, error).
+struct DecisionHost {
+  std::vector<float> losses;              // by sample id
+  std::map<std::string, double> metrics;  // the last value recorded under each name
+  std::string error;
+};
+
+// One plugin instance on its own mock host, compiled into this test.
 class DeltaLossPlugin {
  public:
   using Options = PluginOptions;
@@ -60,51 +47,30 @@ class DeltaLossPlugin {
     std::vector<double> scores;
   };
 
-  explicit DeltaLossPlugin(Options o = {}) : api_(dataflex_plugin_get_api(DATAFLEX_ABI_VERSION)) {
-    host_api_.struct_size = sizeof host_api_;
-    host_api_.abi_version = DATAFLEX_ABI_VERSION;
-    host_api_.host = reinterpret_cast<dfx_host*>(&host_);
-    host_api_.set_error = host_set_error;
-    host_api_.log = host_log;
-    host_api_.record_metric = host_record_metric;
-    host_api_.sample_losses = host_sample_losses;
-    const dfx_param window{sizeof(dfx_param), "window_size", DFX_PARAM_FLOAT, 0, 0, o.window_size, nullptr, nullptr, 0};
-    const dfx_param outside{sizeof(dfx_param), "outside_weight", DFX_PARAM_FLOAT, 0, 0, o.outside_weight, nullptr, nullptr, 0};
-    const dfx_param updates{sizeof(dfx_param), "num_updates", DFX_PARAM_INT, 0, o.num_updates, 0, nullptr, nullptr, 0};
-    const dfx_param* params[] = {&window, &outside, &updates};
-    dfx_create_args c{};
-    c.struct_size = sizeof c;
-    c.host_api = &host_api_;
-    c.params = params;
-    c.num_params = 3;
-    c.seed = 11;
-    if (api_->create(&c) != DFX_OK) throw std::runtime_error("create failed: " + host_.error);
-    instance_ = c.instance_out;
-  }
-  ~DeltaLossPlugin() { api_->destroy(instance_); }
-  DeltaLossPlugin(const DeltaLossPlugin&) = delete;
-  DeltaLossPlugin& operator=(const DeltaLossPlugin&) = delete;
+  explicit DeltaLossPlugin(Options o = {})
+      : plugin_(dataflex_plugin_get_api(DATAFLEX_ABI_VERSION), mock_,
+                {{"window_size", o.window_size}, {"outside_weight", o.outside_weight}, {"num_updates", o.num_updates}},
+                /*seed=*/11) {}
 
-  MemoryHost& host() { return host_; }
+  DecisionHost& host() { return host_; }
 
   // Decision number `index` (0-based) at `step`; the seed is a function of the index, as the host's.
   dfx_status select(int64_t index, size_t num_select, Decision* out, int64_t max_decisions = 5, int64_t step = -1,
                     int64_t total_steps = 1000) {
+    mock_.sample_losses(dataflex::host::Dataset::Train, host_.losses);
     host_.metrics.clear();
-    dfx_select_args a{};
-    a.struct_size = sizeof a;
-    a.instance = instance_;
-    a.context = {sizeof(dfx_decision_context), step < 0 ? index : step, total_steps, index, max_decisions,
-                 0x9E3779B97F4A7C15ull * uint64_t(index + 1)};
-    a.pool_size = host_.losses.size();
-    a.num_select = num_select;
-    std::vector<int64_t> ids(num_select, -1);
-    std::vector<double> scores(num_select, kNaN);
-    a.selected_out = ids.data();
-    a.scores_out = scores.data();
-    const dfx_status s = api_->select(&a);
-    if (out) *out = {std::vector<int64_t>(ids.begin(), ids.begin() + long(a.num_selected)), scores};
-    return s;
+    const dataflex::host::DecisionContext ctx{step < 0 ? index : step, total_steps, index, max_decisions,
+                                              0x9E3779B97F4A7C15ull * uint64_t(index + 1)};
+    dfx_status status = DFX_OK;
+    try {
+      const auto sel = plugin_.select(host_.losses.size(), num_select, ctx);
+      if (out) *out = {sel.ids, sel.scores};
+    } catch (const dataflex::host::PluginCallError& e) {
+      host_.error = e.message();
+      status = e.status() == DFX_OK ? DFX_ERR_INTERNAL : e.status();
+    }
+    for (const auto& m : plugin_.take_metrics()) host_.metrics[m.name] = m.value;
+    return status;
   }
   Decision select_ok(int64_t index, size_t num_select, int64_t max_decisions = 5, int64_t step = -1,
                      int64_t total_steps = 1000) {
@@ -115,30 +81,23 @@ class DeltaLossPlugin {
   }
 
   std::string save_state() {
-    dfx_state_args a{};
-    a.struct_size = sizeof a;
-    a.instance = instance_;
-    EXPECT_EQ(api_->save_state(&a), DFX_OK);
-    std::string blob(a.size, '\0');
-    a.buffer = blob.data();
-    a.capacity = blob.size();
-    EXPECT_EQ(api_->save_state(&a), DFX_OK);
-    return blob;
+    const auto blob = plugin_.save_state();
+    return std::string(blob.begin(), blob.end());
   }
-  dfx_status load_state(std::string blob) {
-    dfx_state_args a{};
-    a.struct_size = sizeof a;
-    a.instance = instance_;
-    a.buffer = blob.data();
-    a.capacity = blob.size();
-    return api_->load_state(&a);
+  dfx_status load_state(const std::string& blob) {
+    try {
+      plugin_.load_state(std::vector<uint8_t>(blob.begin(), blob.end()));
+      return DFX_OK;
+    } catch (const dataflex::host::PluginCallError& e) {
+      host_.error = e.message();
+      return e.status();
+    }
   }
 
  private:
-  const dfx_plugin_api* api_;
-  MemoryHost host_;
-  dfx_host_api host_api_{};
-  dfx_instance* instance_ = nullptr;
+  dataflex::testing::MockHost mock_;
+  DecisionHost host_;
+  dataflex::testing::PluginUnderTest plugin_;
 };
 
 // The recording: N = 100, losses at the first decision, then Δ_i = 100 - i at every later one.

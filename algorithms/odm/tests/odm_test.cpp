@@ -1,8 +1,9 @@
-// ODM: the update equations against oracles, and the built plugin's state through its C ABI.
+// ODM: the update equations against oracles, and the built plugin's state through its C ABI (driven
+// by the SDK's mock host).
 #include "odm_math.hpp"
 
 #include <dataflex/dataflex_plugin.h>
-#include <dlfcn.h>
+#include <dataflex/testing.hpp>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -240,145 +241,96 @@ TEST(OdmState, RefusesGarbage) {
 
 // --- the built plugin, through its C ABI ------------------------------------------------------------
 
-// A host that answers nothing but errors and metrics.
-struct StubHost {
-  std::string error;
-  std::vector<std::pair<std::string, double>> metrics;
-};
-StubHost* stub(dfx_host* h) { return reinterpret_cast<StubHost*>(h); }
-void stub_set_error(dfx_host* h, const char* m) { stub(h)->error = m; }
-void stub_log(dfx_host*, int32_t, const char*) {}
-void stub_metric(dfx_host* h, const char* n, double v) { stub(h)->metrics.emplace_back(n, v); }
-template <class Args>
-dfx_status unimplemented(Args*) { return DFX_ERR_UNIMPLEMENTED; }
-
+// The built library, driven by the SDK's test host (<dataflex/testing.hpp>): the same C protocol and
+// answer rules as the runtime.
 class OdmPlugin : public ::testing::Test {
  protected:
-  void SetUp() override {
-    lib_ = dlopen(ODM_PLUGIN_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(lib_, nullptr) << dlerror();
-    auto get = reinterpret_cast<dfx_plugin_get_api_fn>(dlsym(lib_, DATAFLEX_PLUGIN_ENTRY_SYMBOL));
-    ASSERT_NE(get, nullptr);
-    api_ = get(DATAFLEX_ABI_VERSION);
-    ASSERT_NE(api_, nullptr);
-    ASSERT_NE(api_->save_state, nullptr);
-    ASSERT_NE(api_->load_state, nullptr);
-  }
-  void TearDown() override {
-    for (auto* i : instances_) api_->destroy(i);
-    if (lib_) dlclose(lib_);
-  }
-
   struct Instance {
-    dfx_instance* self;
-    StubHost* host;
-    dfx_host_api* table;
+    std::unique_ptr<dataflex::testing::PluginUnderTest> plugin;
+    std::string error;  // the message of the last failing call
+    std::vector<std::pair<std::string, double>> metrics;  // of the last call
   };
-  Instance create(const char* variant) {
-    hosts_.push_back(std::make_unique<StubHost>());
-    tables_.push_back(std::make_unique<dfx_host_api>());
-    dfx_host_api& t = *tables_.back();
-    t = dfx_host_api{};
-    t.struct_size = sizeof t;
-    t.abi_version = DATAFLEX_ABI_VERSION;
-    t.host = reinterpret_cast<dfx_host*>(hosts_.back().get());
-    t.set_error = stub_set_error;
-    t.log = stub_log;
-    t.record_metric = stub_metric;
-    t.dataset_info = unimplemented<dfx_dataset_info_args>;
-    t.sample_domains = unimplemented<dfx_sample_domains_args>;
-    t.sample_losses = unimplemented<dfx_sample_losses_args>;
-    t.token_losses = unimplemented<dfx_token_losses_args>;
-    t.domain_losses = unimplemented<dfx_domain_losses_args>;
-    t.gradient_features = unimplemented<dfx_gradient_features_args>;
-    t.embeddings = unimplemented<dfx_embeddings_args>;
-    dfx_param v{sizeof(dfx_param), "variant", DFX_PARAM_STRING, 0, 0, 0.0, variant, nullptr, 0};
-    dfx_param a{sizeof(dfx_param), "alpha", DFX_PARAM_FLOAT, 0, 0, 0.9, nullptr, nullptr, 0};
-    const dfx_param* params[] = {&v, &a};
-    dfx_create_args c{sizeof c, &t, params, 2, 7, nullptr};
-    EXPECT_EQ(api_->create(&c), DFX_OK) << hosts_.back()->error;
-    instances_.push_back(c.instance_out);
-    return {c.instance_out, hosts_.back().get(), &t};
+  std::unique_ptr<Instance> create(const char* variant) {
+    static const dfx_plugin_api* api = dataflex::testing::PluginUnderTest::open_library(ODM_PLUGIN_LIBRARY);
+    auto in = std::make_unique<Instance>();
+    in->plugin = std::make_unique<dataflex::testing::PluginUnderTest>(
+        api, host_, std::vector<dataflex::host::Param>{{"variant", variant}, {"alpha", 0.9}}, 7);
+    return in;
   }
 
-  dfx_status mix(const Instance& in, int64_t index, const std::vector<double>& losses, std::vector<double>* out) {
-    static const char* names[] = {"news", "fiction", "learned"};
-    const std::vector<double> current(3, 1.0 / 3.0);
-    const std::vector<int64_t> tokens(3, 100);
-    out->assign(3, -1.0);
-    dfx_mix_args m{};
-    m.struct_size = sizeof m;
-    m.instance = in.self;
-    m.context = dfx_decision_context{sizeof(dfx_decision_context), 10 * (index + 1), 100, index, -1, 1};
-    m.num_domains = 3;
-    m.domain_names = names;
-    m.current_proportions = current.data();
-    m.observed_losses = losses.data();
-    m.observed_tokens = tokens.data();
-    m.proportions_out = out->data();
-    return api_->mix(&m);
+  // Decision `index`, at step 10 (index + 1), with these observed losses.
+  dfx_status mix(Instance& in, int64_t index, const std::vector<double>& losses, std::vector<double>* out) {
+    dataflex::host::MixInput m{{"news", "fiction", "learned"}, std::vector<double>(3, 1.0 / 3.0), losses,
+                               std::vector<int64_t>(3, 100)};
+    return guarded(in, [&] {
+      *out = in.plugin->mix(m, {10 * (index + 1), 100, index, -1, 1});
+      in.metrics.clear();
+      for (const auto& x : in.plugin->take_metrics()) in.metrics.emplace_back(x.name, x.value);
+    });
   }
 
-  std::string save(const Instance& in) {
-    dfx_state_args s{sizeof s, in.self, nullptr, 0, 0};
-    EXPECT_EQ(api_->save_state(&s), DFX_OK);
-    std::string blob(s.size, '\0');
-    s.buffer = blob.data();
-    s.capacity = blob.size();
-    EXPECT_EQ(api_->save_state(&s), DFX_OK);
-    return blob;
+  std::string save(Instance& in) {
+    const auto blob = in.plugin->save_state();
+    return std::string(blob.begin(), blob.end());
   }
 
-  dfx_status load(const Instance& in, std::string blob) {
-    dfx_state_args s{sizeof s, in.self, blob.data(), blob.size(), 0};
-    return api_->load_state(&s);
+  dfx_status load(Instance& in, const std::string& blob) {
+    return guarded(in, [&] { in.plugin->load_state(std::vector<uint8_t>(blob.begin(), blob.end())); });
   }
 
-  void* lib_ = nullptr;
-  const dfx_plugin_api* api_ = nullptr;
-  std::vector<std::unique_ptr<StubHost>> hosts_;
-  std::vector<std::unique_ptr<dfx_host_api>> tables_;
-  std::vector<dfx_instance*> instances_;
+ private:
+  template <class Body>
+  dfx_status guarded(Instance& in, Body&& body) {
+    try {
+      body();
+      return DFX_OK;
+    } catch (const dataflex::host::PluginCallError& e) {
+      in.error = e.message();
+      return e.status() == DFX_OK ? DFX_ERR_INTERNAL : e.status();
+    }
+  }
+  dataflex::testing::MockHost host_;
 };
 
 TEST_F(OdmPlugin, ResumedFromSavedStateDecidesBitForBitAsUninterrupted) {
   for (const char* variant : {"exp3", "smoothed_mean"}) {
-    Instance whole = create(variant), before = create(variant), after = create(variant);
+    auto whole = create(variant), before = create(variant), after = create(variant);
     std::vector<double> want, got;
-    for (int64_t i = 0; i < 2; ++i) ASSERT_EQ(mix(before, i, kOracleLosses[i], &got), DFX_OK);
-    ASSERT_EQ(load(after, save(before)), DFX_OK) << after.host->error;
+    for (int64_t i = 0; i < 2; ++i) ASSERT_EQ(mix(*before, i, kOracleLosses[i], &got), DFX_OK);
+    ASSERT_EQ(load(*after, save(*before)), DFX_OK) << after->error;
     for (int64_t i = 0; i < 5; ++i) {
-      ASSERT_EQ(mix(whole, i, kOracleLosses[i], &want), DFX_OK);
+      ASSERT_EQ(mix(*whole, i, kOracleLosses[i], &want), DFX_OK);
       if (i < 2) continue;
-      ASSERT_EQ(mix(after, i, kOracleLosses[i], &got), DFX_OK);
+      ASSERT_EQ(mix(*after, i, kOracleLosses[i], &got), DFX_OK);
       EXPECT_EQ(got, want) << variant << ", decision " << i;
     }
-    EXPECT_EQ(save(after), save(whole));
+    EXPECT_EQ(save(*after), save(*whole));
   }
 }
 
 TEST_F(OdmPlugin, ReportsRewardsAndEpsilonAsMetrics) {
   // Oracle (task brief), smoothed_mean after step 1: R = [2.008554, 0.738906, 0]; eps_1 = 1/3.
-  Instance in = create("smoothed_mean");
+  auto in = create("smoothed_mean");
   std::vector<double> pi;
-  ASSERT_EQ(mix(in, 0, kOracleLosses[0], &pi), DFX_OK);
-  ASSERT_EQ(in.host->metrics.size(), 4u);
-  EXPECT_EQ(in.host->metrics[0].first, "odm.reward.news");
-  EXPECT_NEAR(in.host->metrics[0].second, 2.008554, 1e-6);
-  EXPECT_EQ(in.host->metrics[1].first, "odm.reward.fiction");
-  EXPECT_NEAR(in.host->metrics[1].second, 0.738906, 1e-6);
-  EXPECT_EQ(in.host->metrics[2].first, "odm.reward.learned");
-  EXPECT_EQ(in.host->metrics[2].second, 0.0);
-  EXPECT_EQ(in.host->metrics[3].first, "odm.epsilon");
-  EXPECT_DOUBLE_EQ(in.host->metrics[3].second, 1.0 / 3.0);
+  ASSERT_EQ(mix(*in, 0, kOracleLosses[0], &pi), DFX_OK);
+  const auto& metrics = in->metrics;
+  ASSERT_EQ(metrics.size(), 4u);
+  EXPECT_EQ(metrics[0].first, "odm.reward.news");
+  EXPECT_NEAR(metrics[0].second, 2.008554, 1e-6);
+  EXPECT_EQ(metrics[1].first, "odm.reward.fiction");
+  EXPECT_NEAR(metrics[1].second, 0.738906, 1e-6);
+  EXPECT_EQ(metrics[2].first, "odm.reward.learned");
+  EXPECT_EQ(metrics[2].second, 0.0);
+  EXPECT_EQ(metrics[3].first, "odm.epsilon");
+  EXPECT_DOUBLE_EQ(metrics[3].second, 1.0 / 3.0);
 }
 
 TEST_F(OdmPlugin, LoadingAStateOfTheOtherVariantFailsWithAMessage) {
-  Instance exp3 = create("exp3"), smoothed = create("smoothed_mean");
+  auto exp3 = create("exp3"), smoothed = create("smoothed_mean");
   std::vector<double> pi;
-  ASSERT_EQ(mix(exp3, 0, kOracleLosses[0], &pi), DFX_OK);
-  EXPECT_EQ(load(smoothed, save(exp3)), DFX_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(smoothed.host->error.find("variant 'exp3'"), std::string::npos) << smoothed.host->error;
+  ASSERT_EQ(mix(*exp3, 0, kOracleLosses[0], &pi), DFX_OK);
+  EXPECT_EQ(load(*smoothed, save(*exp3)), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(smoothed->error.find("variant 'exp3'"), std::string::npos) << smoothed->error;
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 // plugin.hpp -- optional header-only C++17 layer for plugin authors.
 //
 // Everything here compiles INTO the plugin; nothing of it crosses the C ABI. It gives:
-//   - dataflex::Error, thrown by plugin code and turned into a dfx_status + message at the boundary;
-//   - dataflex::HostServices, the host table with std::vector results (errors become exceptions);
+//   - dataflex::Error, thrown by plugin code and turned into a dfx_status + message at the boundary
+//     (std::invalid_argument becomes DFX_ERR_INVALID_ARGUMENT with its message, any other exception
+//     DFX_ERR_INTERNAL);
+//   - dataflex::HostServices, the host table with std::vector results: a failing service throws
+//     dataflex::HostServiceError, and the host's own message is what the user reads (the boundary
+//     never overwrites it);
 //   - dataflex::Params, typed access to the validated parameters;
 //   - Selector / Mixer / Weighter base classes and DATAFLEX_PLUGIN(...), which defines the static
 //     table and the one exported entry point.
@@ -33,6 +37,20 @@ class Error : public std::runtime_error {
   dfx_status status_;
 };
 
+// A host service returned `status`. The host recorded its own message before returning (what the user
+// needs: "no reference model (set dataflex.reference_model)"); the boundary passes the status on and
+// keeps that message. Catch it to recover (try another model, skip a signal); a plugin that throws an
+// Error of its own instead replaces the host's message with its own.
+class HostServiceError : public Error {
+ public:
+  HostServiceError(const std::string& service, dfx_status status)
+      : Error("host service '" + service + "' failed", status), service_(service) {}
+  const std::string& service() const noexcept { return service_; }
+
+ private:
+  std::string service_;
+};
+
 // The host's services. Borrowed from the host; valid for the instance's lifetime.
 class HostServices {
  public:
@@ -47,8 +65,8 @@ class HostServices {
 
   // Samples and domains of a dataset.
   dfx_dataset_info_args dataset_info(dfx_dataset dataset) const {
-    dfx_dataset_info_args a{};
-    a.struct_size = sizeof a;
+    dfx_dataset_info_args a;
+    dfx_dataset_info_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     check(api_->dataset_info(&a), "dataset_info");
@@ -57,8 +75,8 @@ class HostServices {
 
   std::vector<int32_t> sample_domains(dfx_dataset dataset, const std::vector<int64_t>& ids) const {
     std::vector<int32_t> out(ids.size());
-    dfx_sample_domains_args a{};
-    a.struct_size = sizeof a;
+    dfx_sample_domains_args a;
+    dfx_sample_domains_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.sample_ids = ids.data();
@@ -71,8 +89,8 @@ class HostServices {
   std::vector<float> sample_losses(dfx_dataset dataset, const std::vector<int64_t>& ids,
                                    dfx_model model = DFX_MODEL_CURRENT) const {
     std::vector<float> out(ids.size());
-    dfx_sample_losses_args a{};
-    a.struct_size = sizeof a;
+    dfx_sample_losses_args a;
+    dfx_sample_losses_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.model = model;
@@ -90,8 +108,8 @@ class HostServices {
   };
   TokenLosses token_losses(dfx_dataset dataset, const std::vector<int64_t>& ids,
                            dfx_model model = DFX_MODEL_CURRENT) const {
-    dfx_token_losses_args a{};
-    a.struct_size = sizeof a;
+    dfx_token_losses_args a;
+    dfx_token_losses_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.model = model;
@@ -113,8 +131,8 @@ class HostServices {
   std::vector<double> domain_losses(dfx_dataset dataset, dfx_model model = DFX_MODEL_CURRENT) const {
     const size_t k = dataset_info(dataset).num_domains;
     std::vector<double> out(k);
-    dfx_domain_losses_args a{};
-    a.struct_size = sizeof a;
+    dfx_domain_losses_args a;
+    dfx_domain_losses_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.model = model;
@@ -140,8 +158,8 @@ class HostServices {
   };
   Matrix gradient_features(dfx_dataset dataset, const std::vector<int64_t>& ids,
                            const GradientOptions& o) const {
-    dfx_gradient_features_args a{};
-    a.struct_size = sizeof a;
+    dfx_gradient_features_args a;
+    dfx_gradient_features_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.sample_ids = ids.data();
@@ -170,8 +188,8 @@ class HostServices {
   };
   Matrix embeddings(dfx_dataset dataset, const std::vector<int64_t>& ids,
                     const EmbeddingOptions& o) const {
-    dfx_embeddings_args a{};
-    a.struct_size = sizeof a;
+    dfx_embeddings_args a;
+    dfx_embeddings_args_init(&a);
     a.host = api_->host;
     a.dataset = dataset;
     a.model = o.model;
@@ -191,12 +209,56 @@ class HostServices {
     return m;
   }
 
+  // [1.1] The token ids of samples and which of them are trained (their losses count).
+  struct SampleTokens {
+    std::vector<int32_t> token_ids;  // all samples, concatenated
+    std::vector<uint8_t> trained;    // one per token: 1 when its loss counts
+    std::vector<int64_t> offsets;    // num_samples + 1
+  };
+  SampleTokens sample_tokens(dfx_dataset dataset, const std::vector<int64_t>& ids) const {
+    require("sample_tokens");
+    dfx_sample_tokens_args a;
+    dfx_sample_tokens_args_init(&a);
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    check(api_->sample_tokens(&a), "sample_tokens");  // size query
+    SampleTokens t;
+    t.token_ids.resize(a.num_tokens);
+    t.trained.resize(a.num_tokens);
+    t.offsets.resize(ids.size() + 1);
+    a.token_ids_out = t.token_ids.data();
+    a.trained_out = t.trained.data();
+    a.capacity = t.token_ids.size();
+    a.offsets_out = t.offsets.data();
+    check(api_->sample_tokens(&a), "sample_tokens");
+    return t;
+  }
+
+  // The host's ABI version, and whether its table offers a service added after 1.0 ("sample_tokens").
+  uint32_t abi_version() const { return api_->abi_version; }
+  bool offers(const std::string& service) const {
+    if (service == "sample_tokens")
+      return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, sample_tokens) && api_->sample_tokens != nullptr;
+    return true;  // the 1.0 services are in every host's table
+  }
+  // Throws DFX_ERR_UNIMPLEMENTED naming the service and both versions when the host lacks it: call it
+  // in the constructor for every newer service the plugin cannot do without.
+  void require(const std::string& service) const {
+    if (!offers(service))
+      throw Error("host service '" + service + "' needs a host of SDK ABI 1.1 or later; this host speaks ABI " +
+                      std::to_string(DFX_ABI_VERSION_GET_MAJOR(api_->abi_version)) + "." +
+                      std::to_string(DFX_ABI_VERSION_GET_MINOR(api_->abi_version)),
+                  DFX_ERR_UNIMPLEMENTED);
+  }
+
   const dfx_host_api* raw() const { return api_; }
 
  private:
-  // The host has already recorded its message; carry the status up unchanged.
+  // The host has already recorded its message: carry the status up without a message of our own.
   static void check(dfx_status s, const char* service) {
-    if (s != DFX_OK) throw Error(std::string("host service '") + service + "' failed", s);
+    if (s != DFX_OK) throw HostServiceError(service, s);
   }
   const dfx_host_api* api_;
 };
@@ -320,12 +382,19 @@ dfx_status guarded(const dfx_host_api* host_api, Body&& body) noexcept {
   try {
     body();
     return DFX_OK;
+  } catch (const HostServiceError& e) {
+    // The host's message stands: setting one here would overwrite it.
+    return e.status() == DFX_OK ? DFX_ERR_INTERNAL : e.status();
   } catch (const Error& e) {
     if (host_api) host_api->set_error(host_api->host, e.what());
     return e.status() == DFX_OK ? DFX_ERR_INTERNAL : e.status();
   } catch (const std::bad_alloc&) {
     if (host_api) host_api->set_error(host_api->host, "out of memory");
     return DFX_ERR_OUT_OF_MEMORY;
+  } catch (const std::invalid_argument& e) {
+    // What the standard library and the plugin's own checks throw for a bad input or parameter.
+    if (host_api) host_api->set_error(host_api->host, e.what());
+    return DFX_ERR_INVALID_ARGUMENT;
   } catch (const std::exception& e) {
     if (host_api) host_api->set_error(host_api->host, e.what());
     return DFX_ERR_INTERNAL;
@@ -421,9 +490,8 @@ inline dfx_status load_state(dfx_state_args* a) {
 template <class T>
 const dfx_plugin_api* make_api(const char* name, const char* version) {
   static dfx_plugin_api api = [&] {
-    dfx_plugin_api t{};
-    t.struct_size = sizeof t;
-    t.abi_version = DATAFLEX_ABI_VERSION;
+    dfx_plugin_api t;
+    dfx_plugin_api_init(&t);
     t.name = name;
     t.version = version;
     t.kind = T::kKind;

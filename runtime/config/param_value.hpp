@@ -32,7 +32,7 @@ struct ParamValue {
   static ParamValue of_float_list(std::vector<double> v);
   static ParamValue of_string_list(std::vector<std::string> v);
 
-  // TOML-like rendering, for logs and `plugins info`.
+  // TOML-like rendering, for logs and `plugins info` (floats in their shortest exact form: 0.0005).
   std::string to_string() const;
 };
 
@@ -52,10 +52,17 @@ struct ParamSpec {
   std::string name;
   ParamType type = ParamType::Float;
   std::optional<ParamValue> default_value;  // absent: the parameter is required
-  std::optional<double> min, max;           // numbers, and every element of a float list
+  std::optional<double> min, max;           // numbers, and every element of a float list: inclusive bounds
   std::vector<std::string> choices;         // strings: the allowed values, when not empty
   std::string help;
+  std::optional<double> exclusive_min, exclusive_max;  // bounds the value must not reach (JSON Schema's)
 };
+
+// The bounds of a spec as a person reads them: ">= 0.001", "> 0", "<= 1", or "" when none. Integers
+// are shown as integers.
+std::string describe_bounds(const ParamSpec& spec);
+// A double in its shortest form that reads back exactly, with ".0" when integral (TOML's float spelling).
+std::string format_double(double v);
 
 struct NamedParam {
   std::string name;

@@ -1,7 +1,7 @@
-#include "plugins/param_value.hpp"
+#include "config/param_value.hpp"
 
 #include <cmath>
-#include <sstream>
+#include <fmt/format.h>
 
 #include "util/did_you_mean.hpp"
 #include "util/error.hpp"
@@ -68,14 +68,6 @@ ParamValue ParamValue::of_string_list(std::vector<std::string> v) {
 
 namespace {
 
-std::string format_double(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  std::string out = s.str();
-  if (out.find_first_of(".eEn") == std::string::npos) out += ".0";  // keep TOML's float spelling
-  return out;
-}
 
 // Converts `in` to the declared type where no information is lost; nullopt otherwise.
 std::optional<ParamValue> convert(const ParamValue& in, ParamType want) {
@@ -87,19 +79,43 @@ std::optional<ParamValue> convert(const ParamValue& in, ParamType want) {
   return std::nullopt;
 }
 
+// Integers are shown as integers: "k = 0 is below the minimum 1".
+std::string show_number(const ParamSpec& spec, double x) {
+  return spec.type == ParamType::Int && std::abs(x) < 9e15 ? std::to_string(int64_t(x)) : format_double(x);
+}
+
 void check_bounds(const ParamSpec& spec, double v, const std::string& origin, const std::string& what) {
-  // Integers are shown as integers: "k = 0 is below the minimum 1".
-  auto show = [&](double x) {
-    return spec.type == ParamType::Int && std::abs(x) < 9e15 ? std::to_string(int64_t(x)) : format_double(x);
-  };
+  auto show = [&](double x) { return show_number(spec, x); };
   if (!std::isfinite(v)) throw Error(origin + ": " + what + " must be a finite number, got " + show(v));
   if (spec.min && v < *spec.min)
     throw Error(origin + ": " + what + " = " + show(v) + " is below the minimum " + show(*spec.min));
   if (spec.max && v > *spec.max)
     throw Error(origin + ": " + what + " = " + show(v) + " is above the maximum " + show(*spec.max));
+  if (spec.exclusive_min && !(v > *spec.exclusive_min))
+    throw Error(origin + ": " + what + " = " + show(v) + " must be above " + show(*spec.exclusive_min));
+  if (spec.exclusive_max && !(v < *spec.exclusive_max))
+    throw Error(origin + ": " + what + " = " + show(v) + " must be below " + show(*spec.exclusive_max));
 }
 
 }  // namespace
+
+std::string format_double(double v) {
+  std::string out = fmt::format("{}", v);  // shortest round-trip form, fixed notation where short
+  if (out.find_first_of(".eEn") == std::string::npos) out += ".0";  // keep TOML's float spelling
+  return out;
+}
+
+std::string describe_bounds(const ParamSpec& spec) {
+  std::string out;
+  auto add = [&](const char* op, const std::optional<double>& bound) {
+    if (bound) out += (out.empty() ? "" : ", ") + std::string(op) + " " + show_number(spec, *bound);
+  };
+  add(">=", spec.min);
+  add(">", spec.exclusive_min);
+  add("<=", spec.max);
+  add("<", spec.exclusive_max);
+  return out;
+}
 
 std::string ParamValue::to_string() const {
   switch (type) {

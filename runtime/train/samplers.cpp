@@ -1,4 +1,4 @@
-#include "train/data_samplers.hpp"
+#include "train/samplers.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -7,34 +7,69 @@
 
 namespace dataflex {
 
-uint64_t SplitMix::next() {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-double SplitMix::uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-uint64_t SplitMix::below(uint64_t bound) {
-  // Lemire's multiply-shift on the high 32 bits is enough for data ordering (bias < 2^-32 * bound).
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
+// --- EpochSampler ------------------------------------------------------------------------------------
+
+EpochSampler::EpochSampler(int64_t dataset_size, uint64_t seed) : size_(dataset_size), seed_(seed) {
+  if (size_ <= 0) throw Error("training set is empty: nothing to sample");
+  shuffle();
 }
 
-namespace {
-void shuffle(std::vector<int64_t>& v, SplitMix& rng) {
-  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+void EpochSampler::shuffle() {
+  order_.resize(static_cast<std::size_t>(size_));
+  std::iota(order_.begin(), order_.end(), 0);
+  // Fisher-Yates with a multiply-shift bound on 32 bits: the bias (< 2^-32 for these sizes) does not
+  // matter for ordering data, and checkpoints of earlier releases resume to the same order.
+  SplitMix64 rng{seed_ * 1000003ull + static_cast<uint64_t>(epoch_)};
+  for (std::size_t i = order_.size(); i > 1; --i) {
+    const uint64_t r = rng.next() >> 32;
+    std::swap(order_[i - 1], order_[static_cast<std::size_t>((r * static_cast<uint64_t>(i)) >> 32)]);
+  }
 }
-}  // namespace
+
+std::vector<int64_t> EpochSampler::next(int64_t n) {
+  std::vector<int64_t> out;
+  out.reserve(static_cast<std::size_t>(n));
+  while (static_cast<int64_t>(out.size()) < n) {
+    if (position_ == size_) {
+      ++epoch_;
+      position_ = 0;
+      shuffle();
+    }
+    out.push_back(order_[static_cast<std::size_t>(position_++)]);
+  }
+  return out;
+}
+
+nlohmann::json EpochSampler::state() const {
+  return {{"kind", "epoch"}, {"size", size_}, {"seed", seed_}, {"epoch", epoch_}, {"position", position_}};
+}
+
+void EpochSampler::load_state(const nlohmann::json& j, const std::string& where) {
+  try {
+    if (j.at("size").get<int64_t>() != size_)
+      throw Error(where + ": sampler size " + std::to_string(j.at("size").get<int64_t>()) + ", but the training set has " +
+                  std::to_string(size_) + " samples (data or config changed since the checkpoint)");
+    epoch_ = j.at("epoch").get<int64_t>();
+    position_ = j.at("position").get<int64_t>();
+    seed_ = j.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": sampler state: " + one_line(e.what()));
+  }
+  if (position_ < 0 || position_ > size_) throw Error(where + ": sampler position out of range");
+  shuffle();
+}
+
+// --- SubsetSampler -----------------------------------------------------------------------------------
 
 SubsetSampler::SubsetSampler(std::vector<int64_t> ids, bool with_replacement, uint64_t seed)
-    : ids_(std::move(ids)), with_replacement_(with_replacement) {
+    : ids_(std::move(ids)), with_replacement_(with_replacement), rng_{seed} {
   if (ids_.empty()) throw Error("selection is empty: nothing to train on");
-  rng_.state = seed;
   reshuffle();
 }
 
 void SubsetSampler::reshuffle() {
   order_ = ids_;
-  shuffle(order_, rng_);
+  rng_.shuffle(order_);
   position_ = 0;
 }
 
@@ -55,36 +90,49 @@ nlohmann::json SubsetSampler::state() const {
   return {{"ids", ids_}, {"with_replacement", with_replacement_}, {"rng", rng_.state}, {"order", order_}, {"position", position_}};
 }
 
-SubsetSampler SubsetSampler::from_state(const nlohmann::json& j, const std::string& where) {
+void SubsetSampler::load_state(const nlohmann::json& j, const std::string& where) {
   try {
-    SubsetSampler s(j.at("ids").get<std::vector<int64_t>>(), j.at("with_replacement").get<bool>(), 0);
-    s.rng_.state = j.at("rng").get<uint64_t>();
-    s.order_ = j.at("order").get<std::vector<int64_t>>();
-    s.position_ = j.at("position").get<std::size_t>();
-    if (s.position_ > s.order_.size() || s.order_.size() != s.ids_.size())
-      throw Error(where + ": selection sampler position out of range");
-    return s;
+    ids_ = j.at("ids").get<std::vector<int64_t>>();
+    with_replacement_ = j.at("with_replacement").get<bool>();
+    rng_.state = j.at("rng").get<uint64_t>();
+    order_ = j.at("order").get<std::vector<int64_t>>();
+    position_ = j.at("position").get<std::size_t>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": selection sampler state: " + one_line(e.what()));
   }
+  if (ids_.empty()) throw Error(where + ": the saved selection is empty");
+  if (position_ > order_.size() || order_.size() != ids_.size()) throw Error(where + ": selection sampler position out of range");
 }
 
+SubsetSampler SubsetSampler::from_state(const nlohmann::json& j, const std::string& where) {
+  std::vector<int64_t> ids;
+  try {
+    ids = j.at("ids").get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": selection sampler state: " + one_line(e.what()));
+  }
+  if (ids.empty()) throw Error(where + ": the saved selection is empty");
+  SubsetSampler s(std::move(ids), false, 0);
+  s.load_state(j, where);
+  return s;
+}
+
+// --- DomainSampler -----------------------------------------------------------------------------------
+
 DomainSampler::DomainSampler(std::vector<std::vector<int64_t>> members, std::vector<double> mean_tokens, uint64_t seed)
-    : members_(std::move(members)), mean_tokens_(std::move(mean_tokens)) {
-  rng_.state = seed;
+    : members_(std::move(members)), mean_tokens_(std::move(mean_tokens)), rng_{seed} {
   for (std::size_t d = 0; d < members_.size(); ++d) {
-    SplitMix r;
-    r.state = seed ^ (0xD1B54A32D192ED03ull * (d + 1));
-    domain_rng_.push_back(r);
+    domain_rng_.push_back(SplitMix64{seed ^ (0xD1B54A32D192ED03ull * (d + 1))});
     order_.push_back(members_[d]);
-    shuffle(order_.back(), domain_rng_.back());
+    domain_rng_.back().shuffle(order_.back());
     position_.push_back(0);
   }
   set_proportions(std::vector<double>(members_.size(), 1.0 / static_cast<double>(members_.size())), false);
 }
 
 void DomainSampler::set_proportions(const std::vector<double>& p, bool by_tokens) {
-  if (p.size() != members_.size()) throw Error("mixture: " + std::to_string(p.size()) + " proportions for " + std::to_string(members_.size()) + " domains");
+  if (p.size() != members_.size())
+    throw Error("mixture: " + std::to_string(p.size()) + " proportions for " + std::to_string(members_.size()) + " domains");
   proportions_ = p;
   by_tokens_ = by_tokens;
   draw_weights_.assign(p.size(), 0.0);
@@ -103,7 +151,7 @@ void DomainSampler::set_proportions(const std::vector<double>& p, bool by_tokens
 int64_t DomainSampler::next_of(std::size_t d) {
   if (position_[d] == order_[d].size()) {
     order_[d] = members_[d];
-    shuffle(order_[d], domain_rng_[d]);
+    domain_rng_[d].shuffle(order_[d]);
     position_[d] = 0;
   }
   return order_[d][position_[d]++];
@@ -113,7 +161,7 @@ std::vector<int64_t> DomainSampler::next(int64_t n) {
   std::vector<int64_t> out;
   for (int64_t i = 0; i < n; ++i) {
     const double u = rng_.uniform01();
-    std::size_t d = static_cast<std::size_t>(std::upper_bound(draw_weights_.begin(), draw_weights_.end(), u) - draw_weights_.begin());
+    auto d = static_cast<std::size_t>(std::upper_bound(draw_weights_.begin(), draw_weights_.end(), u) - draw_weights_.begin());
     d = std::min(d, draw_weights_.size() - 1);
     while (members_[d].empty()) d = (d + 1) % members_.size();
     out.push_back(next_of(d));

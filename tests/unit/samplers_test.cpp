@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "train/data_samplers.hpp"
+#include "train/samplers.hpp"
 
 namespace dataflex {
 namespace {

@@ -1,0 +1,114 @@
+// The Mix trainer: at each decision the mixer turns the domain losses observed since its last call
+// into proportions, which drive the domain sampler (apply = sampling) or weight each domain's token
+// losses by K p_d with sampling left alone (apply = loss_weight, DoReMi's proxy training).
+#include <cmath>
+#include <limits>
+
+#include "data/corpus.hpp"
+#include "train/policies.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+
+MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
+                     std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+    : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {
+  const std::size_t K = corpus.domains.size();
+  domain_sizes_.assign(K, 0);
+  for (const auto& x : corpus.train) ++domain_sizes_[static_cast<std::size_t>(x.domain)];
+  observed_loss_.assign(K, 0.0);
+  observed_tokens_.assign(K, 0.0);
+  proportions_.assign(K, 1.0 / static_cast<double>(K));
+  if (o.mix_apply == MixApply::Sampling) {
+    std::vector<std::vector<int64_t>> members(K);
+    std::vector<double> tokens(K, 0.0);
+    for (std::size_t i = 0; i < corpus.train.size(); ++i) {
+      const auto d = static_cast<std::size_t>(corpus.train[i].domain);
+      members[d].push_back(static_cast<int64_t>(i));
+      tokens[d] += static_cast<double>(corpus.train[i].input_ids.size());
+    }
+    for (std::size_t d = 0; d < K; ++d)
+      tokens[d] = members[d].empty() ? 0.0 : tokens[d] / static_cast<double>(members[d].size());
+    domains_.emplace(std::move(members), std::move(tokens), o.seed ^ 0x4D49585344415441ull);
+    domains_->set_proportions(proportions_, o.mixture_unit == MixtureUnit::Tokens);
+  }
+}
+
+Sampler& MixPolicy::sampler() { return domains_ ? static_cast<Sampler&>(*domains_) : base_; }
+
+void MixPolicy::decide(int64_t step, int64_t index) {
+  const std::size_t K = corpus_.domains.size();
+  MixInput in;
+  in.domain_names = corpus_.domains;
+  in.current_proportions = proportions_;
+  for (std::size_t d = 0; d < K; ++d) {
+    in.observed_losses.push_back(observed_tokens_[d] > 0 ? observed_loss_[d] / observed_tokens_[d]
+                                                         : std::numeric_limits<double>::quiet_NaN());
+    in.observed_tokens.push_back(static_cast<int64_t>(observed_tokens_[d]));
+  }
+  const std::vector<double> p = plugin_->mix(schedule_.context(step, index, options_.seed), in);
+  double on_data = 0;
+  for (std::size_t d = 0; d < K; ++d) on_data += domain_sizes_[d] > 0 ? p[d] : 0.0;
+  if (!(on_data > 0))
+    throw Error("plugin '" + plugin_->manifest().name + "' (mix) at step " + std::to_string(step) +
+                ": refused: every domain with a positive proportion has no training samples");
+  proportions_ = p;
+  if (domains_) domains_->set_proportions(proportions_, options_.mixture_unit == MixtureUnit::Tokens);
+  std::fill(observed_loss_.begin(), observed_loss_.end(), 0.0);
+  std::fill(observed_tokens_.begin(), observed_tokens_.end(), 0.0);
+
+  nlohmann::ordered_json line = decision_line(step, index);
+  line["kind"] = "mixture";
+  line["apply"] = to_string(options_.mix_apply);
+  nlohmann::ordered_json props, losses;
+  for (std::size_t d = 0; d < K; ++d) {
+    props[corpus_.domains[d]] = proportions_[d];
+    losses[corpus_.domains[d]] =
+        std::isfinite(in.observed_losses[d]) ? nlohmann::json(in.observed_losses[d]) : nlohmann::json(nullptr);
+  }
+  line["proportions"] = props;
+  line["observed_losses"] = losses;
+  log_.append(line);
+}
+
+LossWeights MixPolicy::loss_weights(int64_t, const BatchLosses& batch) {
+  if (options_.mix_apply != MixApply::LossWeight) return {};
+  // K p_d: uniform proportions weigh every token 1.
+  LossWeights w;
+  w.form = LossWeights::Form::WeightedTokens;
+  for (int32_t d : batch.domains)
+    w.weights.push_back(proportions_[static_cast<std::size_t>(d)] * static_cast<double>(proportions_.size()));
+  return w;
+}
+
+// What the mixer observes: each domain's training loss since its last call, token-weighted.
+void MixPolicy::end_step(const std::vector<BatchLosses>& batches) {
+  for (const BatchLosses& b : batches)
+    for (std::size_t i = 0; i < b.ids.size(); ++i) {
+      observed_loss_[static_cast<std::size_t>(b.domains[i])] += static_cast<double>(b.loss_sums[i]);
+      observed_tokens_[static_cast<std::size_t>(b.domains[i])] += static_cast<double>(b.tokens[i]);
+    }
+}
+
+void MixPolicy::save(nlohmann::json& j) const {
+  if (domains_) j["mixture_sampler"] = domains_->state();
+  j["proportions"] = proportions_;
+  j["observed_loss"] = observed_loss_;
+  j["observed_tokens"] = observed_tokens_;
+}
+
+void MixPolicy::load(const nlohmann::json& j, const std::string& where) {
+  try {
+    if (j.contains("mixture_sampler") && domains_) domains_->load_state(j["mixture_sampler"], where);
+    proportions_ = j.at("proportions").get<std::vector<double>>();
+    observed_loss_ = j.at("observed_loss").get<std::vector<double>>();
+    observed_tokens_ = j.at("observed_tokens").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": data state: " + one_line(e.what()));
+  }
+  const std::size_t K = corpus_.domains.size();
+  if (proportions_.size() != K || observed_loss_.size() != K || observed_tokens_.size() != K)
+    throw Error(where + ": data state has another number of domains than the data (" + std::to_string(K) + ")");
+}
+
+}  // namespace dataflex

@@ -1,0 +1,67 @@
+// policies.hpp -- the four data policies (data_policy.hpp says what each does); built by
+// make_data_policy, one source file each.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "train/data_policy.hpp"
+
+namespace dataflex {
+
+class FullDataPolicy : public DataPolicy {
+ public:
+  FullDataPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, DecisionSchedule schedule)
+      : DataPolicy(o, total_steps, corpus, nullptr, std::move(schedule)) {}
+};
+
+class SelectPolicy : public DataPolicy {
+ public:
+  SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
+               DecisionSchedule schedule);
+
+ private:
+  Sampler& sampler() override;
+  void decide(int64_t step, int64_t index) override;
+  void save(nlohmann::json& state) const override;
+  void load(const nlohmann::json& state, const std::string& where) override;
+  std::size_t selection_size() const;
+
+  std::optional<SubsetSampler> subset_;  // the current selection, after the first decision
+};
+
+class MixPolicy : public DataPolicy {
+ public:
+  MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
+            DecisionSchedule schedule);
+  LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
+  void end_step(const std::vector<BatchLosses>& batches) override;
+
+ private:
+  Sampler& sampler() override;
+  void decide(int64_t step, int64_t index) override;
+  void save(nlohmann::json& state) const override;
+  void load(const nlohmann::json& state, const std::string& where) override;
+
+  std::optional<DomainSampler> domains_;  // apply = sampling
+  std::vector<double> proportions_;       // the current mixture
+  std::vector<double> observed_loss_, observed_tokens_;  // since the mixer's last call
+  std::vector<int64_t> domain_sizes_;
+};
+
+class WeightPolicy : public DataPolicy {
+ public:
+  WeightPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
+               DecisionSchedule schedule)
+      : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
+  LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
+
+ private:
+  void save(nlohmann::json& state) const override;
+  void load(const nlohmann::json& state, const std::string& where) override;
+
+  int64_t weight_calls_ = 0;
+  int64_t last_logged_step_ = -1;
+};
+
+}  // namespace dataflex

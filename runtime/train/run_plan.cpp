@@ -1,0 +1,95 @@
+#include "train/run_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+#include "data/corpus.hpp"
+#include "data/tokenizer.hpp"
+#include "plugins/plugin_instance.hpp"
+#include "train/training_options.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+namespace {
+
+// What the run host offers before a model is loaded: nothing but logs and metrics. Creating the
+// plugin against it checks that the plugin accepts its parameters.
+class ValidationHost : public host::ServiceProvider {
+ public:
+  std::string description() const override { return "runtime host (config validation: no model is loaded)"; }
+};
+
+// max_steps, or the epochs over the training data, which is tokenized for it (no model is loaded).
+int64_t count_total_steps(const RunConfig& cfg) {
+  const TrainingOptions o = TrainingOptions::from_config(cfg);
+  if (o.max_steps > 0) return o.max_steps;
+  const auto tokenizer = Tokenizer::for_model(o.model_name_or_path, o.tokenizer);
+  return o.total_steps(static_cast<int64_t>(load_corpus(o.data, *tokenizer).train.size()));
+}
+
+}  // namespace
+
+RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool count_steps) {
+  RunPlan plan;
+  plan.train_type = cfg.train_type();
+  const std::string& component = cfg.get_string("dataflex.component_name");
+  std::optional<PluginKind> kind;
+  if (component.empty()) {
+    if (plan.train_type != TrainType::Static)
+      throw Error(cfg.origin("dataflex.train_type") + ": train_type \"" + to_string(plan.train_type) +
+                  "\" needs dataflex.component_name (a " + plugin_kind_wanted(plan.train_type) + " plugin)");
+    if (!cfg.plugin_params().empty())
+      throw Error(cfg.plugin_params()[0].origin + ": parameters are given but dataflex.component_name is empty");
+  } else {
+    const auto registry = PluginRegistry::discover(search_path);
+    const PluginManifest& m = registry.find(component);
+    if (!plugin_kind_fits(plan.train_type, m.kind))
+      throw Error(cfg.origin("dataflex.component_name") + ": plugin '" + m.name + "' is a " + to_string(m.kind) +
+                  " but train_type \"" + to_string(plan.train_type) + "\" needs a " + plugin_kind_wanted(plan.train_type));
+    plan.plugin.params = resolve_params(m.params, cfg.plugin_params(), "plugin '" + m.name + "'", m.path);
+    plan.plugin.library = PluginLibrary::load(m, &plan.notes);
+    ValidationHost host;
+    PluginInstance check(plan.plugin.library, host, plan.plugin.params,
+                         plugin_seed(static_cast<uint64_t>(cfg.get_int("training.seed"))));
+    kind = m.kind;
+  }
+  plan.steps_from_data = cfg.get_int("training.max_steps") <= 0;
+  if (!plan.steps_from_data || count_steps) plan.total_steps = count_total_steps(cfg);
+  plan.schedule = DecisionSchedule::for_run(plan.train_type, kind, cfg.get_int("dataflex.warmup_step"),
+                                            cfg.get_int("dataflex.update_step"), cfg.get_int("dataflex.update_times"),
+                                            plan.total_steps);
+  return plan;
+}
+
+std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
+  std::ostringstream out;
+  out << "config:    " << cfg.path() << "\n";
+  out << "model:     " << cfg.get_string("model.model_name_or_path") << "\n";
+  std::string datasets;
+  for (const auto& d : cfg.get_string_list("data.dataset")) datasets += (datasets.empty() ? "" : ", ") + d;
+  out << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
+  const double epochs = cfg.get_float("training.num_train_epochs");
+  const std::string length = !plan.steps_from_data ? fmt::format("{} steps", plan.total_steps)
+                             : plan.total_steps > 0 ? fmt::format("{} steps ({} epochs of the data)", plan.total_steps, epochs)
+                                                    : fmt::format("{} epochs", epochs);
+  out << fmt::format("training:  {}, batch {} x {} accumulation, lr {}, seed {}, output {}\n", length,
+                     cfg.get_int("training.per_device_train_batch_size"),
+                     cfg.get_int("training.gradient_accumulation_steps"), cfg.get_float("training.learning_rate"),
+                     cfg.get_int("training.seed"), cfg.get_string("training.output_dir"));
+  if (!plan.plugin.library) {
+    out << "trainer:   static, full data (no plugin)\n";
+  } else {
+    const PluginManifest& m = plan.plugin.library->manifest();
+    out << "trainer:   " << to_string(plan.train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
+        << m.version << " (ABI " << m.abi.str() << ", " << m.library_path << ")\n";
+    for (const auto& p : plan.plugin.params) out << "  param    " << p.name << " = " << p.value.to_string() << "\n";
+  }
+  if (plan.total_steps > 0 || !plan.steps_from_data)
+    out << "schedule:  " << plan.schedule.describe() << "\n";
+  else
+    out << "schedule:  counted once the data is loaded (the run's length is in epochs)\n";
+  return out.str();
+}
+
+}  // namespace dataflex

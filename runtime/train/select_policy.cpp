@@ -1,0 +1,68 @@
+// The Select trainer: at each decision the selector picks sample ids of the pool; batches come from
+// shuffled passes over the selection (or uniform draws with replacement) until the next decision.
+#include <cmath>
+#include <limits>
+
+#include "data/corpus.hpp"
+#include "train/policies.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+namespace {
+
+// min / max / mean of the finite values; null when there is none.
+nlohmann::ordered_json stats(const std::vector<double>& v) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  std::size_t n = 0;
+  for (double x : v)
+    if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x), sum += x, ++n;
+  if (n == 0) return nullptr;
+  return {{"min", lo}, {"max", hi}, {"mean", sum / static_cast<double>(n)}};
+}
+
+}  // namespace
+
+SelectPolicy::SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
+                           std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+    : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
+
+Sampler& SelectPolicy::sampler() { return subset_ ? static_cast<Sampler&>(*subset_) : base_; }
+
+// select_count, or what the steps until the next decision consume (static: the whole run).
+std::size_t SelectPolicy::selection_size() const {
+  const int64_t horizon = schedule_.kind() == DecisionSchedule::Kind::Once ? total_steps_ : options_.update_step;
+  const int64_t wanted = options_.select_count > 0 ? options_.select_count : options_.global_batch() * horizon;
+  return std::min<std::size_t>(corpus_.train.size(), static_cast<std::size_t>(std::max<int64_t>(1, wanted)));
+}
+
+void SelectPolicy::decide(int64_t step, int64_t index) {
+  const DecisionContext ctx = schedule_.context(step, index, options_.seed);
+  const Selection sel = plugin_->select(ctx, corpus_.train.size(), selection_size(), false);
+  subset_.emplace(sel.ids, options_.select_with_replacement, ctx.seed ^ 0x53454C4543540000ull);
+
+  nlohmann::ordered_json line = decision_line(step, index);
+  line["kind"] = "selection";
+  line["count"] = sel.ids.size();
+  log_.add_ids(line, step, sel.ids);
+  std::vector<double> per_domain(corpus_.domains.size(), 0.0);
+  for (int64_t id : sel.ids) per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
+  nlohmann::ordered_json dom;
+  for (std::size_t d = 0; d < per_domain.size(); ++d) dom[corpus_.domains[d]] = per_domain[d];
+  line["per_domain"] = dom;
+  line["scores"] = stats(sel.scores);
+  log_.append(line);
+}
+
+void SelectPolicy::save(nlohmann::json& state) const {
+  if (subset_) state["selection"] = subset_->state();
+}
+
+void SelectPolicy::load(const nlohmann::json& state, const std::string& where) {
+  if (!state.contains("selection")) return;
+  subset_.emplace(SubsetSampler::from_state(state["selection"], where));
+  for (int64_t id : subset_->ids())
+    if (id < 0 || id >= static_cast<int64_t>(corpus_.train.size()))
+      throw Error(where + ": the saved selection holds id " + std::to_string(id) + ", outside the training pool");
+}
+
+}  // namespace dataflex

@@ -1,0 +1,48 @@
+// The Weight trainer: on the steps its schedule covers, the weighter turns each micro-batch's
+// per-sample mean losses into weights (every call its own decision, with its own seed); uniform
+// weights elsewhere. The loss is sum w_i l_i / sum w_i either way.
+#include "data/corpus.hpp"
+#include "train/policies.hpp"
+#include "util/error.hpp"
+
+namespace dataflex {
+
+LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
+  LossWeights w;
+  w.form = LossWeights::Form::WeightedSamples;
+  if (!schedule_.weights_at(step)) {
+    w.weights.assign(batch.ids.size(), 1.0);
+    return w;
+  }
+  WeightInput in{batch.ids, batch.domains, batch.mean_losses()};
+  w.weights = plugin_->weight(schedule_.context(step, weight_calls_++, options_.seed), in);
+  // One line per step (the first micro-batch's weights stand for the step's) keeps decisions.jsonl small.
+  if (step != last_logged_step_) {
+    last_logged_step_ = step;
+    const host::WeightSummary s = host::summarize_weights(w.weights, in.losses);
+    nlohmann::ordered_json line;
+    line["step"] = step;
+    line["plugin"] = plugin_->manifest().name;
+    line["kind"] = "weights";
+    line["batch"] = batch.ids.size();
+    line["min"] = s.min;
+    line["max"] = s.max;
+    line["mean"] = s.mean;
+    line["entropy"] = s.entropy;
+    line["weighted_loss"] = s.weighted_loss;
+    log_.append(line);
+  }
+  return w;
+}
+
+void WeightPolicy::save(nlohmann::json& j) const { j["weight_calls"] = weight_calls_; }
+
+void WeightPolicy::load(const nlohmann::json& j, const std::string& where) {
+  try {
+    weight_calls_ = j.value("weight_calls", int64_t{0});
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": data state: " + one_line(e.what()));
+  }
+}
+
+}  // namespace dataflex
