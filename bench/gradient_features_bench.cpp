@@ -10,9 +10,9 @@
 //   build/bin/bench_gradient_features --config bench/configs/llama_h256_l4.json --pool 64 --seq 256
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/types.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <iostream>
@@ -33,14 +33,24 @@ int main(int argc, char** argv) {
   int64_t pool = 64, seq = 256, batch = 8, dim = 128, factored_dim = 8192, threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config") config = v;
-    else if (k == "--pool") pool = std::stoll(v);
-    else if (k == "--seq") seq = std::stoll(v);
-    else if (k == "--batch") batch = std::stoll(v);
-    else if (k == "--dim") dim = std::stoll(v);
-    else if (k == "--factored-dim") factored_dim = std::stoll(v);
-    else if (k == "--threads") threads = std::stoll(v);
-    else { std::cerr << "unknown option " << k << "\n"; return 2; }
+    if (k == "--config")
+      config = v;
+    else if (k == "--pool")
+      pool = std::stoll(v);
+    else if (k == "--seq")
+      seq = std::stoll(v);
+    else if (k == "--batch")
+      batch = std::stoll(v);
+    else if (k == "--dim")
+      dim = std::stoll(v);
+    else if (k == "--factored-dim")
+      factored_dim = std::stoll(v);
+    else if (k == "--threads")
+      threads = std::stoll(v);
+    else {
+      std::cerr << "unknown option " << k << "\n";
+      return 2;
+    }
   }
   configure_threads(threads);
   const ModelConfig cfg = ModelConfig::load(config);
@@ -49,7 +59,8 @@ int main(int argc, char** argv) {
   std::vector<Sample> samples(static_cast<std::size_t>(pool));
   for (int64_t i = 0; i < pool; ++i) {
     at::Tensor ids = at::randint(0, cfg.vocab_size, {seq}, gen, at::kLong);
-    for (int64_t t = 0; t < seq; ++t) samples[static_cast<std::size_t>(i)].input_ids.push_back(static_cast<int32_t>(ids[t].item<int64_t>()));
+    for (int64_t t = 0; t < seq; ++t)
+      samples[static_cast<std::size_t>(i)].input_ids.push_back(static_cast<int32_t>(ids[t].item<int64_t>()));
     samples[static_cast<std::size_t>(i)].labels = samples[static_cast<std::size_t>(i)].input_ids;
   }
   std::vector<const Sample*> ptrs;

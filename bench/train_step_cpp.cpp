@@ -7,9 +7,9 @@
 //       --steps 10 --warmup 2 --threads 2
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/types.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,13 +26,20 @@ int main(int argc, char** argv) {
   int64_t batch = 8, seq = 256, steps = 10, warmup = 2, threads = 2, seed = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config") config = v;
-    else if (k == "--batch") batch = std::stoll(v);
-    else if (k == "--seq") seq = std::stoll(v);
-    else if (k == "--steps") steps = std::stoll(v);
-    else if (k == "--warmup") warmup = std::stoll(v);
-    else if (k == "--threads") threads = std::stoll(v);
-    else if (k == "--seed") seed = std::stoll(v);
+    if (k == "--config")
+      config = v;
+    else if (k == "--batch")
+      batch = std::stoll(v);
+    else if (k == "--seq")
+      seq = std::stoll(v);
+    else if (k == "--steps")
+      steps = std::stoll(v);
+    else if (k == "--warmup")
+      warmup = std::stoll(v);
+    else if (k == "--threads")
+      threads = std::stoll(v);
+    else if (k == "--seed")
+      seed = std::stoll(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -47,7 +54,8 @@ int main(int argc, char** argv) {
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + 1));
   std::vector<at::Tensor> batches;
-  for (int64_t i = 0; i < warmup + steps; ++i) batches.push_back(at::randint(0, cfg.vocab_size, {batch, seq}, gen, at::kLong));
+  for (int64_t i = 0; i < warmup + steps; ++i)
+    batches.push_back(at::randint(0, cfg.vocab_size, {batch, seq}, gen, at::kLong));
 
   std::vector<double> losses, times;
   for (std::size_t i = 0; i < batches.size(); ++i) {
@@ -70,7 +78,8 @@ int main(int argc, char** argv) {
   const char* omp = std::getenv("OMP_WAIT_POLICY");
   nlohmann::ordered_json out;
   out["impl"] = "dataflex";
-  out["tokens_per_s"] = std::round(10.0 * static_cast<double>(batch * seq) * static_cast<double>(times.size()) / total) / 10.0;
+  out["tokens_per_s"] =
+      std::round(10.0 * static_cast<double>(batch * seq) * static_cast<double>(times.size()) / total) / 10.0;
   out["step_ms"] = std::round(100000.0 * total / static_cast<double>(times.size())) / 100.0;
   out["step_ms_median"] = std::round(100000.0 * sorted[sorted.size() / 2]) / 100.0;
   out["params"] = cfg.parameter_count();

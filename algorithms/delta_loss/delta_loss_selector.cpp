@@ -60,8 +60,9 @@ class DeltaLossSelector : public dataflex::Selector {
     std::vector<double> delta(pool_size);
     for (size_t i = 0; i < pool_size; ++i) delta[i] = double(losses_then_[i]) - double(losses_now[i]);
     const int64_t num_updates = ctx.max_decisions > 0 ? ctx.max_decisions
-                                : num_updates_ > 0    ? num_updates_
-                                                      : dl::estimate_num_updates(c, ctx.step, first_step_, ctx.total_steps);
+                                : num_updates_ > 0
+                                    ? num_updates_
+                                    : dl::estimate_num_updates(c, ctx.step, first_step_, ctx.total_steps);
     const std::vector<int64_t> ranking = dl::rank_by_delta(delta);
     const int64_t first_negative = dl::first_negative_position(delta, ranking);
     const dl::Window window =
@@ -146,9 +147,9 @@ class DeltaLossSelector : public dataflex::Selector {
   double outside_weight_;
   int64_t num_updates_;
   // State.
-  int64_t decisions_ = 0;          // decisions taken so far
-  int64_t first_step_ = 0;         // the step of the first decision (estimates U when the run is open-ended)
-  std::vector<float> losses_then_; // every pool sample's loss at the first decision
+  int64_t decisions_ = 0;           // decisions taken so far
+  int64_t first_step_ = 0;          // the step of the first decision (estimates U when the run is open-ended)
+  std::vector<float> losses_then_;  // every pool sample's loss at the first decision
 };
 
 }  // namespace

@@ -59,8 +59,8 @@ inline Bucket bucket_of(double loss, double q_low, double q_high) {
 struct Terciles {
   double q_low = std::numeric_limits<double>::quiet_NaN();   // 0.33-quantile of the finite losses
   double q_high = std::numeric_limits<double>::quiet_NaN();  // 0.66-quantile of the finite losses
-  std::vector<double> probabilities;                          // one per sample, summing to 1
-  size_t focus_count = 0;                                     // samples in the focus bucket
+  std::vector<double> probabilities;                         // one per sample, summing to 1
+  size_t focus_count = 0;                                    // samples in the focus bucket
 };
 
 // The sampling distribution over the pool. A non-finite loss gets w = 0 (so p ∝ 1e-12^(1/T), the

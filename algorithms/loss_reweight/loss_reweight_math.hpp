@@ -62,7 +62,8 @@ inline std::vector<double> sample_weights(const std::vector<double>& losses, Str
   if (!(temperature > 0) || !std::isfinite(temperature)) throw std::invalid_argument("temperature must be positive");
   for (size_t i = 0; i < losses.size(); ++i)
     if (!std::isfinite(losses[i]))
-      throw std::invalid_argument("sample " + std::to_string(i) + " of the batch has loss " + std::to_string(losses[i]));
+      throw std::invalid_argument("sample " + std::to_string(i) + " of the batch has loss " +
+                                  std::to_string(losses[i]));
   std::vector<double> f = normalized_losses(losses, delta);
   for (double& x : f) x = strategy_score(s, x, delta);
   if (f.empty()) return f;

@@ -117,9 +117,9 @@ class OnlineDataMixing {
   }
 
   Variant variant() const { return variant_; }
-  int64_t decisions() const { return t_; }                  // t of the last decision (0: none yet)
-  double epsilon() const { return eps_prev_; }              // ε_t of the last decision
-  const std::vector<double>& rewards() const { return rewards_; }   // R̂ after the last decision
+  int64_t decisions() const { return t_; }                             // t of the last decision (0: none yet)
+  double epsilon() const { return eps_prev_; }                         // ε_t of the last decision
+  const std::vector<double>& rewards() const { return rewards_; }      // R̂ after the last decision
   const std::vector<double>& proportions() const { return pi_prev_; }  // π_t of the last decision
   const std::vector<std::string>& domains() const { return domains_; }
 
@@ -127,8 +127,8 @@ class OnlineDataMixing {
   std::string save() const {
     if (domains_.empty()) return {};
     std::ostringstream out;
-    out << "odm-state 1\nvariant " << to_string(variant_) << "\nt " << t_ << "\nepsilon " << hex(eps_prev_)
-        << "\nk " << domains_.size() << "\n";
+    out << "odm-state 1\nvariant " << to_string(variant_) << "\nt " << t_ << "\nepsilon " << hex(eps_prev_) << "\nk "
+        << domains_.size() << "\n";
     for (size_t i = 0; i < domains_.size(); ++i)
       out << "domain " << hex(rewards_[i]) << " " << hex(pi_prev_[i]) << " " << domains_[i] << "\n";
     return out.str();

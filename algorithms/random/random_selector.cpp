@@ -24,8 +24,7 @@ class RandomSelector : public dataflex::Selector {
     } else if (allow_duplicates && n > 0) {
       s.ids = rng.sample_with_replacement(n, k);
     } else {
-      throw dataflex::Error("cannot choose " + std::to_string(k) + " distinct ids from a pool of " +
-                            std::to_string(n));
+      throw dataflex::Error("cannot choose " + std::to_string(k) + " distinct ids from a pool of " + std::to_string(n));
     }
     return s;
   }

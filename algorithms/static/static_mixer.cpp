@@ -1,8 +1,8 @@
 // static: the fixed-mixture baseline. Proportions come from `proportions` (one per domain, in the
 // order of the run's datasets), from `proportions_file` (a TOML file of `domain = value` lines), or are
 // uniform when neither is given. They are normalised by the host; every decision returns the same.
-#include <dataflex/plugin.hpp>
 #include <toml++/toml.h>
+#include <dataflex/plugin.hpp>
 
 #include <cmath>
 #include <map>

@@ -15,7 +15,8 @@ class HighestLoss : public dataflex::Selector {
     std::vector<int64_t> ids(pool_size);
     std::iota(ids.begin(), ids.end(), int64_t{0});
     const auto losses = host().sample_losses(DFX_DATASET_TRAIN, ids);
-    std::stable_sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) { return losses[size_t(a)] > losses[size_t(b)]; });
+    std::stable_sort(ids.begin(), ids.end(),
+                     [&](int64_t a, int64_t b) { return losses[size_t(a)] > losses[size_t(b)]; });
     Selection s;
     for (size_t i = 0; i < num_select; ++i) {
       if (losses[size_t(ids[i])] < min_loss_)

@@ -12,8 +12,8 @@ namespace dataflex::cli {
 
 std::string build_info() {
   std::string s = "dataflex-run " DATAFLEX_VERSION "\n";
-  s += "plugin SDK ABI " + std::to_string(DATAFLEX_ABI_VERSION_MAJOR) + "." + std::to_string(DATAFLEX_ABI_VERSION_MINOR) +
-       "\n";
+  s += "plugin SDK ABI " + std::to_string(DATAFLEX_ABI_VERSION_MAJOR) + "." +
+       std::to_string(DATAFLEX_ABI_VERSION_MINOR) + "\n";
   // The threads a run uses by default (training.num_threads = 0): the cores this process may use.
   cpu_set_t set;
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

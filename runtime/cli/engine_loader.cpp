@@ -1,7 +1,7 @@
 // Opens libdataflex_engine.so on demand (engine.hpp).
 #define BOOST_DLL_USE_STD_FS
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <dlfcn.h>
+#include <boost/dll/runtime_symbol_info.hpp>
 
 #include <cstdlib>
 #include <iostream>

@@ -62,8 +62,10 @@ void evaluate_dataset(const LlamaModel& model, const Tokenizer& tokenizer, const
     tokens += by_domain.tokens[d];
     if (by_domain.samples[d] == 0) continue;
     const double loss = by_domain.tokens[d] > 0 ? by_domain.loss(d) : 0.0;
-    domains[corpus.domains[d]] = {
-        {"samples", by_domain.samples[d]}, {"tokens", by_domain.tokens[d]}, {"loss", loss}, {"perplexity", std::exp(loss)}};
+    domains[corpus.domains[d]] = {{"samples", by_domain.samples[d]},
+                                  {"tokens", by_domain.tokens[d]},
+                                  {"loss", loss},
+                                  {"perplexity", std::exp(loss)}};
     lines.push_back(line_of(corpus.domains[d], by_domain.samples[d], by_domain.tokens[d], loss));
   }
   const double loss = by_domain.overall_loss();
@@ -106,7 +108,8 @@ std::vector<std::string> run_evaluation(const EvalOptions& eo) try {
         multiple_choice_accuracy(*model, *tokenizer, read_questions(eo.multiple_choice), eo.batch_size);
     summary["multiple_choice"] = {
         {"file", eo.multiple_choice}, {"questions", a.questions}, {"acc", a.acc}, {"acc_norm", a.acc_norm}};
-    lines.push_back(fmt::format("multiple choice: {} questions  acc {:.4f}  acc_norm {:.4f}", a.questions, a.acc, a.acc_norm));
+    lines.push_back(
+        fmt::format("multiple choice: {} questions  acc {:.4f}  acc_norm {:.4f}", a.questions, a.acc, a.acc_norm));
   }
   write_file_atomically((fs::path(eo.output_dir) / "summary.json").string(), summary.dump(2) + "\n");
   lines.push_back("output:    " + eo.output_dir);

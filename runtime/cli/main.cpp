@@ -6,9 +6,9 @@
 //   dataflex-run eval CONFIG.toml [--model DIR] [--split eval|train|all] [--mc FILE.jsonl] --out DIR
 //   dataflex-run config keys
 //   dataflex-run version
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--set", overrides, "override a config key: dotted.key=value (repeatable)")->type_name("KEY=VALUE");
   bool dry_run = false;
   app.add_flag("--dry-run", dry_run, "check the config and its plugin, print the plan, train nothing");
-  app.add_flag("--verbose,-v", [](int64_t) { spdlog::set_level(spdlog::level::debug); }, "debug logging");
+  app.add_flag(
+      "--verbose,-v", [](int64_t) { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(0, 1);
 
   auto* plugins = app.add_subcommand("plugins", "list, inspect and try plugins");
@@ -67,16 +68,20 @@ int main(int argc, char** argv) {
   auto* tok = app.add_subcommand("tokenize", "token ids of a text, as JSON");
   std::string tok_path = "builtin", tok_text;
   bool tok_special = false, tok_show = false;
-  tok->add_option("--tokenizer", tok_path, "a folder with tokenizer.json, the file itself, or builtin")->type_name("PATH");
+  tok->add_option("--tokenizer", tok_path, "a folder with tokenizer.json, the file itself, or builtin")
+      ->type_name("PATH");
   tok->add_option("text", tok_text, "the text (use - to read standard input)")->required();
   tok->add_flag("--add-special-tokens", tok_special, "apply the post-processor (e.g. Llama's BOS)");
   tok->add_flag("--tokens", tok_show, "also print the token strings");
 
   auto* ev = app.add_subcommand("eval", "per-sample and per-domain loss / perplexity; multiple-choice accuracy");
   cli::EvalOptions eval_options;
-  ev->add_option("config", eval_options.config, "run config naming the model and the data")->required()->type_name("CONFIG.toml");
+  ev->add_option("config", eval_options.config, "run config naming the model and the data")
+      ->required()
+      ->type_name("CONFIG.toml");
   ev->add_option("--set", eval_options.overrides, "override a config key")->type_name("KEY=VALUE");
-  ev->add_option("--model", eval_options.model, "model folder (default: the config's model_name_or_path)")->type_name("DIR");
+  ev->add_option("--model", eval_options.model, "model folder (default: the config's model_name_or_path)")
+      ->type_name("DIR");
   ev->add_option("--adapter", eval_options.adapter, "a PEFT LoRA adapter folder on top of the model")->type_name("DIR");
   ev->add_option("--split", eval_options.split, "eval | train | all")->check(CLI::IsMember({"eval", "train", "all"}));
   ev->add_option("--mc", eval_options.multiple_choice, "MMLU-style JSONL (question, choices, answer) for accuracy")

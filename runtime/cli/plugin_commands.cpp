@@ -1,9 +1,9 @@
 // dataflex-run plugins list | info | run
 #define BOOST_DLL_USE_STD_FS
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <iostream>
@@ -33,8 +33,7 @@ std::string status_of(const DiscoveredPlugin& d) {
   try {
     std::vector<std::string> notes;
     PluginLibrary::load(*d.manifest, &notes);
-    if (!notes.empty())
-      return "ok (built for newer ABI " + d.manifest->abi.str() + "; uses nothing this host lacks)";
+    if (!notes.empty()) return "ok (built for newer ABI " + d.manifest->abi.str() + "; uses nothing this host lacks)";
     return "ok";
   } catch (const Error& e) {
     return std::string("broken: ") + e.what();
@@ -47,8 +46,7 @@ int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json) {
   const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
   nlohmann::json out = nlohmann::json::array();
   if (!as_json)
-    std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {}\n", "NAME", "KIND", "VERSION", "ABI", "STATUS",
-                             "PATH");
+    std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {}\n", "NAME", "KIND", "VERSION", "ABI", "STATUS", "PATH");
   for (const auto& d : registry.entries()) {
     const std::string status = status_of(d);
     const bool m = d.manifest.has_value();
@@ -57,8 +55,12 @@ int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json) {
     const std::string version = m ? d.manifest->version : "-";
     const std::string abi = m ? d.manifest->abi.str() : "-";
     if (as_json) {
-      out.push_back({{"name", name}, {"kind", kind}, {"version", version}, {"abi", abi},
-                     {"path", d.manifest_path}, {"status", status}});
+      out.push_back({{"name", name},
+                     {"kind", kind},
+                     {"version", version},
+                     {"abi", abi},
+                     {"path", d.manifest_path},
+                     {"status", status}});
     } else {
       // The status comes last on the line: a broken plugin's reason can be long.
       const bool ok = status.rfind("ok", 0) == 0;
@@ -102,9 +104,8 @@ int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string&
   return 0;
 }
 
-int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name,
-                const std::string& recording, const std::vector<std::string>& param_overrides,
-                std::optional<uint64_t> seed) {
+int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name, const std::string& recording,
+                const std::vector<std::string>& param_overrides, std::optional<uint64_t> seed) {
   const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
   const PluginManifest& m = registry.find(name);
   std::vector<std::string> notes;

@@ -34,7 +34,8 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
 
 int config_keys() {
   for (const auto& k : config_schema()) {
-    std::string line = fmt::format("{:<42} {:<11} default {}", k.dotted(), to_string(k.type), k.default_value.to_string());
+    std::string line =
+        fmt::format("{:<42} {:<11} default {}", k.dotted(), to_string(k.type), k.default_value.to_string());
     std::cout << line << "\n    " << k.help << "\n";
   }
   std::cout << fmt::format("{:<42} {:<11} checked against the plugin's manifest\n", "dataflex.params.*", "table");

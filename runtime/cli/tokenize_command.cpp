@@ -8,7 +8,8 @@
 
 namespace dataflex::cli {
 
-int tokenize(const std::string& tokenizer_path, const std::string& text_arg, bool add_special_tokens, bool show_tokens) {
+int tokenize(const std::string& tokenizer_path, const std::string& text_arg, bool add_special_tokens,
+             bool show_tokens) {
   auto tokenizer = tokenizer_path == "builtin" || tokenizer_path == "builtin:tiny" ? Tokenizer::builtin_bytes()
                                                                                    : Tokenizer::load(tokenizer_path);
   std::string text = text_arg;

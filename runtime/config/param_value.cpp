@@ -1,7 +1,7 @@
 #include "config/param_value.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 #include "util/did_you_mean.hpp"
 #include "util/error.hpp"
@@ -67,7 +67,6 @@ ParamValue ParamValue::of_string_list(std::vector<std::string> v) {
 }
 
 namespace {
-
 
 // Converts `in` to the declared type where no information is lost; nullopt otherwise.
 std::optional<ParamValue> convert(const ParamValue& in, ParamType want) {
@@ -137,8 +136,7 @@ std::string ParamValue::to_string() const {
   return "?";
 }
 
-std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
-                                       const std::vector<ParamInput>& inputs,
+std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs, const std::vector<ParamInput>& inputs,
                                        const std::string& owner, const std::string& manifest_path) {
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(s.name);
@@ -151,31 +149,30 @@ std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
     if (idx == specs.size()) {
       std::string known = names.empty() ? "it declares none" : "it declares:";
       for (size_t i = 0; i < names.size(); ++i) known += (i ? ", " : " ") + names[i];
-      throw Error(in.origin + ": unknown parameter '" + in.name + "' for " + owner +
-                  did_you_mean(in.name, names) + "; " + known);
+      throw Error(in.origin + ": unknown parameter '" + in.name + "' for " + owner + did_you_mean(in.name, names) +
+                  "; " + known);
     }
     const ParamSpec& spec = specs[idx];
     auto v = spec.type == ParamType::String && in.command_line_text && in.value.type != ParamType::String
                  ? std::optional<ParamValue>(ParamValue::of_string(*in.command_line_text))
                  : convert(in.value, spec.type);
     if (!v)
-      throw Error(in.origin + ": '" + in.name + "' of " + owner + " must be " +
-                  to_string(spec.type) + ", got " + to_string(in.value.type) + " " + in.value.to_string());
+      throw Error(in.origin + ": '" + in.name + "' of " + owner + " must be " + to_string(spec.type) + ", got " +
+                  to_string(in.value.type) + " " + in.value.to_string());
     if (spec.type == ParamType::Int || spec.type == ParamType::Float)
       check_bounds(spec, spec.type == ParamType::Int ? double(v->int_value) : v->float_value, in.origin,
                    "'" + in.name + "'");
     if (spec.type == ParamType::FloatList)
       for (size_t i = 0; i < v->float_list.size(); ++i)
-        check_bounds(spec, v->float_list[i], in.origin,
-                     "'" + in.name + "'[" + std::to_string(i) + "]");
+        check_bounds(spec, v->float_list[i], in.origin, "'" + in.name + "'[" + std::to_string(i) + "]");
     if (spec.type == ParamType::String && !spec.choices.empty()) {
       bool ok = false;
       for (const auto& c : spec.choices) ok = ok || c == v->string_value;
       if (!ok) {
         std::string list;
         for (size_t i = 0; i < spec.choices.size(); ++i) list += (i ? ", " : "") + spec.choices[i];
-        throw Error(in.origin + ": '" + in.name + "' = \"" + v->string_value +
-                    "\" is not one of: " + list + did_you_mean(v->string_value, spec.choices));
+        throw Error(in.origin + ": '" + in.name + "' = \"" + v->string_value + "\" is not one of: " + list +
+                    did_you_mean(v->string_value, spec.choices));
       }
     }
     given[idx] = std::move(*v);
@@ -188,8 +185,8 @@ std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
     } else if (specs[i].default_value) {
       out.push_back({specs[i].name, *specs[i].default_value});
     } else {
-      throw Error(manifest_path + ": " + owner + " requires parameter '" + specs[i].name +
-                  "' (" + to_string(specs[i].type) + ", no default) and the run config does not set it");
+      throw Error(manifest_path + ": " + owner + " requires parameter '" + specs[i].name + "' (" +
+                  to_string(specs[i].type) + ", no default) and the run config does not set it");
     }
   }
   return out;

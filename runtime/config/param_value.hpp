@@ -69,12 +69,11 @@ struct NamedParam {
   ParamValue value;
 };
 
-// Checks `inputs` against `specs` (owned by `owner`, e.g. "plugin 'random'") and returns every declared parameter with its value (the input's,
-// converted where lossless -- an int for a float, an int list for a float list -- or the default).
-// Throws dataflex::Error naming the input's origin for an unknown name (with a suggestion), a wrong
-// type, a value out of bounds or not among the choices, and a missing required parameter.
-std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs,
-                                       const std::vector<ParamInput>& inputs,
+// Checks `inputs` against `specs` (owned by `owner`, e.g. "plugin 'random'") and returns every declared parameter with
+// its value (the input's, converted where lossless -- an int for a float, an int list for a float list -- or the
+// default). Throws dataflex::Error naming the input's origin for an unknown name (with a suggestion), a wrong type, a
+// value out of bounds or not among the choices, and a missing required parameter.
+std::vector<NamedParam> resolve_params(const std::vector<ParamSpec>& specs, const std::vector<ParamInput>& inputs,
                                        const std::string& owner, const std::string& manifest_path);
 
 }  // namespace dataflex

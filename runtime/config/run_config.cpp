@@ -65,8 +65,7 @@ void apply_override(toml::table& root, const std::string& assignment, std::map<s
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     toml::node* n = t->get(parts[i]);
     if (n == nullptr) n = &t->insert_or_assign(parts[i], toml::table{}).first->second;
-    if (!n->is_table())
-      throw Error("--set " + assignment + ": '" + parts[i] + "' is not a table in the config");
+    if (!n->is_table()) throw Error("--set " + assignment + ": '" + parts[i] + "' is not a table in the config");
     t = n->as_table();
   }
   toml::table parsed = parse_override_value(assignment.substr(eq + 1));

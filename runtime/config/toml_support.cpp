@@ -9,8 +9,7 @@ namespace dataflex {
 
 toml::table parse_toml_file(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(path + ": file not found (expected a TOML file)");
+  if (!std::filesystem::is_regular_file(path, ec)) throw Error(path + ": file not found (expected a TOML file)");
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
@@ -30,8 +29,8 @@ std::string join_key(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
 
-void reject_unknown_keys(const toml::table& table, const std::vector<std::string>& allowed,
-                         const std::string& file, const std::string& prefix) {
+void reject_unknown_keys(const toml::table& table, const std::vector<std::string>& allowed, const std::string& file,
+                         const std::string& prefix) {
   for (const auto& [key, node] : table) {
     const std::string k(key.str());
     bool known = false;
@@ -62,9 +61,12 @@ std::optional<ParamValue> to_param_value(const toml::node& node) {
     }
     std::vector<double> list;
     for (const auto& el : *arr) {
-      if (auto i = el.as_integer()) list.push_back(double(i->get()));
-      else if (auto f = el.as_floating_point()) list.push_back(f->get());
-      else return std::nullopt;
+      if (auto i = el.as_integer())
+        list.push_back(double(i->get()));
+      else if (auto f = el.as_floating_point())
+        list.push_back(f->get());
+      else
+        return std::nullopt;
     }
     return ParamValue::of_float_list(std::move(list));
   }

@@ -20,8 +20,8 @@ std::string toml_location(const std::string& file, const toml::node& node);
 
 // Every key of `table` must be in `allowed`; otherwise an Error names the file, the line and the full
 // dotted key, with a "did you mean" where one is close. `prefix` is the table's dotted path ("" for root).
-void reject_unknown_keys(const toml::table& table, const std::vector<std::string>& allowed,
-                         const std::string& file, const std::string& prefix);
+void reject_unknown_keys(const toml::table& table, const std::vector<std::string>& allowed, const std::string& file,
+                         const std::string& prefix);
 
 // A TOML scalar or array of numbers as a ParamValue; nullopt for tables, dates and mixed arrays.
 std::optional<ParamValue> to_param_value(const toml::node& node);

@@ -162,7 +162,8 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& out) const 
   merge_word(word, out);
   if (cacheable) {
     std::unique_lock lock(cache_mutex_);
-    if (cache_.size() < kCacheCapacity) cache_.emplace(std::move(key), std::vector<int32_t>(out.begin() + first, out.end()));
+    if (cache_.size() < kCacheCapacity)
+      cache_.emplace(std::move(key), std::vector<int32_t>(out.begin() + first, out.end()));
   }
 }
 

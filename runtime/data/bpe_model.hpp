@@ -54,7 +54,7 @@ class BpeModel {
   std::vector<std::string> id_to_token_;
   std::vector<bool> has_id_;
   std::unordered_map<uint64_t, Merge> merges_;
-  std::array<int32_t, 128> ascii_ids_;  // vocab id of each one-byte character, or -1
+  std::array<int32_t, 128> ascii_ids_;          // vocab id of each one-byte character, or -1
   std::array<int32_t, 256> byte_fallback_ids_;  // id of <0xNN>, or -1
   std::optional<int32_t> unk_id_;
   bool fuse_unk_ = false;

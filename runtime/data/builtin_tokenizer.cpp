@@ -29,7 +29,8 @@ std::string builtin_tokenizer_json() {
                      {"normalized", false},
                      {"special", true}});
   }
-  const Json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}};
+  const Json byte_level = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}};
   Json doc;
   doc["version"] = "1.0";
   doc["truncation"] = nullptr;

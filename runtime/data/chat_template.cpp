@@ -37,13 +37,15 @@ std::vector<ChatTemplate> make_templates() {
 
   ChatTemplate l;  // name="llama3"
   l.name = "llama3";
-  l.user = {text("<|start_header_id|>user<|end_header_id|>\n\n{{content}}<|eot_id|>"
-                 "<|start_header_id|>assistant<|end_header_id|>\n\n")};
+  l.user = {
+      text("<|start_header_id|>user<|end_header_id|>\n\n{{content}}<|eot_id|>"
+           "<|start_header_id|>assistant<|end_header_id|>\n\n")};
   l.assistant = {text("{{content}}<|eot_id|>")};
   l.system = {text("<|start_header_id|>system<|end_header_id|>\n\n{{content}}<|eot_id|>")};
   l.function = {text("{{content}}<|eot_id|>")};
-  l.observation = {text("<|start_header_id|>ipython<|end_header_id|>\n\n{{content}}<|eot_id|>"
-                        "<|start_header_id|>assistant<|end_header_id|>\n\n")};
+  l.observation = {
+      text("<|start_header_id|>ipython<|end_header_id|>\n\n{{content}}<|eot_id|>"
+           "<|start_header_id|>assistant<|end_header_id|>\n\n")};
   l.prefix = {kBos};
   l.tool_format = ToolFormat::Llama3;
   l.stop_words = {"<|eot_id|>", "<|eom_id|>"};
@@ -56,8 +58,9 @@ std::vector<ChatTemplate> make_templates() {
   q.assistant = {text("{{content}}<|im_end|>\n")};
   q.system = {text("<|im_start|>system\n{{content}}<|im_end|>\n")};
   q.function = {text("{{content}}<|im_end|>\n")};
-  q.observation = {text("<|im_start|>user\n<tool_response>\n{{content}}\n</tool_response><|im_end|>\n"
-                        "<|im_start|>assistant\n")};
+  q.observation = {
+      text("<|im_start|>user\n<tool_response>\n{{content}}\n</tool_response><|im_end|>\n"
+           "<|im_start|>assistant\n")};
   q.tool_format = ToolFormat::Qwen;
   q.default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
   q.stop_words = {"<|im_end|>"};
@@ -151,7 +154,8 @@ std::vector<EncodedTurn> TemplateEncoder::encode_multiturn(const Conversation& c
     encoded.push_back(std::move(ids));
   }
   std::vector<EncodedTurn> turns;
-  for (size_t i = 0; i + 1 < encoded.size(); i += 2) turns.push_back({std::move(encoded[i]), std::move(encoded[i + 1])});
+  for (size_t i = 0; i + 1 < encoded.size(); i += 2)
+    turns.push_back({std::move(encoded[i]), std::move(encoded[i + 1])});
   return turns;
 }
 

@@ -127,11 +127,16 @@ std::string python_str_repr(const std::string& s) {
   const char q = double_quotes ? '"' : '\'';
   std::string out(1, q);
   for (unsigned char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == static_cast<unsigned char>(q)) out += std::string("\\") + q;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == static_cast<unsigned char>(q))
+      out += std::string("\\") + q;
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       static const char* hex = "0123456789abcdef";
       out += "\\x";
@@ -255,8 +260,9 @@ std::string default_tool_prompt(const ordered_json& tools, const std::string& wh
                       "): " + python_str(get(param, "description", empty_string)) + enumeration + items + "\n";
       }
     }
-    tool_text += "> Tool Name: " + python_str(*name) + "\nTool Description: " +
-                 python_str(get(*tool, "description", empty_string)) + "\nTool Args:\n" + param_text + "\n";
+    tool_text += "> Tool Name: " + python_str(*name) +
+                 "\nTool Description: " + python_str(get(*tool, "description", empty_string)) + "\nTool Args:\n" +
+                 param_text + "\n";
     names.push_back(python_str(*name));
   }
   std::string joined;
@@ -298,7 +304,8 @@ std::string format_calls(ToolFormat format, const std::vector<FunctionCall>& cal
   switch (format) {
     case ToolFormat::Default:
       for (size_t i = 0; i < calls.size(); ++i)
-        out += (i ? "\n" : "") + ("Action: " + calls[i].name + "\nAction Input: " + python_json_dumps(calls[i].arguments));
+        out +=
+            (i ? "\n" : "") + ("Action: " + calls[i].name + "\nAction Input: " + python_json_dumps(calls[i].arguments));
       return out;
     case ToolFormat::Qwen:
       for (size_t i = 0; i < calls.size(); ++i) {

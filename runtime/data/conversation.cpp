@@ -9,7 +9,6 @@ namespace {
 
 using nlohmann::ordered_json;
 
-
 class RowFields {
  public:
   RowFields(const ordered_json& row, const std::string& where) : row_(row), where_(where) {}
@@ -66,7 +65,8 @@ Conversation alpaca(const DatasetAttr& attr, const RowFields& f) {
         c.messages.push_back({Role::Assistant, pair[1].get<std::string>()});
       }
     } else if (h && !h->is_null()) {
-      f.fail("column '" + *attr.history + "': expected a list of [prompt, response] pairs, found " + json_type_name(*h));
+      f.fail("column '" + *attr.history + "': expected a list of [prompt, response] pairs, found " +
+             json_type_name(*h));
     }
   }
   std::string user;
@@ -84,12 +84,14 @@ Conversation sharegpt(const DatasetAttr& attr, const RowFields& f) {
   const std::string& column = *attr.messages;
   const ordered_json* messages = f.find(column);
   if (!messages) f.fail("missing column '" + column + "' (expected a list of messages)");
-  if (!messages->is_array()) f.fail("column '" + column + "': expected a list of messages, found " + json_type_name(*messages));
+  if (!messages->is_array())
+    f.fail("column '" + column + "': expected a list of messages, found " + json_type_name(*messages));
 
   auto field = [&](size_t i, const std::string& key) -> std::string {
     const ordered_json& m = (*messages)[i];
     const std::string where = column + "[" + std::to_string(i) + "]";
-    if (!m.is_object()) f.fail(where + ": expected an object with '" + attr.role_tag + "' and '" + attr.content_tag + "'");
+    if (!m.is_object())
+      f.fail(where + ": expected an object with '" + attr.role_tag + "' and '" + attr.content_tag + "'");
     const auto it = m.find(key);
     if (it == m.end()) f.fail(where + ": missing key '" + key + "'");
     if (!it->is_string()) f.fail(where + "." + key + ": expected a string, found " + json_type_name(*it));
@@ -108,16 +110,22 @@ Conversation sharegpt(const DatasetAttr& attr, const RowFields& f) {
     const std::string role = field(i, attr.role_tag);
     const bool user_turn = (i - first) % 2 == 0;
     Role r;
-    if (role == attr.user_tag) r = Role::User;
-    else if (role == attr.assistant_tag) r = Role::Assistant;
-    else if (role == attr.observation_tag) r = Role::Observation;
-    else if (role == attr.function_tag) r = Role::Function;
-    else if (role == attr.system_tag) r = Role::System;
+    if (role == attr.user_tag)
+      r = Role::User;
+    else if (role == attr.assistant_tag)
+      r = Role::Assistant;
+    else if (role == attr.observation_tag)
+      r = Role::Observation;
+    else if (role == attr.function_tag)
+      r = Role::Function;
+    else if (role == attr.system_tag)
+      r = Role::System;
     else
       f.fail(column + "[" + std::to_string(i) + "]." + attr.role_tag + ": unknown role '" + role + "', expected " +
              attr.user_tag + ", " + attr.assistant_tag + ", " + attr.observation_tag + ", " + attr.function_tag +
              " or a leading " + attr.system_tag);
-    const bool ok = user_turn ? (r == Role::User || r == Role::Observation) : (r == Role::Assistant || r == Role::Function);
+    const bool ok =
+        user_turn ? (r == Role::User || r == Role::Observation) : (r == Role::Assistant || r == Role::Function);
     if (!ok)
       f.fail(column + "[" + std::to_string(i) + "]: role '" + role + "' where " +
              (user_turn ? "a " + attr.user_tag + " or " + attr.observation_tag

@@ -26,7 +26,8 @@ void check_options(const DataOptions& o) {
         throw Error("dataset: '" + o.dataset[i] + "' is listed twice; every dataset is one domain");
   if (o.stage != "sft" && o.stage != "pt")
     throw Error("stage: '" + o.stage + "' is not supported, expected sft or pt" + did_you_mean(o.stage, {"sft", "pt"}));
-  if (o.cutoff_len <= 0) throw Error("cutoff_len: expected a positive number of tokens, found " + std::to_string(o.cutoff_len));
+  if (o.cutoff_len <= 0)
+    throw Error("cutoff_len: expected a positive number of tokens, found " + std::to_string(o.cutoff_len));
   if (!std::isfinite(o.val_size) || o.val_size < 0)
     throw Error("val_size: expected a fraction in [0, 1) or a number of samples >= 1");
   if (o.max_samples < 0) throw Error("max_samples: expected 0 (all) or a positive number");
@@ -57,7 +58,9 @@ struct DomainSamples {
 class CorpusBuilder {
  public:
   CorpusBuilder(const DataOptions& options, const Tokenizer& tokenizer)
-      : o_(options), tokenizer_(tokenizer), template_(find_chat_template(options.template_name)),
+      : o_(options),
+        tokenizer_(tokenizer),
+        template_(find_chat_template(options.template_name)),
         encoder_(template_, tokenizer) {
     // Pre-training EOS: processor/pretrain.py writes "<|end_of_text|>" for the llama3 template and the
     // (possibly replaced) eos_token otherwise.
@@ -140,7 +143,8 @@ class CorpusBuilder {
         s.domain = domain_index;
         if (pt_bos_) s.input_ids.push_back(*pt_bos_);
         s.input_ids.insert(s.input_ids.end(), sequences[i].begin(), sequences[i].end());
-        if (static_cast<int64_t>(s.input_ids.size()) > o_.cutoff_len) s.input_ids.resize(static_cast<size_t>(o_.cutoff_len));
+        if (static_cast<int64_t>(s.input_ids.size()) > o_.cutoff_len)
+          s.input_ids.resize(static_cast<size_t>(o_.cutoff_len));
         s.labels = s.input_ids;
         s.source = rows.where(rows.rows[i]);
         samples.push_back(std::move(s));

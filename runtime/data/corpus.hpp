@@ -20,29 +20,29 @@ constexpr int32_t kIgnoreIndex = -100;  // label of a token that is not trained 
 
 struct DataOptions {
   std::string dataset_dir = "data";
-  std::vector<std::string> dataset;   // names in dataset_info.json; one domain each
-  std::string stage = "sft";          // "sft" (alpaca/sharegpt) or "pt" (plain text)
+  std::vector<std::string> dataset;       // names in dataset_info.json; one domain each
+  std::string stage = "sft";              // "sft" (alpaca/sharegpt) or "pt" (plain text)
   std::string template_name = "default";  // chat template: default, llama3, qwen, empty
   int64_t cutoff_len = 512;
   bool train_on_prompt = false;
-  bool packing = false;               // pt: concatenate samples of a domain into cutoff_len blocks
-  double val_size = 0.0;              // < 1: fraction per domain; >= 1: number of samples per domain
-  int64_t max_samples = 0;            // per domain, 0 = all (taken before tokenization, in file order)
-  uint64_t seed = 42;                 // shuffles before the val split
+  bool packing = false;     // pt: concatenate samples of a domain into cutoff_len blocks
+  double val_size = 0.0;    // < 1: fraction per domain; >= 1: number of samples per domain
+  int64_t max_samples = 0;  // per domain, 0 = all (taken before tokenization, in file order)
+  uint64_t seed = 42;       // shuffles before the val split
 };
 
 struct Sample {
-  int64_t id = 0;         // index in its split (train or eval), stable for a given config and data
-  int32_t domain = 0;     // index into Corpus::domains
+  int64_t id = 0;      // index in its split (train or eval), stable for a given config and data
+  int32_t domain = 0;  // index into Corpus::domains
   std::vector<int32_t> input_ids;
   std::vector<int32_t> labels;  // same length; kIgnoreIndex where not trained on
-  std::string source;     // "FILE:LINE" (or "FILE:LINE-LINE" for a packed block), for messages
+  std::string source;           // "FILE:LINE" (or "FILE:LINE-LINE" for a packed block), for messages
 };
 
 struct Corpus {
   std::vector<std::string> domains;  // names, in the order of DataOptions::dataset
   std::vector<Sample> train;
-  std::vector<Sample> eval;          // empty when val_size == 0
+  std::vector<Sample> eval;  // empty when val_size == 0
 };
 
 // Loads, renders, tokenizes and splits. Throws dataflex::Error with a one-line message naming the

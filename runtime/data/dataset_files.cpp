@@ -48,8 +48,10 @@ size_t skip_space(const std::string& t, size_t i) {
 // Index just past the string literal that starts at t[i] == '"', or npos when it is not closed.
 size_t scan_string(const std::string& t, size_t i) {
   for (++i; i < t.size(); ++i) {
-    if (t[i] == '\\') ++i;
-    else if (t[i] == '"') return i + 1;
+    if (t[i] == '\\')
+      ++i;
+    else if (t[i] == '"')
+      return i + 1;
   }
   return std::string::npos;
 }
@@ -68,8 +70,10 @@ size_t scan_value(const std::string& t, size_t i) {
         if (i == std::string::npos) return i;
         continue;
       }
-      if (c == '{' || c == '[') ++depth;
-      else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+      if (c == '{' || c == '[')
+        ++depth;
+      else if ((c == '}' || c == ']') && --depth == 0)
+        return i + 1;
       ++i;
     }
     return std::string::npos;
@@ -89,7 +93,6 @@ std::string parse_error_text(const nlohmann::json::parse_error& e) {
   }
   return one_line(m);
 }
-
 
 class RowReader {
  public:
@@ -205,7 +208,8 @@ class RowReader {
 
 FileType file_type(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (ext == ".json" || ext == ".jsonl") return FileType::Json;
   if (ext == ".txt") return FileType::Text;
   throw Error(path.string() + ": unsupported file type '" + ext +
@@ -238,8 +242,8 @@ DatasetRows read_dataset_rows(const std::string& path, int64_t max_rows) {
     const FileType type = file_type(files.front());
     for (const auto& f : files)
       if (file_type(f) != type)
-        throw Error(path + ": the files of a dataset folder must all be JSON or all be text; " +
-                    f.filename().string() + " differs from " + files.front().filename().string());
+        throw Error(path + ": the files of a dataset folder must all be JSON or all be text; " + f.filename().string() +
+                    " differs from " + files.front().filename().string());
     for (const auto& f : files) {
       if (reader.full()) break;
       reader.read(f.string(), type);

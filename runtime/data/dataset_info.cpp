@@ -90,9 +90,9 @@ DatasetAttr read_entry(const std::string& dataset_dir, const std::string& info_p
 
   const json& columns = r.table("columns");
   for (const auto& [key, value] : columns.items()) {
-    static const std::vector<std::string> known = {"prompt", "query", "response", "history", "messages", "system",
-                                                   "tools", "images", "videos", "audios", "chosen", "rejected",
-                                                   "kto_tag"};
+    static const std::vector<std::string> known = {"prompt", "query",    "response", "history", "messages",
+                                                   "system", "tools",    "images",   "videos",  "audios",
+                                                   "chosen", "rejected", "kto_tag"};
     if (std::find(known.begin(), known.end(), key) == known.end())
       r.fail("columns." + key + ": unknown column role, expected one of " + join(known, ", ") +
              did_you_mean(key, known));
@@ -120,7 +120,7 @@ DatasetAttr read_entry(const std::string& dataset_dir, const std::string& info_p
 
   const json& tags = r.table("tags");
   for (const auto& [key, value] : tags.items()) {
-    static const std::vector<std::string> known = {"role_tag",      "content_tag",     "user_tag",  "assistant_tag",
+    static const std::vector<std::string> known = {"role_tag",        "content_tag",  "user_tag",  "assistant_tag",
                                                    "observation_tag", "function_tag", "system_tag"};
     if (std::find(known.begin(), known.end(), key) == known.end())
       r.fail("tags." + key + ": unknown tag, expected one of " + join(known, ", ") + did_you_mean(key, known));
@@ -139,7 +139,8 @@ DatasetAttr read_entry(const std::string& dataset_dir, const std::string& info_p
   if (stage == "pt") {
     if (attr.formatting != DatasetFormatting::Alpaca)
       r.fail("formatting: stage pt reads plain text (alpaca-style columns), not sharegpt conversations");
-    if (!attr.prompt) r.fail("columns.prompt: stage pt needs the text column (e.g. \"columns\": {\"prompt\": \"text\"})");
+    if (!attr.prompt)
+      r.fail("columns.prompt: stage pt needs the text column (e.g. \"columns\": {\"prompt\": \"text\"})");
   } else if (attr.formatting == DatasetFormatting::Alpaca) {
     if (!attr.prompt && !attr.query) r.fail("columns: an alpaca dataset needs a prompt or a query column");
     if (!attr.response) r.fail("columns.response: an sft dataset needs a response column");
@@ -169,8 +170,7 @@ std::vector<DatasetAttr> read_dataset_info(const std::string& dataset_dir, const
   std::vector<DatasetAttr> out;
   for (const auto& name : names) {
     const auto it = info.find(name);
-    if (it == info.end())
-      throw Error(info_path + ": no dataset named '" + name + "'" + did_you_mean(name, known));
+    if (it == info.end()) throw Error(info_path + ": no dataset named '" + name + "'" + did_you_mean(name, known));
     out.push_back(read_entry(dataset_dir, info_path, name, *it, stage));
   }
   return out;

@@ -122,8 +122,8 @@ class StripDecoder : public Decoder {
     if (content_.empty()) return;
     for (std::string& t : tokens) {
       size_t begin = 0, end = t.size();
-      for (size_t k = 0; k < start_ && end - begin >= content_.size() && t.compare(begin, content_.size(), content_) == 0;
-           ++k)
+      for (size_t k = 0;
+           k < start_ && end - begin >= content_.size() && t.compare(begin, content_.size(), content_) == 0; ++k)
         begin += content_.size();
       for (size_t k = 0; k < stop_ && end - begin >= content_.size() &&
                          t.compare(end - content_.size(), content_.size(), content_) == 0;

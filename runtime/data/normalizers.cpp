@@ -86,7 +86,8 @@ std::unique_ptr<UnicodeRegex> make_pattern(const Json& pattern, const std::strin
 std::unique_ptr<Normalizer> make_normalizer(const Json& value, const std::string& key, const Reader& reader) {
   const std::string type = reader.string(value, key, "type");
   if (type == "NFC") return std::make_unique<UnicodeNormalForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-  if (type == "NFD") return std::make_unique<UnicodeNormalForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
+  if (type == "NFD")
+    return std::make_unique<UnicodeNormalForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
   if (type == "NFKC")
     return std::make_unique<UnicodeNormalForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
   if (type == "NFKD")
@@ -94,7 +95,8 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& value, const std::string
         utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
   if (type == "Prepend") return std::make_unique<Prepend>(reader.string(value, key, "prepend"));
   if (type == "Replace") {
-    auto pattern = make_pattern(reader.member(value, key, "pattern"), tokenizer_json::child_key(key, "pattern"), reader);
+    auto pattern =
+        make_pattern(reader.member(value, key, "pattern"), tokenizer_json::child_key(key, "pattern"), reader);
     return std::make_unique<Replace>(std::move(pattern), reader.string(value, key, "content"));
   }
   if (type == "Sequence") {

@@ -66,7 +66,8 @@ std::unique_ptr<PostProcessor> make_template(const Json& value, const std::strin
       const Json& list = reader.member(ids, entry_key, "ids");
       reader.expect_array(list, child_key(entry_key, "ids"));
       for (size_t k = 0; k < list.size(); ++k)
-        (seen_sequence ? suffix : prefix).push_back(reader.token_id(list[k], index_key(child_key(entry_key, "ids"), k)));
+        (seen_sequence ? suffix : prefix)
+            .push_back(reader.token_id(list[k], index_key(child_key(entry_key, "ids"), k)));
     } else {
       reader.fail(item_key, "expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
     }
@@ -102,7 +103,8 @@ std::unique_ptr<PostProcessor> make_post_processor(const Json& value, const std:
     const Json& list = reader.member(value, key, "processors");
     reader.expect_array(list, list_key);
     std::vector<std::unique_ptr<PostProcessor>> steps;
-    for (size_t i = 0; i < list.size(); ++i) steps.push_back(make_post_processor(list[i], index_key(list_key, i), reader));
+    for (size_t i = 0; i < list.size(); ++i)
+      steps.push_back(make_post_processor(list[i], index_key(list_key, i), reader));
     return std::make_unique<SequencePostProcessor>(std::move(steps));
   }
   reader.fail(child_key(key, "type"), "unsupported post-processor \"" + type +

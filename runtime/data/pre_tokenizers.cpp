@@ -16,8 +16,7 @@ using tokenizer_json::Json;
 using tokenizer_json::Reader;
 
 // GPT-2's pattern, used by ByteLevel with use_regex (tokenizers' byte_level.rs).
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
 
@@ -44,9 +43,7 @@ void split_piece(const PreToken& piece, const UnicodeRegex& regex, SplitBehavior
     case SplitBehavior::Isolated:
       for (const Segment& s : segments) parts.push_back({s.begin, s.end, false});
       break;
-    case SplitBehavior::Removed:
-      parts = segments;
-      break;
+    case SplitBehavior::Removed: parts = segments; break;
     case SplitBehavior::Contiguous: {
       bool previous_match = false;
       for (const Segment& s : segments) {
@@ -231,8 +228,8 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& value, const std::s
       steps.push_back(make_pre_tokenizer(list[i], tokenizer_json::index_key(list_key, i), reader));
     return std::make_unique<SequencePreTokenizer>(std::move(steps));
   }
-  reader.fail(child_key(key, "type"), "unsupported pre-tokenizer \"" + type +
-                                          "\" (supported: ByteLevel, Split, Metaspace, Sequence)");
+  reader.fail(child_key(key, "type"),
+              "unsupported pre-tokenizer \"" + type + "\" (supported: ByteLevel, Split, Metaspace, Sequence)");
 }
 
 }  // namespace dataflex

@@ -14,8 +14,9 @@ std::pair<int64_t, int64_t> infer_seqlen(int64_t source_len, int64_t target_len,
     max_target_len = cutoff_len - source_len;
   } else {
     // Python: int(cutoff_len * (target_len / (source_len + target_len))), in doubles, truncated
-    max_target_len = static_cast<int64_t>(static_cast<double>(cutoff_len) *
-                                          (static_cast<double>(target_len) / static_cast<double>(source_len + target_len)));
+    max_target_len =
+        static_cast<int64_t>(static_cast<double>(cutoff_len) *
+                             (static_cast<double>(target_len) / static_cast<double>(source_len + target_len)));
   }
   const int64_t new_target_len = std::min(max_target_len, target_len);
   const int64_t max_source_len = std::max<int64_t>(cutoff_len - new_target_len, 0);

@@ -31,9 +31,9 @@ using tokenizer_json::Reader;
 // transformers' LlamaTokenizerFast (and the classes copied from it) rebuilds the post-processor
 // from add_bos_token / add_eos_token when it loads (update_post_processor), whatever
 // tokenizer.json says; we do the same so that ids match what LLaMA-Factory gets.
-const std::set<std::string> kBosEosTemplateClasses = {
-    "LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
-    "GemmaTokenizer", "GemmaTokenizerFast"};
+const std::set<std::string> kBosEosTemplateClasses = {"LlamaTokenizer",     "LlamaTokenizerFast",
+                                                      "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
+                                                      "GemmaTokenizer",     "GemmaTokenizerFast"};
 
 class JsonTokenizer final : public Tokenizer {
  public:
@@ -143,7 +143,8 @@ class JsonTokenizer final : public Tokenizer {
   void read_tokenizer_json(const Json& doc, const Reader& reader) {
     reader.expect_object(doc, "");
     model_ = std::make_unique<BpeModel>(reader.member(doc, "", "model"), reader);
-    if (const Json* v = reader.optional_member(doc, "", "normalizer")) normalizer_ = make_normalizer(*v, "normalizer", reader);
+    if (const Json* v = reader.optional_member(doc, "", "normalizer"))
+      normalizer_ = make_normalizer(*v, "normalizer", reader);
     if (const Json* v = reader.optional_member(doc, "", "pre_tokenizer"))
       pre_tokenizer_ = make_pre_tokenizer(*v, "pre_tokenizer", reader);
     if (const Json* v = reader.optional_member(doc, "", "post_processor"))
@@ -264,7 +265,8 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   const bool is_dir = fs::is_directory(path, ec);
   const fs::path json_file = is_dir ? fs::path(path) / "tokenizer.json" : fs::path(path);
   if (!fs::is_regular_file(json_file, ec)) {
-    if (!is_dir && !fs::exists(path, ec)) throw Error(path + ": no such file or folder (expected a tokenizer folder or its tokenizer.json)");
+    if (!is_dir && !fs::exists(path, ec))
+      throw Error(path + ": no such file or folder (expected a tokenizer folder or its tokenizer.json)");
     throw Error(json_file.string() + ": not found (a tokenizer folder needs a tokenizer.json)");
   }
   const fs::path config_file = json_file.parent_path() / "tokenizer_config.json";
@@ -274,11 +276,13 @@ std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
                              config_file.string());
 }
 
-std::unique_ptr<Tokenizer> Tokenizer::for_model(const std::string& model_name_or_path, const std::string& tokenizer_path) {
+std::unique_ptr<Tokenizer> Tokenizer::for_model(const std::string& model_name_or_path,
+                                                const std::string& tokenizer_path) {
   if (!tokenizer_path.empty()) return load(tokenizer_path);
   if (model_name_or_path.rfind("builtin:", 0) == 0) return builtin_bytes();
   if (!std::filesystem::is_directory(model_name_or_path))
-    throw Error("model.model_name_or_path: \"" + model_name_or_path + "\" is not a folder (nothing is downloaded here)");
+    throw Error("model.model_name_or_path: \"" + model_name_or_path +
+                "\" is not a folder (nothing is downloaded here)");
   return load(model_name_or_path);
 }
 

@@ -66,7 +66,6 @@ std::unique_ptr<UnicodeRegex> make_pattern(const tokenizer_json::Json& pattern, 
                                            const tokenizer_json::Reader& reader);
 
 // Single sequence: `prefix` ids, the sequence, `suffix` ids (TemplateProcessing's common shape).
-std::unique_ptr<PostProcessor> make_template_post_processor(std::vector<int32_t> prefix,
-                                                            std::vector<int32_t> suffix);
+std::unique_ptr<PostProcessor> make_template_post_processor(std::vector<int32_t> prefix, std::vector<int32_t> suffix);
 
 }  // namespace dataflex

@@ -18,13 +18,9 @@ std::string describe(const Json& value) {
   return value.type_name();
 }
 
-std::string child_key(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
+std::string child_key(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
-std::string index_key(const std::string& path, size_t index) {
-  return path + "[" + std::to_string(index) + "]";
-}
+std::string index_key(const std::string& path, size_t index) { return path + "[" + std::to_string(index) + "]"; }
 
 void Reader::fail(const std::string& key, const std::string& message) const {
   throw Error(one_line(file_ + ": " + (key.empty() ? "" : key + ": ") + message));
@@ -81,8 +77,7 @@ int64_t Reader::integer(const Json& object, const std::string& path, const std::
 int32_t Reader::token_id(const Json& value, const std::string& key) const {
   if (!value.is_number_integer()) fail(key, "expected a token id, found " + describe(value));
   const int64_t id = value.get<int64_t>();
-  if (id < 0 || id > std::numeric_limits<int32_t>::max())
-    fail(key, "token id " + std::to_string(id) + " out of range");
+  if (id < 0 || id > std::numeric_limits<int32_t>::max()) fail(key, "token id " + std::to_string(id) + " out of range");
   return static_cast<int32_t>(id);
 }
 

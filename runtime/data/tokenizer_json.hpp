@@ -36,8 +36,7 @@ class Reader {
   void expect_array(const Json& value, const std::string& key) const;
 
   std::string string(const Json& object, const std::string& path, const std::string& key) const;
-  std::optional<std::string> optional_string(const Json& object, const std::string& path,
-                                             const std::string& key) const;
+  std::optional<std::string> optional_string(const Json& object, const std::string& path, const std::string& key) const;
   bool boolean(const Json& object, const std::string& path, const std::string& key, bool fallback) const;
   int64_t integer(const Json& object, const std::string& path, const std::string& key) const;
   int32_t token_id(const Json& value, const std::string& key) const;  // 0 <= id < 2^31
@@ -48,6 +47,5 @@ class Reader {
 
 // Parses `text` as JSON; a syntax error is reported against `file`.
 Json parse(const std::string& text, const std::string& file);
-
 
 }  // namespace dataflex::tokenizer_json

@@ -41,8 +41,8 @@ UnicodeRegex::UnicodeRegex(const std::string& pattern, bool literal) : pattern_(
   PCRE2_SIZE offset = 0;
   // PCRE2_LITERAL allows PCRE2_UTF but not PCRE2_UCP (which only matters for classes anyway).
   const uint32_t options = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error,
-                                   &offset, nullptr);
+  pcre2_code* code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error, &offset, nullptr);
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);

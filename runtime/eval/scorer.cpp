@@ -37,7 +37,8 @@ std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vecto
     for (std::size_t i = first; i < last; ++i) {
       const Sample& s = *samples[i];
       for (std::size_t t = 1; t < s.labels.size(); ++t)
-        if (s.labels[t] != kIgnoreIndex) out[i].token_losses.push_back(la[static_cast<int64_t>(i - first)][static_cast<int64_t>(t - 1)]);
+        if (s.labels[t] != kIgnoreIndex)
+          out[i].token_losses.push_back(la[static_cast<int64_t>(i - first)][static_cast<int64_t>(t - 1)]);
     }
   }
   return out;

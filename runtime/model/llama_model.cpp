@@ -11,9 +11,9 @@
 namespace dataflex {
 
 struct LlamaModel::Linear {
-  std::string name;               // "model.layers.0.self_attn.q_proj"
-  at::Tensor weight, bias;        // [out, in], [out] or undefined
-  at::Tensor lora_a, lora_b;      // [r, in], [out, r] or undefined
+  std::string name;           // "model.layers.0.self_attn.q_proj"
+  at::Tensor weight, bias;    // [out, in], [out] or undefined
+  at::Tensor lora_a, lora_b;  // [r, in], [out, r] or undefined
   double lora_scaling = 0.0;
 };
 
@@ -170,8 +170,8 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
   return y;
 }
 
-at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos,
-                                     const at::Tensor& sin, const at::Tensor& mask) const {
+at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                     const at::Tensor& mask) const {
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
   at::Tensor h = rms_norm(x, L.input_norm, c.rms_norm_eps);
@@ -201,9 +201,9 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer)
   at::Tensor freqs = at::outer(pos, inv_freq_);
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
-  at::Tensor mask = at::full({T, T}, -std::numeric_limits<float>::infinity(),
-                             at::TensorOptions().dtype(at::kFloat).device(device()))
-                        .triu(1);
+  at::Tensor mask =
+      at::full({T, T}, -std::numeric_limits<float>::infinity(), at::TensorOptions().dtype(at::kFloat).device(device()))
+          .triu(1);
   const int64_t last = layer < 0 ? config_.num_hidden_layers - 1 : std::min(layer, config_.num_hidden_layers - 1);
   for (int64_t i = 0; i <= last; ++i) x = decoder_layer(layers_[i], x, cos, sin, mask);
   if (layer < 0) x = rms_norm(x, parameter("model.norm.weight"), config_.rms_norm_eps);
@@ -212,7 +212,8 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer)
 
 at::Tensor LlamaModel::forward(const at::Tensor& input_ids) const {
   at::Tensor x = hidden_states(input_ids, -1);
-  const at::Tensor head = config_.tie_word_embeddings ? parameter("model.embed_tokens.weight") : parameter("lm_head.weight");
+  const at::Tensor head =
+      config_.tie_word_embeddings ? parameter("model.embed_tokens.weight") : parameter("lm_head.weight");
   return at::linear(x, head).to(at::kFloat);
 }
 
@@ -281,7 +282,8 @@ void LlamaModel::add_lora(const LoraConfig& lora, uint64_t seed) {
     bool known = t == "all";
     for (const char* n : kLinearNames) known = known || t == short_name(n);
     if (!known)
-      throw Error("lora_target: unknown module \"" + t + "\", expected all or q_proj k_proj v_proj o_proj gate_proj up_proj down_proj");
+      throw Error("lora_target: unknown module \"" + t +
+                  "\", expected all or q_proj k_proj v_proj o_proj gate_proj up_proj down_proj");
   }
   for (auto& p : params_) p.tensor.set_requires_grad(false);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);

@@ -89,8 +89,8 @@ class LlamaModel {
   struct Linear;
   struct Layer;
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
-  at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos,
-                           const at::Tensor& sin, const at::Tensor& mask) const;
+  at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                           const at::Tensor& mask) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);
   void rebuild_layers();
 
@@ -126,8 +126,8 @@ class TrainingModeScope {
 
 // Hugging Face layout: DIR/config.json + model.safetensors (or sharded with
 // model.safetensors.index.json). "builtin:tiny" builds the embedded default from `seed`.
-std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size,
-                                       uint64_t seed, const std::string& device = "cpu");
+std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size, uint64_t seed,
+                                       const std::string& device = "cpu");
 // Writes config.json and model.safetensors (base weights only; LoRA must be merged or saved apart)
 // in `dtype` ("float32", "bfloat16", "float16"). Each file is written atomically.
 void save_model(const LlamaModel& model, const std::string& dir, const std::string& dtype = "float32");

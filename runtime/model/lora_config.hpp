@@ -9,8 +9,8 @@ namespace dataflex {
 
 struct LoraConfig {
   int64_t rank = 8;
-  double alpha = 16.0;   // scaling = alpha / rank
-  double dropout = 0.0;  // on the adapter's input, training only
+  double alpha = 16.0;              // scaling = alpha / rank
+  double dropout = 0.0;             // on the adapter's input, training only
   std::vector<std::string> target;  // module names (q_proj, ..., down_proj); {"all"} = every linear
 };
 

@@ -53,7 +53,8 @@ ModelConfig ModelConfig::load(const std::string& file) {
   c.num_hidden_layers = get_int(j, file, "num_hidden_layers", 0, true);
   c.num_attention_heads = get_int(j, file, "num_attention_heads", 0, true);
   c.num_key_value_heads = get_int(j, file, "num_key_value_heads", c.num_attention_heads, false);
-  c.head_dim = get_int(j, file, "head_dim", c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0, false);
+  c.head_dim =
+      get_int(j, file, "head_dim", c.num_attention_heads > 0 ? c.hidden_size / c.num_attention_heads : 0, false);
   c.max_position_embeddings = get_int(j, file, "max_position_embeddings", 2048, false);
   c.rms_norm_eps = get_num(j, file, "rms_norm_eps", 1e-6);
   c.rope_theta = get_num(j, file, "rope_theta", 10000.0);
@@ -65,8 +66,10 @@ ModelConfig ModelConfig::load(const std::string& file) {
   // eos_token_id may be a list (Llama 3.1); the first one is the tokenizer's EOS.
   if (j.contains("eos_token_id")) {
     const auto& e = j["eos_token_id"];
-    if (e.is_number_integer()) c.eos_token_id = e;
-    else if (e.is_array() && !e.empty() && e[0].is_number_integer()) c.eos_token_id = e[0];
+    if (e.is_number_integer())
+      c.eos_token_id = e;
+    else if (e.is_array() && !e.empty() && e[0].is_number_integer())
+      c.eos_token_id = e[0];
   }
   if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"];
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {

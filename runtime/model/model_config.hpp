@@ -16,7 +16,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type = "llama";   // "llama", "qwen2", "mistral"
+  std::string model_type = "llama";  // "llama", "qwen2", "mistral"
   std::string architecture = "LlamaForCausalLM";
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
@@ -24,12 +24,12 @@ struct ModelConfig {
   int64_t num_hidden_layers = 0;
   int64_t num_attention_heads = 0;
   int64_t num_key_value_heads = 0;
-  int64_t head_dim = 0;               // hidden_size / num_attention_heads unless given
+  int64_t head_dim = 0;  // hidden_size / num_attention_heads unless given
   int64_t max_position_embeddings = 2048;
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
-  bool attention_bias = false;        // q/k/v biases (always on for qwen2)
+  bool attention_bias = false;  // q/k/v biases (always on for qwen2)
   bool mlp_bias = false;
   bool tie_word_embeddings = false;
   int64_t bos_token_id = -1;

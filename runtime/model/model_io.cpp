@@ -21,13 +21,15 @@ at::ScalarType to_scalar_type(DType d, const std::string& where) {
     case DType::F16: return at::kHalf;
     case DType::BF16: return at::kBFloat16;
     case DType::F64: return at::kDouble;
-    default: throw Error(where + ": dtype " + std::string(to_string(d)) + ": expected F32, F16, BF16 or F64 for weights");
+    default:
+      throw Error(where + ": dtype " + std::string(to_string(d)) + ": expected F32, F16, BF16 or F64 for weights");
   }
 }
 
 at::Tensor to_tensor(const TensorView& v, const std::string& where) {
   // from_blob does not own the mapped bytes; the clone below copies them out before the file closes.
-  at::Tensor t = at::from_blob(const_cast<uint8_t*>(v.data), v.shape, to_scalar_type(v.dtype, where + ": tensor '" + v.name + "'"));
+  at::Tensor t = at::from_blob(const_cast<uint8_t*>(v.data), v.shape,
+                               to_scalar_type(v.dtype, where + ": tensor '" + v.name + "'"));
   return t.to(at::kFloat).clone();
 }
 
@@ -58,7 +60,8 @@ std::vector<std::string> weight_files(const std::string& dir) {
     if (!it.value().is_string()) throw Error(index.string() + ": weight_map." + it.key() + ": expected a file name");
     const std::string f = it.value().get<std::string>();
     if (f.find('/') != std::string::npos || f == "..")
-      throw Error(index.string() + ": weight_map." + it.key() + ": shard \"" + f + "\" must be a file in the same folder");
+      throw Error(index.string() + ": weight_map." + it.key() + ": shard \"" + f +
+                  "\" must be a file in the same folder");
     files.insert((fs::path(dir) / f).string());
   }
   return {files.begin(), files.end()};
@@ -75,7 +78,8 @@ std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t 
   if (name_or_path.rfind("builtin:", 0) == 0)
     throw Error("model_name_or_path: unknown built-in model \"" + name_or_path + "\", expected builtin:tiny");
   const std::string dir = name_or_path;
-  if (!fs::is_directory(dir)) throw Error("model_name_or_path: \"" + dir + "\" is not a folder (nothing is downloaded here)");
+  if (!fs::is_directory(dir))
+    throw Error("model_name_or_path: \"" + dir + "\" is not a folder (nothing is downloaded here)");
   ModelConfig c = ModelConfig::load((fs::path(dir) / "config.json").string());
   auto model = std::make_unique<LlamaModel>(c, seed, device);
   std::set<std::string> missing;
@@ -84,14 +88,17 @@ std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t 
     auto st = SafetensorsFile::open(file);
     for (const auto& v : st->tensors()) {
       if (v.name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // older checkpoints store it
-      if (c.tie_word_embeddings && v.name == "lm_head.weight") continue;     // some tied checkpoints still do
+      if (c.tie_word_embeddings && v.name == "lm_head.weight") continue;      // some tied checkpoints still do
       if (!model->has_parameter(v.name))
-        throw Error(file + ": tensor '" + v.name + "' is not a parameter of a " + c.model_type + " model with this config.json");
+        throw Error(file + ": tensor '" + v.name + "' is not a parameter of a " + c.model_type +
+                    " model with this config.json");
       model->assign(v.name, to_tensor(v, file).to(model->device()), file);
       missing.erase(v.name);
     }
   }
-  if (!missing.empty()) throw Error(dir + ": checkpoint lacks tensor '" + *missing.begin() + "' (" + std::to_string(missing.size()) + " missing)");
+  if (!missing.empty())
+    throw Error(dir + ": checkpoint lacks tensor '" + *missing.begin() + "' (" + std::to_string(missing.size()) +
+                " missing)");
   return model;
 }
 
@@ -183,7 +190,8 @@ void load_lora_adapter(LlamaModel& model, const std::string& dir, uint64_t seed)
     // PEFT writes "...q_proj.lora_A.weight"; some versions add the adapter name ("lora_A.default.weight").
     const auto d = name.find(".default.weight");
     if (d != std::string::npos) name = name.substr(0, d) + ".weight";
-    if (!model.has_parameter(name)) throw Error(file + ": tensor '" + v.name + "' matches no LoRA adapter of the model");
+    if (!model.has_parameter(name))
+      throw Error(file + ": tensor '" + v.name + "' matches no LoRA adapter of the model");
     model.assign(name, to_tensor(v, file).to(model.device()), file);
     missing.erase(name);
   }

@@ -34,8 +34,7 @@ class DecisionSchedule {
   static DecisionSchedule for_run(TrainType train_type, std::optional<PluginKind> plugin, int64_t warmup_step,
                                   int64_t update_step, int64_t update_times, int64_t total_steps);
   // Select and Mix's rule on its own (recordings and tests).
-  static DecisionSchedule periodic(int64_t warmup_step, int64_t update_step, int64_t update_times,
-                                   int64_t total_steps);
+  static DecisionSchedule periodic(int64_t warmup_step, int64_t update_step, int64_t update_times, int64_t total_steps);
 
   Kind kind() const { return kind_; }
   int64_t total_steps() const { return total_steps_; }

@@ -39,8 +39,7 @@ class ManifestReader {
  public:
   explicit ManifestReader(std::string path) : path_(std::move(path)) {}
 
-  const toml::table& table(const toml::table& parent, const std::string& key, const std::string& where,
-                           bool required) {
+  const toml::table& table(const toml::table& parent, const std::string& key, const std::string& where, bool required) {
     const toml::node* n = parent.get(key);
     if (!n) {
       if (required) throw Error(path_ + ": missing required table [" + join_key(where, key) + "]");
@@ -57,8 +56,7 @@ class ManifestReader {
       if (required) throw Error(path_ + ": missing required field '" + join_key(where, key) + "'");
       return std::nullopt;
     }
-    if (!n->is_string())
-      throw Error(toml_location(path_, *n) + ": '" + join_key(where, key) + "' must be a string");
+    if (!n->is_string()) throw Error(toml_location(path_, *n) + ": '" + join_key(where, key) + "' must be a string");
     return n->as_string()->get();
   }
 
@@ -91,8 +89,8 @@ class ManifestReader {
       throw Error(toml_location(path_, node) + ": parameter name '" + name + "' must match [a-z][a-z0-9_]*");
     const toml::table* t = node.as_table();
     if (!t) throw Error(toml_location(path_, node) + ": '" + where + "' must be a table");
-    reject_unknown_keys(*t, {"type", "default", "min", "max", "exclusive_min", "exclusive_max", "choices", "help"}, path_,
-                        where);
+    reject_unknown_keys(*t, {"type", "default", "min", "max", "exclusive_min", "exclusive_max", "choices", "help"},
+                        path_, where);
 
     ParamSpec spec;
     spec.name = name;
@@ -110,8 +108,7 @@ class ManifestReader {
     const bool bounded = spec.min || spec.max || spec.exclusive_min || spec.exclusive_max;
     if (bounded && (spec.type == ParamType::Bool || spec.type == ParamType::String))
       throw Error(path_ + ": '" + where + "' has bounds but is of type " + type);
-    if (spec.min && spec.max && *spec.min > *spec.max)
-      throw Error(path_ + ": '" + where + "' has min > max");
+    if (spec.min && spec.max && *spec.min > *spec.max) throw Error(path_ + ": '" + where + "' has min > max");
     spec.choices = string_list(*t, "choices", where);
     if (!spec.choices.empty() && spec.type != ParamType::String)
       throw Error(path_ + ": '" + where + "' has choices but is not a string");

@@ -22,9 +22,9 @@ struct AbiVersion {
 };
 
 struct PluginManifest {
-  std::string path;          // the manifest file
-  std::string folder;        // its folder, canonical
-  std::string name;          // [a-z0-9_]+
+  std::string path;    // the manifest file
+  std::string folder;  // its folder, canonical
+  std::string name;    // [a-z0-9_]+
   PluginKind kind = PluginKind::Selector;
   std::string version;       // the plugin's own version
   AbiVersion abi;            // SDK version it was built against

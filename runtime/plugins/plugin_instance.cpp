@@ -89,8 +89,7 @@ std::vector<uint8_t> PluginInstance::save_state() {
 }
 
 void PluginInstance::load_state(const std::vector<uint8_t>& blob) {
-  if (!has_state() && !blob.empty())
-    throw Error(prefix() + "has no load_state but the checkpoint holds state for it");
+  if (!has_state() && !blob.empty()) throw Error(prefix() + "has no load_state but the checkpoint holds state for it");
   guarded("load_state", -1, [&] {
     instance_->load_state(blob);
     return 0;

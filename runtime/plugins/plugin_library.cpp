@@ -21,8 +21,8 @@ void PluginLibrary::check_abi_and_services(const PluginManifest& m, std::vector<
   for (const auto& service : m.host_services) {
     const int64_t since = host::service_since_minor(service);
     if (since < 0)
-      throw Error(m.path + ": plugin '" + m.name + "' requires host service '" + service +
-                  "', which this host (ABI " + host.str() + ") does not offer");
+      throw Error(m.path + ": plugin '" + m.name + "' requires host service '" + service + "', which this host (ABI " +
+                  host.str() + ") does not offer");
     if (since > static_cast<int64_t>(host.minor))
       throw Error(m.path + ": plugin '" + m.name + "' requires host service '" + service + "' (added in ABI " +
                   std::to_string(host.major) + "." + std::to_string(since) + "), which this host (ABI " + host.str() +
@@ -79,12 +79,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
     throw Error(m.path + ": 'plugin.name' = \"" + m.name + "\" but the library " + m.library_path +
                 " reports the name \"" + lib_name + "\"");
   if (api->kind != static_cast<int32_t>(m.kind)) {
-    const char* lib_kind = api->kind == DFX_KIND_SELECTOR ? "selector"
-                           : api->kind == DFX_KIND_MIXER  ? "mixer"
+    const char* lib_kind = api->kind == DFX_KIND_SELECTOR   ? "selector"
+                           : api->kind == DFX_KIND_MIXER    ? "mixer"
                            : api->kind == DFX_KIND_WEIGHTER ? "weighter"
                                                             : "an unknown kind";
-    throw Error(m.path + ": 'plugin.kind' = \"" + to_string(m.kind) + "\" but the library reports " + lib_kind +
-                " (" + std::to_string(api->kind) + ")");
+    throw Error(m.path + ": 'plugin.kind' = \"" + to_string(m.kind) + "\" but the library reports " + lib_kind + " (" +
+                std::to_string(api->kind) + ")");
   }
   const std::string lib_version = api->version ? api->version : "(null)";
   if (lib_version != m.version)
@@ -98,7 +98,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
                             (m.kind == PluginKind::Weighter && api->weight);
   if (!has_decision)
     throw Error(m.path + ": plugin '" + m.name + "' is a " + to_string(m.kind) + " but its '" +
-                (m.kind == PluginKind::Selector ? "select" : m.kind == PluginKind::Mixer ? "mix" : "weight") +
+                (m.kind == PluginKind::Selector ? "select"
+                 : m.kind == PluginKind::Mixer  ? "mix"
+                                                : "weight") +
                 "' function is NULL");
   if ((api->save_state == nullptr) != (api->load_state == nullptr))
     throw Error(m.path + ": plugin '" + m.name + "' must provide both save_state and load_state, or neither");

@@ -90,8 +90,8 @@ const PluginManifest& PluginRegistry::find(const std::string& name) const {
       throw Error("plugin '" + name + "' cannot be used: " + e.problem);
   std::string where;
   for (size_t i = 0; i < path_.dirs.size(); ++i) where += (i ? ", " : "") + path_.dirs[i];
-  throw Error("no plugin named '" + name + "' in the plugin search path (" + (where.empty() ? "empty" : where) +
-              ")" + did_you_mean(name, names));
+  throw Error("no plugin named '" + name + "' in the plugin search path (" + (where.empty() ? "empty" : where) + ")" +
+              did_you_mean(name, names));
 }
 
 }  // namespace dataflex

@@ -70,8 +70,7 @@ std::vector<ParamInput> collect_params(const json& recording, const RecordedRunO
       value = ParamValue::of_string(assignment.substr(eq + 1));
     }
     if (!value) throw Error("--set " + assignment + ": unsupported value");
-    for (auto it = inputs.begin(); it != inputs.end();)
-      it = it->name == name ? inputs.erase(it) : it + 1;
+    for (auto it = inputs.begin(); it != inputs.end();) it = it->name == name ? inputs.erase(it) : it + 1;
     inputs.push_back({name, *value, "--set " + assignment, assignment.substr(eq + 1)});
   }
   return inputs;
@@ -103,7 +102,8 @@ ordered_json number_or_null(double v) { return std::isfinite(v) ? ordered_json(v
 std::optional<DecisionSchedule> schedule_of(const json& recording, const std::string& path, PluginKind kind) {
   if (!recording.contains("schedule")) return std::nullopt;
   const json& s = recording["schedule"];
-  if (!s.is_object()) throw Error(path + ": 'schedule' must be an object {warmup_step, update_step, update_times, total_steps}");
+  if (!s.is_object())
+    throw Error(path + ": 'schedule' must be an object {warmup_step, update_step, update_times, total_steps}");
   const TrainType type = kind == PluginKind::Weighter ? TrainType::DynamicWeight
                          : kind == PluginKind::Mixer  ? TrainType::DynamicMix
                                                       : TrainType::DynamicSelect;
@@ -150,7 +150,8 @@ ordered_json select_call(PluginInstance& plugin, const DecisionContext& ctx, con
 ordered_json mix_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where,
                       const RecordedHost& host, std::vector<double>& proportions) {
   MixInput in;
-  in.domain_names = call.contains("domain_names") ? call["domain_names"].get<std::vector<std::string>>() : host.domain_names();
+  in.domain_names =
+      call.contains("domain_names") ? call["domain_names"].get<std::vector<std::string>>() : host.domain_names();
   const size_t k = in.domain_names.size();
   if (k == 0) throw Error(where + ": no domains (give 'domain_names' or datasets.train.domain_names)");
   if (call.contains("current_proportions")) proportions = array_of<double>(call, "current_proportions", where, k);
@@ -167,7 +168,8 @@ ordered_json mix_call(PluginInstance& plugin, const DecisionContext& ctx, const 
   return d;
 }
 
-ordered_json weight_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where) {
+ordered_json weight_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call,
+                         const std::string& where) {
   if (!call.contains("batch") || !call["batch"].is_object()) throw Error(where + ": missing 'batch' object");
   const json& b = call["batch"];
   const std::string bw = where + ".batch";
@@ -189,20 +191,22 @@ ordered_json weight_call(PluginInstance& plugin, const DecisionContext& ctx, con
 
 }  // namespace
 
-std::string run_recorded(const PluginManifest& manifest, const RecordedRunOptions& o,
-                         std::vector<std::string>* notes) {
+std::string run_recorded(const PluginManifest& manifest, const RecordedRunOptions& o, std::vector<std::string>* notes) {
   const json recording = read_json_file(o.recording_path);
   if (!recording.is_object()) throw Error(o.recording_path + ": the recording must be a JSON object");
   json calls;
-  if (recording.contains("calls")) calls = recording["calls"];
-  else if (recording.contains("decision")) calls = json::array({recording["decision"]});
-  else throw Error(o.recording_path + ": the recording needs 'calls' (an array) or 'decision' (an object)");
+  if (recording.contains("calls"))
+    calls = recording["calls"];
+  else if (recording.contains("decision"))
+    calls = json::array({recording["decision"]});
+  else
+    throw Error(o.recording_path + ": the recording needs 'calls' (an array) or 'decision' (an object)");
   if (!calls.is_array() || calls.empty()) throw Error(o.recording_path + ": 'calls' must be a non-empty array");
 
   const uint64_t seed = o.seed ? *o.seed : recording.value("seed", uint64_t{0});
   const auto schedule = schedule_of(recording, o.recording_path, manifest.kind);
-  auto params = resolve_params(manifest.params, collect_params(recording, o), "plugin '" + manifest.name + "'",
-                               manifest.path);
+  auto params =
+      resolve_params(manifest.params, collect_params(recording, o), "plugin '" + manifest.name + "'", manifest.path);
   auto library = PluginLibrary::load(manifest, notes);
   RecordedHost host(o.recording_path, recording);
   PluginInstance plugin(library, host, params, plugin_seed(seed), o.recording_path);

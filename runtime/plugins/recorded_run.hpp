@@ -6,15 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "plugins/manifest.hpp"
 #include "config/param_value.hpp"
+#include "plugins/manifest.hpp"
 
 namespace dataflex {
 
 struct RecordedRunOptions {
-  std::string recording_path;             // the JSON file (docs/recorded-host.md)
+  std::string recording_path;                // the JSON file (docs/recorded-host.md)
   std::vector<std::string> param_overrides;  // "name=value", over the recording's "params"
-  std::optional<uint64_t> seed;           // over the recording's "seed"
+  std::optional<uint64_t> seed;              // over the recording's "seed"
 };
 
 // Loads the plugin, creates it with the recording's parameters, runs every recorded call in order

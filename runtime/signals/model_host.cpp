@@ -11,9 +11,9 @@
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
+#include "eval/scorer.hpp"
 #include "model/llama_model.hpp"
 #include "model/padded_batch.hpp"
-#include "eval/scorer.hpp"
 #include "model/safetensors.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "util/atomic_file.hpp"
@@ -36,7 +36,8 @@ std::vector<float> read_embedding_file(const std::string& path, int64_t& rows, i
     const int major = static_cast<unsigned char>(bytes[6]);
     const std::size_t len_size = major == 1 ? 2 : 4;
     std::size_t header_len = 0;
-    for (std::size_t i = 0; i < len_size; ++i) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+    for (std::size_t i = 0; i < len_size; ++i)
+      header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
     const std::size_t data_start = 8 + len_size + header_len;
     if (data_start > bytes.size()) throw Error(path + ": .npy header runs past the end of the file");
     const std::string header = bytes.substr(8 + len_size, header_len);
@@ -50,7 +51,8 @@ std::vector<float> read_embedding_file(const std::string& path, int64_t& rows, i
     cols = std::stoll(m[2]);
     const std::size_t need = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * 4;
     if (bytes.size() - data_start != need)
-      throw Error(path + ": " + std::to_string(bytes.size() - data_start) + " data bytes, expected " + std::to_string(need));
+      throw Error(path + ": " + std::to_string(bytes.size() - data_start) + " data bytes, expected " +
+                  std::to_string(need));
     std::vector<float> out(static_cast<std::size_t>(rows * cols));
     std::memcpy(out.data(), bytes.data() + data_start, need);
     return out;
@@ -68,7 +70,8 @@ std::vector<float> read_embedding_file(const std::string& path, int64_t& rows, i
 
 }  // namespace
 
-ModelHost::ModelHost(const Corpus& corpus, const Tokenizer& tokenizer, const LlamaModel& model, ModelHostOptions options)
+ModelHost::ModelHost(const Corpus& corpus, const Tokenizer& tokenizer, const LlamaModel& model,
+                     ModelHostOptions options)
     : corpus_(corpus),
       tokenizer_(tokenizer),
       model_(model),
@@ -93,7 +96,9 @@ void ModelHost::set_weights_changed() {
   fingerprint_stale_ = true;
 }
 
-const std::vector<Sample>& ModelHost::split(Dataset d) const { return d == Dataset::Train ? corpus_.train : corpus_.eval; }
+const std::vector<Sample>& ModelHost::split(Dataset d) const {
+  return d == Dataset::Train ? corpus_.train : corpus_.eval;
+}
 
 std::vector<const Sample*> ModelHost::lookup(Dataset d, const host::SampleIds& ids) const {
   const auto& s = split(d);
@@ -184,7 +189,8 @@ host::TokenLosses ModelHost::token_losses(Dataset d, Model m, const host::Sample
   host::TokenLosses t;
   t.losses = cached(kTokenLosses, d, m, &ids, [&] {
     std::vector<float> flat;
-    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size, true))
+    for (const SampleScore& s :
+         score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size, true))
       flat.insert(flat.end(), s.token_losses.begin(), s.token_losses.end());
     return flat;
   });
@@ -236,8 +242,8 @@ std::string joined(const std::vector<std::string>& filter) {
 std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
   const auto layout = feature_layout(model_, r.parameter_filter);
   if (layout.empty())
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT,
-                       "no trainable attention/MLP projection matches the filter \"" + joined(r.parameter_filter) + "\"");
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "no trainable attention/MLP projection matches the filter \"" +
+                                                     joined(r.parameter_filter) + "\"");
   return static_cast<std::size_t>(feature_dim(layout, feature_options(r)));
 }
 
@@ -328,7 +334,8 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
     }
     if (r.normalize) pooled = pooled / pooled.norm(2, {1}, true).clamp_min(1e-12);
     pooled = pooled.contiguous();
-    std::memcpy(out.data() + first * dim, pooled.data_ptr<float>(), static_cast<std::size_t>(pooled.numel()) * sizeof(float));
+    std::memcpy(out.data() + first * dim, pooled.data_ptr<float>(),
+                static_cast<std::size_t>(pooled.numel()) * sizeof(float));
   }
   cache_.put(k.digest(), out);
   return out;

@@ -26,10 +26,10 @@ struct Sample;
 struct AdamMoments;
 
 struct ModelHostOptions {
-  int64_t batch_size = 8;          // samples per forward (and backward) pass
-  int64_t cache_mb = 1024;         // result cache budget
-  std::string embeddings_file;     // precomputed embeddings of the training pool (.npy f32 or safetensors)
-  int64_t progress_every = 512;    // log progress every this many samples of a long extraction
+  int64_t batch_size = 8;        // samples per forward (and backward) pass
+  int64_t cache_mb = 1024;       // result cache budget
+  std::string embeddings_file;   // precomputed embeddings of the training pool (.npy f32 or safetensors)
+  int64_t progress_every = 512;  // log progress every this many samples of a long extraction
 };
 
 class ModelHost : public host::ServiceProvider {

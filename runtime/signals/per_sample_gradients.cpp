@@ -125,7 +125,9 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
   GradientTimings local;
   GradientTimings& tm = timings ? *timings : local;
   auto now = [] { return std::chrono::steady_clock::now(); };
-  auto since = [&](std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(now() - t).count(); };
+  auto since = [&](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(now() - t).count();
+  };
   const std::vector<FeatureBlock> layout = feature_layout(model, o.parameter_filter);
   if (layout.empty())
     throw Error("gradient_features: no trainable attention/MLP projection matches the parameter filter");
@@ -187,7 +189,8 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     std::vector<at::Tensor> outputs;
     for (const auto& b : layout) {
       auto it = capture.seen_.find(b.weight_name);
-      if (it == capture.seen_.end()) throw Error("gradient_features: '" + b.weight_name + "' was not seen in the forward pass");
+      if (it == capture.seen_.end())
+        throw Error("gradient_features: '" + b.weight_name + "' was not seen in the forward pass");
       outputs.push_back(it->second.second);
     }
     const std::vector<at::Tensor> grads = torch::autograd::grad({total}, outputs, {}, false, false, true);
@@ -220,7 +223,7 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
         tm.per_sample += since(t_sample);
         continue;
       }
-      at::Tensor g = at::bmm(dy.transpose(1, 2), x);  // [B, out, in]
+      at::Tensor g = at::bmm(dy.transpose(1, 2), x);                     // [B, out, in]
       at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : dy.sum(1);  // [B, out]
       if (o.preconditioner == Preconditioner::Adam) {
         auto [m, v] = adam->lookup(model.parameter(blk.weight_name));
@@ -229,7 +232,8 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
         if (gb.defined()) {
           auto [mb, vb] = adam->lookup(model.parameter(blk.bias_name));
           if (!mb.defined()) mb = at::zeros({blk.out}, g.options()), vb = mb;
-          gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, adam->beta1, adam->beta2);
+          gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, adam->beta1,
+                            adam->beta2);
         }
       }
       tm.per_sample += since(t_sample);

@@ -30,7 +30,7 @@ enum class Projection { None, Dense, Factored };
 struct GradientFeatureOptions {
   Preconditioner preconditioner = Preconditioner::Sgd;
   Projection projection = Projection::None;
-  int64_t projection_dim = 0;          // dense: columns; factored: target (see feature_dim)
+  int64_t projection_dim = 0;  // dense: columns; factored: target (see feature_dim)
   uint64_t seed = 0;
   std::vector<std::string> parameter_filter;  // name substrings; empty = every covered trainable linear
 };
@@ -49,7 +49,7 @@ at::Tensor adam_feature(const at::Tensor& m, const at::Tensor& v, const at::Tens
 struct FeatureBlock {
   std::string weight_name, bias_name;  // bias_name empty when none
   int64_t out = 0, in = 0;
-  int64_t offset = 0;                  // of the weight in the unprojected layout; the bias follows it
+  int64_t offset = 0;  // of the weight in the unprojected layout; the bias follows it
 };
 std::vector<FeatureBlock> feature_layout(const LlamaModel& model, const std::vector<std::string>& filter);
 

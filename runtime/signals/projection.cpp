@@ -4,18 +4,13 @@
 
 #include <cstring>
 
+#include "util/splitmix.hpp"
+
 namespace dataflex {
 namespace {
 
-inline uint64_t mix(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 inline uint64_t row_key(uint64_t seed, uint64_t stream, int64_t row) {
-  return mix(mix(seed ^ stream) ^ static_cast<uint64_t>(row));
+  return mix64(mix64(seed ^ stream) ^ static_cast<uint64_t>(row));
 }
 
 // 8 signs at a time from a byte: the generation is on the hot path of dense projections.
@@ -31,12 +26,13 @@ const SignTable kSigns;
 void fill_row(uint64_t key, int64_t cols, float* dst) {
   const int64_t full_words = cols / 64;
   for (int64_t word = 0; word < full_words; ++word) {
-    const uint64_t bits = mix(key ^ static_cast<uint64_t>(word));
+    const uint64_t bits = mix64(key ^ static_cast<uint64_t>(word));
     float* out = dst + word * 64;
-    for (int byte = 0; byte < 8; ++byte) std::memcpy(out + 8 * byte, kSigns.v[(bits >> (8 * byte)) & 0xFF], 8 * sizeof(float));
+    for (int byte = 0; byte < 8; ++byte)
+      std::memcpy(out + 8 * byte, kSigns.v[(bits >> (8 * byte)) & 0xFF], 8 * sizeof(float));
   }
   if (full_words * 64 < cols) {
-    const uint64_t bits = mix(key ^ static_cast<uint64_t>(full_words));
+    const uint64_t bits = mix64(key ^ static_cast<uint64_t>(full_words));
     for (int64_t b = 0; full_words * 64 + b < cols; ++b) dst[full_words * 64 + b] = ((bits >> b) & 1u) ? 1.0f : -1.0f;
   }
 }
@@ -44,16 +40,16 @@ void fill_row(uint64_t key, int64_t cols, float* dst) {
 }  // namespace
 
 void rademacher_block(uint64_t seed, uint64_t stream, int64_t row0, int64_t rows, int64_t cols, float* out) {
-  const uint64_t stream_key = mix(seed ^ stream);
+  const uint64_t stream_key = mix64(seed ^ stream);
   // Rows are independent: split them over LibTorch's intra-op threads.
   at::parallel_for(0, rows, 256, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r)
-      fill_row(mix(stream_key ^ static_cast<uint64_t>(row0 + r)), cols, out + r * cols);
+      fill_row(mix64(stream_key ^ static_cast<uint64_t>(row0 + r)), cols, out + r * cols);
   });
 }
 
 float rademacher_entry(uint64_t seed, uint64_t stream, int64_t row, int64_t col) {
-  const uint64_t bits = mix(row_key(seed, stream, row) ^ static_cast<uint64_t>(col / 64));
+  const uint64_t bits = mix64(row_key(seed, stream, row) ^ static_cast<uint64_t>(col / 64));
   return ((bits >> (col % 64)) & 1u) ? 1.0f : -1.0f;
 }
 

@@ -44,7 +44,8 @@ const json& lookup(const RecordedHost::Data& d, const std::string& service, Data
 }
 
 const json& row_of(const RecordedHost::Data& d, const json& table, const std::string& what, int64_t id) {
-  if (!table.is_array()) throw ServiceError(DFX_ERR_INTERNAL, d.file + ": '" + what + "' must be an array indexed by sample id");
+  if (!table.is_array())
+    throw ServiceError(DFX_ERR_INTERNAL, d.file + ": '" + what + "' must be an array indexed by sample id");
   if (id < 0 || static_cast<size_t>(id) >= table.size())
     throw ServiceError(DFX_ERR_INVALID_ARGUMENT, d.file + ": '" + what + "' has " + std::to_string(table.size()) +
                                                      " entries; the plugin asked for sample id " + std::to_string(id));
@@ -66,11 +67,13 @@ std::vector<float> rows_of(const RecordedHost::Data& d, const json& table, const
   out.reserve(ids.size() * width);
   for (int64_t id : ids) {
     const json& row = row_of(d, table, what, id);
-    if (row.size() != width) throw ServiceError(DFX_ERR_INTERNAL, d.file + ": rows of '" + what + "' have different lengths");
+    if (row.size() != width)
+      throw ServiceError(DFX_ERR_INTERNAL, d.file + ": rows of '" + what + "' have different lengths");
     double norm = 0;
     for (const auto& v : row) norm += static_cast<double>(to_float(v)) * to_float(v);
     norm = std::sqrt(norm);
-    for (const auto& v : row) out.push_back(normalize && norm > 0 ? static_cast<float>(to_float(v) / norm) : to_float(v));
+    for (const auto& v : row)
+      out.push_back(normalize && norm > 0 ? static_cast<float>(to_float(v) / norm) : to_float(v));
   }
   return out;
 }
@@ -135,7 +138,8 @@ std::vector<int32_t> RecordedHost::sample_domains(Dataset dataset, const host::S
   const std::string ds = host::to_string(dataset);
   const json& domains = data_->datasets.value(ds, json::object()).value("domains", json());
   if (domains.is_null())
-    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": the recording has no 'datasets." + ds + ".domains'");
+    throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                       data_->file + ": the recording has no 'datasets." + ds + ".domains'");
   std::vector<int32_t> out;
   for (int64_t id : ids) out.push_back(row_of(*data_, domains, "datasets." + ds + ".domains", id).get<int32_t>());
   return out;
@@ -146,7 +150,8 @@ std::vector<float> RecordedHost::sample_losses(Dataset d, Model m, const host::S
   std::lock_guard<std::mutex> lock(data_->mutex);
   const json& table = lookup(*data_, service, d);
   std::vector<float> out;
-  for (int64_t id : ids) out.push_back(to_float(row_of(*data_, table, "services." + service + "." + host::to_string(d), id)));
+  for (int64_t id : ids)
+    out.push_back(to_float(row_of(*data_, table, "services." + service + "." + host::to_string(d), id)));
   return out;
 }
 
@@ -171,7 +176,8 @@ std::vector<double> RecordedHost::domain_losses(Dataset d, Model m) {
   const std::string service = keyed(m, "domain_losses", "reference_domain_losses", "");
   std::lock_guard<std::mutex> lock(data_->mutex);
   const json& table = lookup(*data_, service, d);
-  if (!table.is_array()) throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": 'services." + service + "' must be an array");
+  if (!table.is_array())
+    throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": 'services." + service + "' must be an array");
   std::vector<double> out;
   for (const auto& v : table) out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
   return out;
@@ -182,9 +188,9 @@ std::size_t RecordedHost::gradient_feature_dim(const host::GradientRequest& r) {
   const json& table = lookup(*data_, "gradient_features", r.dataset);
   const size_t width = table.is_array() && !table.empty() ? table[0].size() : 0;
   if (r.projection != DFX_PROJECTION_NONE && r.projection_dim != width)
-    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, data_->file + ": recorded gradient features have " + std::to_string(width) +
-                                                     " columns but the plugin asked for projection_dim " +
-                                                     std::to_string(r.projection_dim));
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT,
+                       data_->file + ": recorded gradient features have " + std::to_string(width) +
+                           " columns but the plugin asked for projection_dim " + std::to_string(r.projection_dim));
   return width;
 }
 

@@ -25,7 +25,9 @@ class KeyBuilder {
   KeyBuilder& add(const void* data, std::size_t size);
   KeyBuilder& add(const std::string& s);
   template <class T>
-  KeyBuilder& add_value(const T& v) { return add(&v, sizeof v); }
+  KeyBuilder& add_value(const T& v) {
+    return add(&v, sizeof v);
+  }
   uint64_t digest() const;
 
  private:

@@ -100,7 +100,8 @@ CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch
     throw Error((fs::path(dir) / "dataflex_state.json").string() + ": step: expected an integer");
   state.step = state.dataflex_state["step"];
 
-  const std::string weights = (fs::path(dir) / (model.has_lora() ? "adapter_model.safetensors" : "model.safetensors")).string();
+  const std::string weights =
+      (fs::path(dir) / (model.has_lora() ? "adapter_model.safetensors" : "model.safetensors")).string();
   if (!fs::exists(weights))
     throw Error(weights + ": missing (the checkpoint was written with another finetuning_type?)");
   auto st = SafetensorsFile::open(weights);

@@ -8,7 +8,8 @@ namespace dataflex {
 
 std::vector<float> BatchLosses::mean_losses() const {
   std::vector<float> out(loss_sums.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = loss_sums[i] / static_cast<float>(std::max<int64_t>(1, tokens[i]));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = loss_sums[i] / static_cast<float>(std::max<int64_t>(1, tokens[i]));
   return out;
 }
 

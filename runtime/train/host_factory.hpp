@@ -24,7 +24,8 @@ std::shared_ptr<AdamMoments> adam_moments_of(torch::optim::AdamW& optimizer, dou
 
 // Loads the reference and embedding models (checked against the tokenizer's vocabulary) and the
 // embeddings file. `optimizer` may be null (no adam preconditioning then).
-std::unique_ptr<ModelHost> make_model_host(const TrainingOptions& options, const Corpus& corpus, const Tokenizer& tokenizer,
-                                           const LlamaModel& model, torch::optim::AdamW* optimizer);
+std::unique_ptr<ModelHost> make_model_host(const TrainingOptions& options, const Corpus& corpus,
+                                           const Tokenizer& tokenizer, const LlamaModel& model,
+                                           torch::optim::AdamW* optimizer);
 
 }  // namespace dataflex

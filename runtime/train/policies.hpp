@@ -17,8 +17,8 @@ class FullDataPolicy : public DataPolicy {
 
 class SelectPolicy : public DataPolicy {
  public:
-  SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
-               DecisionSchedule schedule);
+  SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
+               std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule);
 
  private:
   Sampler& sampler() override;
@@ -43,16 +43,16 @@ class MixPolicy : public DataPolicy {
   void save(nlohmann::json& state) const override;
   void load(const nlohmann::json& state, const std::string& where) override;
 
-  std::optional<DomainSampler> domains_;  // apply = sampling
-  std::vector<double> proportions_;       // the current mixture
+  std::optional<DomainSampler> domains_;                 // apply = sampling
+  std::vector<double> proportions_;                      // the current mixture
   std::vector<double> observed_loss_, observed_tokens_;  // since the mixer's last call
   std::vector<int64_t> domain_sizes_;
 };
 
 class WeightPolicy : public DataPolicy {
  public:
-  WeightPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
-               DecisionSchedule schedule)
+  WeightPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
+               std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
       : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
 

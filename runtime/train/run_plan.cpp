@@ -46,7 +46,8 @@ RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool
     const PluginManifest& m = registry.find(component);
     if (!plugin_kind_fits(plan.train_type, m.kind))
       throw Error(cfg.origin("dataflex.component_name") + ": plugin '" + m.name + "' is a " + to_string(m.kind) +
-                  " but train_type \"" + to_string(plan.train_type) + "\" needs a " + plugin_kind_wanted(plan.train_type));
+                  " but train_type \"" + to_string(plan.train_type) + "\" needs a " +
+                  plugin_kind_wanted(plan.train_type));
     plan.plugin.params = resolve_params(m.params, cfg.plugin_params(), "plugin '" + m.name + "'", m.path);
     plan.plugin.library = PluginLibrary::load(m, &plan.notes);
     ValidationHost host;
@@ -71,8 +72,9 @@ std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
   out << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
   const double epochs = cfg.get_float("training.num_train_epochs");
   const std::string length = !plan.steps_from_data ? fmt::format("{} steps", plan.total_steps)
-                             : plan.total_steps > 0 ? fmt::format("{} steps ({} epochs of the data)", plan.total_steps, epochs)
-                                                    : fmt::format("{} epochs", epochs);
+                             : plan.total_steps > 0
+                                 ? fmt::format("{} steps ({} epochs of the data)", plan.total_steps, epochs)
+                                 : fmt::format("{} epochs", epochs);
   out << fmt::format("training:  {}, batch {} x {} accumulation, lr {}, seed {}, output {}\n", length,
                      cfg.get_int("training.per_device_train_batch_size"),
                      cfg.get_int("training.gradient_accumulation_steps"), cfg.get_float("training.learning_rate"),

@@ -47,8 +47,9 @@ nlohmann::json EpochSampler::state() const {
 void EpochSampler::load_state(const nlohmann::json& j, const std::string& where) {
   try {
     if (j.at("size").get<int64_t>() != size_)
-      throw Error(where + ": sampler size " + std::to_string(j.at("size").get<int64_t>()) + ", but the training set has " +
-                  std::to_string(size_) + " samples (data or config changed since the checkpoint)");
+      throw Error(where + ": sampler size " + std::to_string(j.at("size").get<int64_t>()) +
+                  ", but the training set has " + std::to_string(size_) +
+                  " samples (data or config changed since the checkpoint)");
     epoch_ = j.at("epoch").get<int64_t>();
     position_ = j.at("position").get<int64_t>();
     seed_ = j.at("seed").get<uint64_t>();
@@ -87,7 +88,11 @@ std::vector<int64_t> SubsetSampler::next(int64_t n) {
 }
 
 nlohmann::json SubsetSampler::state() const {
-  return {{"ids", ids_}, {"with_replacement", with_replacement_}, {"rng", rng_.state}, {"order", order_}, {"position", position_}};
+  return {{"ids", ids_},
+          {"with_replacement", with_replacement_},
+          {"rng", rng_.state},
+          {"order", order_},
+          {"position", position_}};
 }
 
 void SubsetSampler::load_state(const nlohmann::json& j, const std::string& where) {
@@ -101,7 +106,8 @@ void SubsetSampler::load_state(const nlohmann::json& j, const std::string& where
     throw Error(where + ": selection sampler state: " + one_line(e.what()));
   }
   if (ids_.empty()) throw Error(where + ": the saved selection is empty");
-  if (position_ > order_.size() || order_.size() != ids_.size()) throw Error(where + ": selection sampler position out of range");
+  if (position_ > order_.size() || order_.size() != ids_.size())
+    throw Error(where + ": selection sampler position out of range");
 }
 
 SubsetSampler SubsetSampler::from_state(const nlohmann::json& j, const std::string& where) {
@@ -132,7 +138,8 @@ DomainSampler::DomainSampler(std::vector<std::vector<int64_t>> members, std::vec
 
 void DomainSampler::set_proportions(const std::vector<double>& p, bool by_tokens) {
   if (p.size() != members_.size())
-    throw Error("mixture: " + std::to_string(p.size()) + " proportions for " + std::to_string(members_.size()) + " domains");
+    throw Error("mixture: " + std::to_string(p.size()) + " proportions for " + std::to_string(members_.size()) +
+                " domains");
   proportions_ = p;
   by_tokens_ = by_tokens;
   draw_weights_.assign(p.size(), 0.0);
@@ -161,7 +168,8 @@ std::vector<int64_t> DomainSampler::next(int64_t n) {
   std::vector<int64_t> out;
   for (int64_t i = 0; i < n; ++i) {
     const double u = rng_.uniform01();
-    auto d = static_cast<std::size_t>(std::upper_bound(draw_weights_.begin(), draw_weights_.end(), u) - draw_weights_.begin());
+    auto d = static_cast<std::size_t>(std::upper_bound(draw_weights_.begin(), draw_weights_.end(), u) -
+                                      draw_weights_.begin());
     d = std::min(d, draw_weights_.size() - 1);
     while (members_[d].empty()) d = (d + 1) % members_.size();
     out.push_back(next_of(d));
@@ -172,8 +180,8 @@ std::vector<int64_t> DomainSampler::next(int64_t n) {
 nlohmann::json DomainSampler::state() const {
   std::vector<uint64_t> rngs;
   for (const auto& r : domain_rng_) rngs.push_back(r.state);
-  return {{"proportions", proportions_}, {"by_tokens", by_tokens_}, {"rng", rng_.state}, {"domain_rng", rngs},
-          {"order", order_}, {"position", position_}};
+  return {{"proportions", proportions_}, {"by_tokens", by_tokens_}, {"rng", rng_.state},
+          {"domain_rng", rngs},          {"order", order_},         {"position", position_}};
 }
 
 void DomainSampler::load_state(const nlohmann::json& j, const std::string& where) {

@@ -45,7 +45,8 @@ void SelectPolicy::decide(int64_t step, int64_t index) {
   line["count"] = sel.ids.size();
   log_.add_ids(line, step, sel.ids);
   std::vector<double> per_domain(corpus_.domains.size(), 0.0);
-  for (int64_t id : sel.ids) per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
+  for (int64_t id : sel.ids)
+    per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
   nlohmann::ordered_json dom;
   for (std::size_t d = 0; d < per_domain.size(); ++d) dom[corpus_.domains[d]] = per_domain[d];
   line["per_domain"] = dom;

@@ -116,9 +116,11 @@ void prepare_finetuning(LlamaModel& model, const TrainingOptions& o) {
   } else if (o.finetuning_type == FinetuningType::Lora) {
     model.add_lora(o.lora, o.seed);
   }
-  if (o.finetuning_type == FinetuningType::Freeze) model.train_freeze(o.freeze_trainable_layers, o.freeze_trainable_modules);
+  if (o.finetuning_type == FinetuningType::Freeze)
+    model.train_freeze(o.freeze_trainable_layers, o.freeze_trainable_modules);
   if (o.finetuning_type == FinetuningType::Full && model.has_lora())
-    throw Error("model.finetuning_type: \"full\" with an adapter: set finetuning_type = \"lora\" to continue the adapter");
+    throw Error(
+        "model.finetuning_type: \"full\" with an adapter: set finetuning_type = \"lora\" to continue the adapter");
 }
 
 // AdamW as transformers builds it: no weight decay on biases and norm weights.
@@ -128,9 +130,12 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
   };
   std::vector<at::Tensor> decay, no_decay;
   for (const auto& p : model.trainable_named_parameters()) (is_no_decay(p.name) ? no_decay : decay).push_back(p.tensor);
-  if (decay.empty() && no_decay.empty()) throw Error("model: no trainable parameters (check finetuning_type and freeze_* keys)");
-  auto adamw =
-      torch::optim::AdamWOptions(o.learning_rate).betas({o.adam_beta1, o.adam_beta2}).eps(o.adam_epsilon).weight_decay(o.weight_decay);
+  if (decay.empty() && no_decay.empty())
+    throw Error("model: no trainable parameters (check finetuning_type and freeze_* keys)");
+  auto adamw = torch::optim::AdamWOptions(o.learning_rate)
+                   .betas({o.adam_beta1, o.adam_beta2})
+                   .eps(o.adam_epsilon)
+                   .weight_decay(o.weight_decay);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(adamw));
   auto no_decay_options = adamw;
@@ -219,7 +224,8 @@ at::Tensor micro_batch_loss(const at::Tensor& token_losses, const at::Tensor& sa
       return (token_losses * wt).sum() / step_tokens;
     }
     case LossWeights::Form::WeightedSamples: {
-      const at::Tensor per_sample = token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
+      const at::Tensor per_sample =
+          token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
       const at::Tensor wt = at::tensor(weights).to(per_sample.device());
       return (wt * per_sample).sum() / wt.sum().clamp_min(1e-12) / static_cast<double>(micro_batches);
     }
@@ -238,7 +244,8 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
     const at::Tensor sample_tokens = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum(1).to(at::kCPU);
     const at::Tensor sums = token_losses.detach().sum(1).to(at::kCPU).contiguous();
     b.observed.loss_sums.assign(sums.data_ptr<float>(), sums.data_ptr<float>() + sums.numel());
-    b.observed.tokens.assign(sample_tokens.data_ptr<int64_t>(), sample_tokens.data_ptr<int64_t>() + sample_tokens.numel());
+    b.observed.tokens.assign(sample_tokens.data_ptr<int64_t>(),
+                             sample_tokens.data_ptr<int64_t>() + sample_tokens.numel());
     const LossWeights weights = s.policy->loss_weights(step, b.observed);
     const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, step_trained, batches.size());
     loss.backward();
@@ -265,7 +272,8 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.corpus = load_corpus(o.data, *s.tokenizer);
   s.total_steps = o.total_steps(static_cast<int64_t>(s.corpus.train.size()));
   torch::manual_seed(o.seed);
-  s.model = load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, resolve_device(o.device), "model.model_name_or_path");
+  s.model =
+      load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, resolve_device(o.device), "model.model_name_or_path");
   prepare_finetuning(*s.model, o);
   s.optimizer = make_adamw(*s.model, o);
   s.host = make_model_host(o, s.corpus, *s.tokenizer, *s.model, s.optimizer.get());

@@ -40,7 +40,7 @@ TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t re
       if (j.is_discarded() || !j.contains("current_steps")) continue;
       // A decision at step s is taken after checkpoint s: a resumed run takes it (and logs it) again.
       const bool keep = j.contains("decision_step") ? j["decision_step"].get<int64_t>() < resumed_step
-                                                     : j["current_steps"].get<int64_t>() <= resumed_step;
+                                                    : j["current_steps"].get<int64_t>() <= resumed_step;
       if (keep) kept += line + "\n";
     }
   }
@@ -54,7 +54,8 @@ void TrainingLog::append_line(const nlohmann::ordered_json& line) {
 }
 
 void TrainingLog::log_train(const TrainPoint& p) {
-  const double remaining = p.step > 0 ? p.elapsed_s / static_cast<double>(p.step) * static_cast<double>(total_steps_ - p.step) : 0.0;
+  const double remaining =
+      p.step > 0 ? p.elapsed_s / static_cast<double>(p.step) * static_cast<double>(total_steps_ - p.step) : 0.0;
   nlohmann::ordered_json line;
   line["current_steps"] = p.step;
   line["total_steps"] = total_steps_;
@@ -67,8 +68,11 @@ void TrainingLog::log_train(const TrainPoint& p) {
   line["throughput"] = round_to(p.tokens_per_s, 2);
   line["grad_norm"] = round_to(p.grad_norm, 4);
   append_line(line);
-  history_.push_back({{"epoch", round_to(p.epoch, 4)}, {"grad_norm", p.grad_norm}, {"learning_rate", p.learning_rate},
-                      {"loss", round_to(p.loss, 4)}, {"step", p.step}});
+  history_.push_back({{"epoch", round_to(p.epoch, 4)},
+                      {"grad_norm", p.grad_norm},
+                      {"learning_rate", p.learning_rate},
+                      {"loss", round_to(p.loss, 4)},
+                      {"step", p.step}});
 }
 
 void TrainingLog::log_eval(int64_t step, double epoch, const std::map<std::string, double>& metrics, double elapsed_s) {

@@ -43,7 +43,8 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.adapter_name_or_path = c.get_string("model.adapter_name_or_path");
   o.finetuning_type = finetuning_type_of(c.get_string("model.finetuning_type"));
   o.lora.rank = c.get_int("model.lora_rank");
-  o.lora.alpha = c.get_float("model.lora_alpha") > 0 ? c.get_float("model.lora_alpha") : 2.0 * static_cast<double>(o.lora.rank);
+  o.lora.alpha =
+      c.get_float("model.lora_alpha") > 0 ? c.get_float("model.lora_alpha") : 2.0 * static_cast<double>(o.lora.rank);
   o.lora.dropout = c.get_float("model.lora_dropout");
   o.lora.target = c.get_string_list("model.lora_target");
   o.freeze_trainable_layers = c.get_int("model.freeze_trainable_layers");

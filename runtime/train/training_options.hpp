@@ -16,8 +16,8 @@
 namespace dataflex {
 
 enum class FinetuningType { Full, Lora, Freeze };
-enum class MixApply { Sampling, LossWeight };     // dataflex.apply
-enum class MixtureUnit { Samples, Tokens };       // dataflex.mixture_unit
+enum class MixApply { Sampling, LossWeight };  // dataflex.apply
+enum class MixtureUnit { Samples, Tokens };    // dataflex.mixture_unit
 const char* to_string(FinetuningType t);
 const char* to_string(MixApply a);
 

@@ -35,7 +35,9 @@ struct SplitMix64 {
   // [0, 1) with 53 random bits.
   double uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // [0, bound), Lemire's multiply-shift on the full 64 bits (bias < bound / 2^64).
-  uint64_t below(uint64_t bound) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64); }
+  uint64_t below(uint64_t bound) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
+  }
   // Fisher-Yates.
   template <class T>
   void shuffle(std::vector<T>& v) {

@@ -178,8 +178,8 @@ PIN_OFFSET(dfx_plugin_api, extension_start, 96);
 /* The version encoding and the status codes are part of the ABI too. */
 _Static_assert(DFX_MAKE_ABI_VERSION(1, 0) == 0x00010000u, "ABI version encoding changed");
 _Static_assert(DFX_OK == 0 && DFX_ERR_INVALID_ARGUMENT == 1 && DFX_ERR_UNIMPLEMENTED == 2 &&
-                   DFX_ERR_BUFFER_TOO_SMALL == 3 && DFX_ERR_FAILED_PRECONDITION == 4 &&
-                   DFX_ERR_OUT_OF_MEMORY == 5 && DFX_ERR_INTERNAL == 6 && DFX_ERR_CANCELLED == 7,
+                   DFX_ERR_BUFFER_TOO_SMALL == 3 && DFX_ERR_FAILED_PRECONDITION == 4 && DFX_ERR_OUT_OF_MEMORY == 5 &&
+                   DFX_ERR_INTERNAL == 6 && DFX_ERR_CANCELLED == 7,
                "status codes changed");
 _Static_assert(DFX_KIND_SELECTOR == 1 && DFX_KIND_MIXER == 2 && DFX_KIND_WEIGHTER == 3, "kinds changed");
 _Static_assert(DFX_PARAM_BOOL == 1 && DFX_PARAM_INT == 2 && DFX_PARAM_FLOAT == 3 && DFX_PARAM_STRING == 4 &&

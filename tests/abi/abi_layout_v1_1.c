@@ -68,6 +68,7 @@ int main(void) {
   if (s.struct_size != dfx_select_args_STRUCT_SIZE || s.context.struct_size != dfx_decision_context_STRUCT_SIZE ||
       s.context.max_decisions != -1 || s.allow_duplicates != 0)
     return 4;
-  if (p.abi_version != DATAFLEX_ABI_VERSION || p.struct_size != dfx_plugin_api_STRUCT_SIZE || p.select != NULL) return 5;
+  if (p.abi_version != DATAFLEX_ABI_VERSION || p.struct_size != dfx_plugin_api_STRUCT_SIZE || p.select != NULL)
+    return 5;
   return 0;
 }

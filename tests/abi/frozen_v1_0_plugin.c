@@ -54,8 +54,16 @@ static dfx_status frozen_select(dfx_select_args* a) {
     size_t best = i;
     for (j = i + 1; j < a->pool_size; ++j)
       if (losses[j] > losses[best] || (losses[j] == losses[best] && ids[j] < ids[best])) best = j;
-    { float tl = losses[i]; losses[i] = losses[best]; losses[best] = tl; }
-    { int64_t ti = ids[i]; ids[i] = ids[best]; ids[best] = ti; }
+    {
+      float tl = losses[i];
+      losses[i] = losses[best];
+      losses[best] = tl;
+    }
+    {
+      int64_t ti = ids[i];
+      ids[i] = ids[best];
+      ids[best] = ti;
+    }
     a->selected_out[i] = ids[i];
     a->scores_out[i] = losses[i];
   }
@@ -82,9 +90,19 @@ static dfx_status frozen_load(dfx_state_args* a) {
 }
 
 static const dfx_plugin_api frozen_api = {
-    sizeof(dfx_plugin_api), DATAFLEX_ABI_VERSION, "frozen_v1_0", "1.0.0", DFX_KIND_SELECTOR,
-    frozen_create,          frozen_destroy,       frozen_select, NULL,    NULL,
-    frozen_save,            frozen_load,          NULL,
+    sizeof(dfx_plugin_api),
+    DATAFLEX_ABI_VERSION,
+    "frozen_v1_0",
+    "1.0.0",
+    DFX_KIND_SELECTOR,
+    frozen_create,
+    frozen_destroy,
+    frozen_select,
+    NULL,
+    NULL,
+    frozen_save,
+    frozen_load,
+    NULL,
 };
 
 DFX_PLUGIN_EXPORT const dfx_plugin_api* dataflex_plugin_get_api(uint32_t host_abi_version) {

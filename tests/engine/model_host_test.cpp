@@ -9,6 +9,7 @@
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
+#include "engine_test_support.hpp"
 #include "model/llama_model.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/plugin_instance.hpp"
@@ -19,10 +20,9 @@
 #include "signals/projection.hpp"
 #include "train/host_factory.hpp"
 #include "util/error.hpp"
-#include "engine_test_support.hpp"
 
-#include <torch/types.h>
 #include <torch/optim/adamw.h>
+#include <torch/types.h>
 
 namespace dataflex {
 namespace {
@@ -53,7 +53,8 @@ class ModelHostTest : public ::testing::Test {
   void SetUp() override {
     tokenizer_ = Tokenizer::builtin_bytes();
     corpus_.domains = {"news", "code"};
-    const char* texts[] = {"the cat sat", "int main() {}", "dogs bark loudly at night", "x = 1", "a", "for i in range(3):"};
+    const char* texts[] = {"the cat sat", "int main() {}",     "dogs bark loudly at night", "x = 1",
+                           "a",           "for i in range(3):"};
     for (int i = 0; i < 6; ++i) corpus_.train.push_back(make(i, i % 2, texts[i], *tokenizer_, i == 2));
     corpus_.eval.push_back(make(0, 0, "the dog", *tokenizer_, false));
     corpus_.eval.push_back(make(1, 1, "return 0;", *tokenizer_, true));
@@ -101,7 +102,8 @@ TEST_F(ModelHostTest, EveryServiceIsReachableFromAPluginThroughTheSdk) {
   EXPECT_NEAR(m["probe.reference_loss_sum"], ref_sum, 1e-4);
   // Eval tokens: "the dog" (7 tokens, 6 predictions) + "return 0;" (9 tokens, 8 predictions, 1 masked target).
   EXPECT_EQ(m["probe.eval_tokens"], 6 + 7);
-  EXPECT_NEAR(m["probe.eval_token_loss_sum"], direct_loss(*model_, corpus_.eval[0]) * 6 + direct_loss(*model_, corpus_.eval[1]) * 7, 1e-3);
+  EXPECT_NEAR(m["probe.eval_token_loss_sum"],
+              direct_loss(*model_, corpus_.eval[0]) * 6 + direct_loss(*model_, corpus_.eval[1]) * 7, 1e-3);
   EXPECT_NEAR(m["probe.eval_domain0_loss"], direct_loss(*model_, corpus_.eval[0]), 1e-5);
   EXPECT_EQ(m["probe.feature_cols"], 16);
   // Feature row 0 = the dense projection of sample 0's exact gradient.
@@ -159,7 +161,8 @@ TEST_F(ModelHostTest, MeanPooledEmbeddingsIgnorePaddingAndNormalise) {
   const std::vector<float> out = host_->embeddings(r, ids);
   ASSERT_EQ(out.size(), 32u);
   at::NoGradGuard g;
-  at::Tensor alone = model_->hidden_states(at::tensor({static_cast<int64_t>(corpus_.train[4].input_ids[0])}).view({1, 1}));
+  at::Tensor alone =
+      model_->hidden_states(at::tensor({static_cast<int64_t>(corpus_.train[4].input_ids[0])}).view({1, 1}));
   for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(j)], alone[0][0][j].item<float>(), 1e-5);
 }
 
@@ -172,7 +175,8 @@ TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
     EXPECT_NE(std::string(e.what()).find("sample id 9 is outside the training pool of 6 samples"), std::string::npos);
   }
   try {
-    host_->embeddings(host::EmbeddingRequest{host::Dataset::Train, host::Model::Embedding, -1, DFX_POOLING_MEAN, true}, {0});
+    host_->embeddings(host::EmbeddingRequest{host::Dataset::Train, host::Model::Embedding, -1, DFX_POOLING_MEAN, true},
+                      {0});
     FAIL();
   } catch (const host::ServiceError& e) {
     EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);

@@ -130,8 +130,10 @@ TEST(ModelIo, CheckpointWithAWrongShapeIsAOneLineError) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("model.safetensors: tensor 'model.layers.0.mlp.gate_proj.weight': shape [48,32], expected [50,32]"),
-              std::string::npos) << m;
+    EXPECT_NE(
+        m.find("model.safetensors: tensor 'model.layers.0.mlp.gate_proj.weight': shape [48,32], expected [50,32]"),
+        std::string::npos)
+        << m;
   }
 }
 

@@ -56,7 +56,8 @@ TEST_P(HfReference, LogitsMatchTheHuggingFaceReferenceTo1e4) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.str() + "/log.txt");
   const double diff = max_logit_difference(dir.str());
   EXPECT_LT(diff, 1e-4) << v.name << " " << v.dtype;
-  std::cout << "  " << v.name << " " << v.dtype << (v.sharded ? " sharded" : "") << ": max |logit diff| " << diff << "\n";
+  std::cout << "  " << v.name << " " << v.dtype << (v.sharded ? " sharded" : "") << ": max |logit diff| " << diff
+            << "\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, HfReference,

@@ -43,7 +43,8 @@ std::vector<Sample> make_samples() {
 }
 
 // The unprojected per-sample gradients, one backward pass per sample, in feature_layout order.
-at::Tensor exact_gradients(LlamaModel& model, const std::vector<Sample>& samples, const std::vector<FeatureBlock>& layout) {
+at::Tensor exact_gradients(LlamaModel& model, const std::vector<Sample>& samples,
+                           const std::vector<FeatureBlock>& layout) {
   model.set_training(false);
   std::vector<at::Tensor> rows;
   for (const auto& s : samples) {
@@ -81,7 +82,8 @@ void expect_batched_equals_loop(LlamaModel& model, const std::vector<std::string
   const auto layout = feature_layout(model, filter);
   ASSERT_FALSE(layout.empty());
   const at::Tensor want = exact_gradients(model, samples, layout);
-  const at::Tensor got = per_sample_gradient_features(model, pointers(samples), o, nullptr, /*batch_size=*/3, /*pad_id=*/0);
+  const at::Tensor got =
+      per_sample_gradient_features(model, pointers(samples), o, nullptr, /*batch_size=*/3, /*pad_id=*/0);
   ASSERT_EQ(got.sizes(), want.sizes());
   EXPECT_LT(relative_error(got, want), 1e-5);
   std::cout << "  batched vs per-sample backward: relative error " << relative_error(got, want) << " over "
@@ -172,9 +174,10 @@ TEST(Projection, SameSeedSameMatrixEverywhereOtherSeedAnother) {
     for (int c = 0; c < 70; ++c) ASSERT_EQ(part[r * 70 + c], whole[(25 + r) * 70 + c]);
   EXPECT_EQ(whole[3 * 70 + 65], rademacher_entry(42, 0, 3, 65));
   // Pinned values: the definition in projection.hpp, so that every build, process and machine agrees.
-  const float pinned[8] = {rademacher_entry(42, 0, 0, 0), rademacher_entry(42, 0, 0, 1), rademacher_entry(42, 0, 1, 0),
-                           rademacher_entry(42, 0, 1000000, 63), rademacher_entry(42, 3, 0, 0),
-                           rademacher_entry(7, 0, 0, 0), rademacher_entry(7, 0, 5, 100), rademacher_entry(42, 0, 2, 64)};
+  const float pinned[8] = {rademacher_entry(42, 0, 0, 0),  rademacher_entry(42, 0, 0, 1),
+                           rademacher_entry(42, 0, 1, 0),  rademacher_entry(42, 0, 1000000, 63),
+                           rademacher_entry(42, 3, 0, 0),  rademacher_entry(7, 0, 0, 0),
+                           rademacher_entry(7, 0, 5, 100), rademacher_entry(42, 0, 2, 64)};
   const float expected[8] = {-1, 1, -1, 1, 1, -1, -1, -1};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(pinned[i], expected[i]) << i;
   std::vector<float> block(16 * 80);  // a whole block pinned through a position-weighted sum

@@ -85,25 +85,27 @@ struct table_of_a_newer_minor {
   void (*appended_later)(void);
 };
 
-static const struct table_of_a_newer_minor misbehaving_table = {{
+static const struct table_of_a_newer_minor misbehaving_table = {
+    {
 #ifdef MISBEHAVING_ABI_MINOR
-    sizeof(struct table_of_a_newer_minor),
+        sizeof(struct table_of_a_newer_minor),
 #else
-    sizeof(dfx_plugin_api),
+        sizeof(dfx_plugin_api),
 #endif
-    REPORTED_ABI,
-    "misbehaving",
-    "0.1.0",
-    MISBEHAVING_KIND,
-    misbehaving_create,
-    misbehaving_destroy,
-    MISBEHAVING_KIND == DFX_KIND_SELECTOR ? misbehaving_select : NULL,
-    MISBEHAVING_KIND == DFX_KIND_MIXER ? misbehaving_mix : NULL,
-    MISBEHAVING_KIND == DFX_KIND_WEIGHTER ? misbehaving_weight : NULL,
-    NULL,
-    NULL,
-    NULL,
-}, NULL};
+        REPORTED_ABI,
+        "misbehaving",
+        "0.1.0",
+        MISBEHAVING_KIND,
+        misbehaving_create,
+        misbehaving_destroy,
+        MISBEHAVING_KIND == DFX_KIND_SELECTOR ? misbehaving_select : NULL,
+        MISBEHAVING_KIND == DFX_KIND_MIXER ? misbehaving_mix : NULL,
+        MISBEHAVING_KIND == DFX_KIND_WEIGHTER ? misbehaving_weight : NULL,
+        NULL,
+        NULL,
+        NULL,
+    },
+    NULL};
 
 DFX_PLUGIN_EXPORT const dfx_plugin_api* dataflex_plugin_get_api(uint32_t host_abi_version) {
   if (DFX_ABI_VERSION_GET_MAJOR(host_abi_version) != DATAFLEX_ABI_VERSION_MAJOR) return NULL;

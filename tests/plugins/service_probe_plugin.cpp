@@ -53,7 +53,8 @@ class ServiceProbe : public dataflex::Selector {
     host().metric("probe.embedding_cols", static_cast<double>(emb.cols));
 
     std::vector<int64_t> order = ids;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return norms[size_t(a)] > norms[size_t(b)]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return norms[size_t(a)] > norms[size_t(b)]; });
     Selection s;
     s.ids.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(num_select));
     return s;

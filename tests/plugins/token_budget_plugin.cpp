@@ -13,7 +13,8 @@ namespace {
 
 class TokenBudget : public dataflex::Selector {
  public:
-  explicit TokenBudget(const dataflex::PluginContext& ctx) : Selector(ctx), behaviour_(params().get_string("behaviour")) {
+  explicit TokenBudget(const dataflex::PluginContext& ctx)
+      : Selector(ctx), behaviour_(params().get_string("behaviour")) {
     host().require("sample_tokens");  // a 1.0 host's table lacks it: refuse to start, naming both versions
   }
 
@@ -26,7 +27,8 @@ class TokenBudget : public dataflex::Selector {
     std::vector<double> trained(pool_size, 0.0);
     for (size_t i = 0; i < pool_size; ++i)
       for (int64_t t = tokens.offsets[i]; t < tokens.offsets[i + 1]; ++t) trained[i] += tokens.trained[size_t(t)];
-    std::stable_sort(ids.begin(), ids.end(), [&](int64_t a, int64_t b) { return trained[size_t(a)] > trained[size_t(b)]; });
+    std::stable_sort(ids.begin(), ids.end(),
+                     [&](int64_t a, int64_t b) { return trained[size_t(a)] > trained[size_t(b)]; });
     Selection s;
     for (size_t i = 0; i < num_select; ++i) {
       s.ids.push_back(ids[i]);

@@ -32,8 +32,8 @@ std::string fixtures_dir() { return DATASET_FIXTURES_DIR; }
 TEST(DatasetErrors, MalformedJsonLineNamesTheFileAndItsLine) {
   OneDataset d("rows.jsonl",
                "{\"instruction\": \"a\", \"output\": \"b\"}\n"  // line 1
-               "\n"                                            // line 2: blank, skipped
-               "{\"instruction\": \"c\", \"output\": }\n");    // line 3
+               "\n"                                             // line 2: blank, skipped
+               "{\"instruction\": \"c\", \"output\": }\n");     // line 3
   expect_error([&] { d.load(); }, {d.path("rows.jsonl") + ":3:", "invalid JSON line", "one object per line"});
 }
 
@@ -44,10 +44,10 @@ TEST(DatasetErrors, JsonLineThatIsNotAnObjectSaysWhatWasExpected) {
 
 TEST(DatasetErrors, SyntaxErrorInAJsonArrayNamesItsLineAndWhereTheElementStarts) {
   OneDataset d("rows.json",
-               "[\n"                                         // 1
+               "[\n"                                               // 1
                "  {\"instruction\": \"a\", \"output\": \"b\"},\n"  // 2
-               "  {\"instruction\": \"c\",\n"                // 3: the bad element starts here
-               "   \"output\": \"d\" \"e\"},\n"              // 4: two strings without a comma
+               "  {\"instruction\": \"c\",\n"                      // 3: the bad element starts here
+               "   \"output\": \"d\" \"e\"},\n"                    // 4: two strings without a comma
                "  {\"instruction\": \"f\", \"output\": \"g\"}\n"   // 5
                "]\n");
   expect_error([&] { d.load(); }, {d.path("rows.json") + ":4:", "array element 1", "starts at line 3"});
@@ -55,10 +55,10 @@ TEST(DatasetErrors, SyntaxErrorInAJsonArrayNamesItsLineAndWhereTheElementStarts)
 
 TEST(DatasetErrors, JsonArrayElementThatIsNotAnObjectNamesTheLineWhereItStarts) {
   OneDataset d("rows.json",
-               "[\n"                                          // 1
-               "  {\"instruction\": \"a\",\n"                 // 2
-               "   \"output\": \"b\"},\n"                     // 3
-               "  \"just a string\",\n"                       // 4
+               "[\n"                                              // 1
+               "  {\"instruction\": \"a\",\n"                     // 2
+               "   \"output\": \"b\"},\n"                         // 3
+               "  \"just a string\",\n"                           // 4
                "  {\"instruction\": \"c\", \"output\": \"d\"}\n"  // 5
                "]\n");
   expect_error([&] { d.load(); }, {d.path("rows.json") + ":4:", "array element 1", "expected a JSON object"});
@@ -76,10 +76,10 @@ TEST(DatasetErrors, TrailingCommaInAJsonArrayIsNamed) {
 
 TEST(DatasetErrors, MissingColumnNamesFileLineAndColumn) {
   OneDataset d("rows.json",
-               "[\n"                                          // 1
+               "[\n"                                               // 1
                "  {\"instruction\": \"a\", \"output\": \"b\"},\n"  // 2
-               "  {\n"                                        // 3: element 1 starts here
-               "    \"instruction\": \"c\"\n"                 // 4
+               "  {\n"                                             // 3: element 1 starts here
+               "    \"instruction\": \"c\"\n"                      // 4
                "  }\n"
                "]\n");
   expect_error([&] { d.load(); }, {d.path("rows.json") + ":3:", "missing column 'output'", "expected a string"});
@@ -87,7 +87,8 @@ TEST(DatasetErrors, MissingColumnNamesFileLineAndColumn) {
 
 TEST(DatasetErrors, ColumnOfTheWrongTypeNamesFileLineAndType) {
   OneDataset d("rows.jsonl", "{\"instruction\": \"a\", \"output\": 5}\n");
-  expect_error([&] { d.load(); }, {d.path("rows.jsonl") + ":1:", "column 'output'", "expected a string, found a number"});
+  expect_error([&] { d.load(); },
+               {d.path("rows.jsonl") + ":1:", "column 'output'", "expected a string, found a number"});
 }
 
 TEST(DatasetErrors, PretrainRowWithoutTheTextColumnNamesIt) {
@@ -97,12 +98,13 @@ TEST(DatasetErrors, PretrainRowWithoutTheTextColumnNamesIt) {
 }
 
 TEST(DatasetErrors, BrokenShareGptAlternationNamesFileLineAndMessage) {
-  OneDataset d("chats.jsonl",
-               "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"gpt\", \"value\": \"b\"}]}\n"
-               "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"human\", \"value\": \"b\"}]}\n",
-               ", \"formatting\": \"sharegpt\"");
-  expect_error([&] { d.load(); },
-               {d.path("chats.jsonl") + ":2:", "conversations[1]", "role 'human'", "gpt or function_call", "alternate"});
+  OneDataset d(
+      "chats.jsonl",
+      "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"gpt\", \"value\": \"b\"}]}\n"
+      "{\"conversations\": [{\"from\": \"human\", \"value\": \"a\"}, {\"from\": \"human\", \"value\": \"b\"}]}\n",
+      ", \"formatting\": \"sharegpt\"");
+  expect_error([&] { d.load(); }, {d.path("chats.jsonl") + ":2:", "conversations[1]", "role 'human'",
+                                   "gpt or function_call", "alternate"});
 }
 
 TEST(DatasetErrors, ShareGptConversationEndingWithAUserTurnIsNamed) {
@@ -133,8 +135,8 @@ TEST(DatasetErrors, UnknownDatasetNameSuggestsTheClosestOne) {
   o.dataset_dir = fixtures_dir();
   o.dataset = {"alpaca_smal"};
   const auto tok = test::bytes_tokenizer();
-  expect_error([&] { load_corpus(o, *tok); },
-               {fixtures_dir() + "/dataset_info.json", "no dataset named 'alpaca_smal'", "did you mean 'alpaca_small'?"});
+  expect_error([&] { load_corpus(o, *tok); }, {fixtures_dir() + "/dataset_info.json", "no dataset named 'alpaca_smal'",
+                                               "did you mean 'alpaca_small'?"});
 }
 
 TEST(DatasetErrors, HubOnlyDatasetSaysOnlyLocalFilesAreSupported) {
@@ -152,8 +154,8 @@ TEST(DatasetErrors, UnknownTemplateListsTheKnownOnes) {
   o.dataset = {"alpaca_small"};
   o.template_name = "llama-3";
   const auto tok = test::bytes_tokenizer();
-  expect_error([&] { load_corpus(o, *tok); },
-               {"template", "unknown chat template 'llama-3'", "did you mean 'llama3'?", "default, empty, llama3, qwen"});
+  expect_error([&] { load_corpus(o, *tok); }, {"template", "unknown chat template 'llama-3'", "did you mean 'llama3'?",
+                                               "default, empty, llama3, qwen"});
 }
 
 TEST(DatasetErrors, RankingDatasetsAreRejected) {

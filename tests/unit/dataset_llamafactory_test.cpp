@@ -19,8 +19,8 @@ using test::kEos;
 
 const std::string kLlamaFactoryData = std::string(SHARED_FIXTURES_DIR) + "/llamafactory-data";
 
-#define SKIP_WITHOUT_LLAMAFACTORY_DATA()                                                       \
-  if (!fs::exists(kLlamaFactoryData + "/dataset_info.json"))                                   \
+#define SKIP_WITHOUT_LLAMAFACTORY_DATA()                     \
+  if (!fs::exists(kLlamaFactoryData + "/dataset_info.json")) \
   GTEST_SKIP() << kLlamaFactoryData << " is absent: LLaMA-Factory's demo data is not checked"
 
 DataOptions llamafactory_options(std::vector<std::string> datasets, std::string stage) {
@@ -94,11 +94,13 @@ TEST(LlamaFactoryData, GlaiveToolCallsLoadWithToolsFunctionCallsAndObservations)
   const Corpus c = load_corpus(llamafactory_options({"glaive_toolcall_en_demo"}, "sft"), *tok);
   const std::string text = tok->decode(c.train[0].input_ids, false);
   EXPECT_NE(text.find("> Tool Name: search_recipes\n"), std::string::npos);
-  EXPECT_NE(text.find("  - ingredients (array, required): The ingredients to search for, where each item should be string\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("Action: search_recipes\nAction Input: {\"ingredients\": [\"chicken\", \"bell peppers\", \"rice\"]}"
-                      "<|eos|>\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("  - ingredients (array, required): The ingredients to search for, where each item should be string\n"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find("Action: search_recipes\nAction Input: {\"ingredients\": [\"chicken\", \"bell peppers\", \"rice\"]}"
+                "<|eos|>\n"),
+      std::string::npos);
   EXPECT_NE(text.find("Human: {\"recipes\": [{\"name\": \"Chicken and Bell Pepper Stir Fry\""), std::string::npos);
 }
 

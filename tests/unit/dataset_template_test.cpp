@@ -29,7 +29,9 @@ Corpus load_chat(const Tokenizer& tok, const std::string& template_name, const s
   return load_corpus(o, tok);
 }
 
-int count(const std::vector<int32_t>& ids, int32_t id) { return static_cast<int>(std::count(ids.begin(), ids.end(), id)); }
+int count(const std::vector<int32_t>& ids, int32_t id) {
+  return static_cast<int>(std::count(ids.begin(), ids.end(), id));
+}
 
 TEST(ChatTemplateDefault, TwoTurnsWithSystem) {
   const auto tok = test::bytes_tokenizer();
@@ -116,12 +118,13 @@ TEST(ChatToolsQwen, ToolsAreJsonInToolsTagsAndCallsAreToolCallBlocks) {
       "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
       "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
       "<args-json-object>}\n</tool_call>";
-  expect_turns(c.train[0], *tok,
-               {{"<|im_start|>system\n" + system + "<|im_end|>\n<|im_start|>user\nTime?<|im_end|>\n<|im_start|>assistant\n",
-                 "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"zone\": \"UTC\"}}\n</tool_call><|im_end|>\n"},
-                {"<|im_start|>user\n<tool_response>\n{\"time\": \"12:00\"}\n</tool_response><|im_end|>\n"
-                 "<|im_start|>assistant\n",
-                 "It is 12:00.<|im_end|>\n"}});
+  expect_turns(
+      c.train[0], *tok,
+      {{"<|im_start|>system\n" + system + "<|im_end|>\n<|im_start|>user\nTime?<|im_end|>\n<|im_start|>assistant\n",
+        "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"zone\": \"UTC\"}}\n</tool_call><|im_end|>\n"},
+       {"<|im_start|>user\n<tool_response>\n{\"time\": \"12:00\"}\n</tool_response><|im_end|>\n"
+        "<|im_start|>assistant\n",
+        "It is 12:00.<|im_end|>\n"}});
 }
 
 TEST(ChatToolsLlama3, ToolsAreIndentedJsonWithTodaysDateAndCallsUseParameters) {
@@ -159,10 +162,12 @@ TEST(ChatTools, FunctionCallsMayCarryAThoughtAndParallelCalls) {
   // formatter.py FunctionFormatter: a <think>\n...\n</think>\n\n thought is kept in front of the calls;
   // a JSON list is parallel calls, joined by "\n"
   const std::string content =
-      "<think>\nneed both\n</think>\n\n[{\"name\": \"a\", \"arguments\": {}}, {\"name\": \"b\", \"arguments\": {\"x\": 1.5}}]";
+      "<think>\nneed both\n</think>\n\n[{\"name\": \"a\", \"arguments\": {}}, {\"name\": \"b\", \"arguments\": {\"x\": "
+      "1.5}}]";
   EXPECT_EQ(format_function_call(ToolFormat::Default, content, "here"),
             "<think>\nneed both\n</think>\n\nAction: a\nAction Input: {}\nAction: b\nAction Input: {\"x\": 1.5}");
-  EXPECT_EQ(format_function_call(ToolFormat::Qwen, "<tool_call>{\"name\": \"a\", \"arguments\": {\"k\": [1, 2]}}</tool_call>", "here"),
+  EXPECT_EQ(format_function_call(ToolFormat::Qwen,
+                                 "<tool_call>{\"name\": \"a\", \"arguments\": {\"k\": [1, 2]}}</tool_call>", "here"),
             "<tool_call>\n{\"name\": \"a\", \"arguments\": {\"k\": [1, 2]}}\n</tool_call>");
 }
 
@@ -176,8 +181,8 @@ TEST(PythonJsonDumps, MatchesPythonsSeparatorsEscapesAndFloats) {
             "{\n    \"s\": \"é\",\n    \"a\": [\n        1,\n        {},\n        []\n    ],\n    \"b\": {\n"
             "        \"c\": null,\n        \"d\": true\n    }\n}");
   const std::vector<std::pair<double, std::string>> floats = {
-      {1.0, "1.0"},     {1e-05, "1e-05"},   {1e16, "1e+16"},     {1e15, "1000000000000000.0"},
-      {0.1, "0.1"},     {-0.0, "-0.0"},     {1e300, "1e+300"},   {2.5e-7, "2.5e-07"},
+      {1.0, "1.0"},       {1e-05, "1e-05"},         {1e16, "1e+16"},   {1e15, "1000000000000000.0"},
+      {0.1, "0.1"},       {-0.0, "-0.0"},           {1e300, "1e+300"}, {2.5e-7, "2.5e-07"},
       {0.0001, "0.0001"}, {1234.5678, "1234.5678"}, {5e-324, "5e-324"}};
   for (const auto& [x, text] : floats) EXPECT_EQ(python_json_dumps(ordered_json(x)), text);
 }

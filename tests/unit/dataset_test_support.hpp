@@ -31,7 +31,10 @@ class TestByteTokenizer : public Tokenizer {
  public:
   TestByteTokenizer(std::vector<std::string> specials, std::string bos, std::string eos, std::string pad = "",
                     bool bos_with_special_tokens = false)
-      : specials_(std::move(specials)), bos_(std::move(bos)), eos_(std::move(eos)), pad_(std::move(pad)),
+      : specials_(std::move(specials)),
+        bos_(std::move(bos)),
+        eos_(std::move(eos)),
+        pad_(std::move(pad)),
         bos_with_special_tokens_(bos_with_special_tokens) {}
 
   // Llama-3's special tokens (base model: EOS is <|end_of_text|>); bytes stand in for its BPE.
@@ -71,8 +74,10 @@ class TestByteTokenizer : public Tokenizer {
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const override {
     std::string out;
     for (int32_t id : ids) {
-      if (id < 256) out += static_cast<char>(id);
-      else if (!skip_special_tokens) out += specials_.at(static_cast<size_t>(id - 256));
+      if (id < 256)
+        out += static_cast<char>(id);
+      else if (!skip_special_tokens)
+        out += specials_.at(static_cast<size_t>(id - 256));
     }
     return out;
   }

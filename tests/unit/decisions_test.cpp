@@ -43,8 +43,9 @@ TEST(SelectionRules, ACorrectSelectionPasses) {
 
 TEST(SelectionRules, IndexOutOfRangeIsRefused) {
   Misbehaving p("selector", "out_of_range");
-  test::expect_error([&] { p->select({}, 10, 3, false); },
-                     {"invalid select decision at step 0, refused: index out of range: ids[2] = 10 is outside the pool [0, 10)"});
+  test::expect_error(
+      [&] { p->select({}, 10, 3, false); },
+      {"invalid select decision at step 0, refused: index out of range: ids[2] = 10 is outside the pool [0, 10)"});
   Misbehaving q("selector", "negative_index");
   test::expect_error([&] { q->select({}, 10, 3, false); }, {"index out of range: ids[0] = -3"});
 }
@@ -63,7 +64,8 @@ TEST(SelectionRules, DuplicatesAreRefusedUnlessAllowed) {
 TEST(PluginErrors, ErrorStatusCarriesThePluginsMessage) {
   Misbehaving p("selector", "error_status");
   test::expect_error([&] { p->select({}, 10, 3, false); },
-                     {"plugin 'misbehaving' failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: threshold must be positive, got -1"});
+                     {"plugin 'misbehaving' failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: threshold must "
+                      "be positive, got -1"});
 }
 
 TEST(PluginErrors, FailingCreateIsReportedWithItsMessage) {
@@ -79,14 +81,20 @@ TEST(MixtureRules, ProportionsAreNormalised) {
 
 TEST(MixtureRules, NaNProportionIsRefused) {
   Misbehaving p("mixer", "nan");
-  test::expect_error([&] { p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}}); },
-                     {"invalid mix decision at step 0, refused: NaN proportion: proportions[0] is NaN"});
+  test::expect_error(
+      [&] {
+        p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}});
+      },
+      {"invalid mix decision at step 0, refused: NaN proportion: proportions[0] is NaN"});
 }
 
 TEST(MixtureRules, NegativeProportionIsRefused) {
   Misbehaving p("mixer", "negative");
-  test::expect_error([&] { p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}}); },
-                     {"negative proportion: proportions[1] = -0.5"});
+  test::expect_error(
+      [&] {
+        p->mix({}, {{"a", "b"}, {0.5, 0.5}, {1, 1}, {1, 1}});
+      },
+      {"negative proportion: proportions[1] = -0.5"});
 }
 
 TEST(MixtureRules, AllZeroProportionsAreRefused) {
@@ -96,7 +104,11 @@ TEST(MixtureRules, AllZeroProportionsAreRefused) {
 
 TEST(WeightRules, NaNAndNegativeWeightsAreRefused) {
   Misbehaving p("weighter", "nan");
-  test::expect_error([&] { p->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}}); }, {"invalid weight decision at step 0, refused: NaN weight: weights[0]"});
+  test::expect_error(
+      [&] {
+        p->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}});
+      },
+      {"invalid weight decision at step 0, refused: NaN weight: weights[0]"});
   Misbehaving q("weighter", "negative");
   test::expect_error([&] { q->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}}); }, {"negative weight: weights[0] = -1"});
 }

@@ -56,7 +56,8 @@ TEST(Discovery, UnknownNameSaysWhereItLookedAndSuggests) {
   test::TempDir dir;
   test::make_plugin_folder(dir.path(), "m", ManifestText{}.str());
   const auto reg = PluginRegistry::discover(PluginSearchPath::build({dir.str()}, nullptr, ""));
-  test::expect_error([&] { reg.find("misbehavin"); }, {"no plugin named 'misbehavin'", dir.str(), "did you mean 'misbehaving'"});
+  test::expect_error([&] { reg.find("misbehavin"); },
+                     {"no plugin named 'misbehavin'", dir.str(), "did you mean 'misbehaving'"});
 }
 
 TEST(Discovery, MissingPluginDirIsAnError) {

@@ -1,7 +1,7 @@
 // The services' C protocol, written once in the SDK's HostBridge (dataflex/host/bridge.hpp) for every
 // provider: what a plugin's call goes through before and after it reaches a provider.
-#include <dataflex/host/bridge.hpp>
 #include <gtest/gtest.h>
+#include <dataflex/host/bridge.hpp>
 
 #include <cmath>
 
@@ -191,7 +191,8 @@ TEST(HostBridge, AProviderAnswerOfTheWrongShapeIsAnInternalErrorAndCopiesNothing
   g.capacity = out.size();
   g.projection_dim = 3;
   EXPECT_EQ(bridge.api()->gradient_features(&g), DFX_ERR_INTERNAL);
-  EXPECT_EQ(bridge.last_error(), "host service 'gradient_features': the provider returned 2 feature values, expected 3");
+  EXPECT_EQ(bridge.last_error(),
+            "host service 'gradient_features': the provider returned 2 feature values, expected 3");
   EXPECT_EQ(out, std::vector<float>(3, -1.f));
 }
 

@@ -20,7 +20,9 @@ class ManifestTest : public ::testing::Test {
 
 TEST_F(ManifestTest, ReadsEveryField) {
   ManifestText t;
-  t.extra = "[requires]\nhost_services = [\"sample_losses\"]\n[params.k]\ntype = \"int\"\ndefault = 3\nmin = 1\nhelp = \"k\"\n";
+  t.extra =
+      "[requires]\nhost_services = [\"sample_losses\"]\n[params.k]\ntype = \"int\"\ndefault = 3\nmin = 1\nhelp = "
+      "\"k\"\n";
   const auto m = read_manifest(write(t.str()));
   EXPECT_EQ(m.name, "misbehaving");
   EXPECT_EQ(m.kind, PluginKind::Selector);
@@ -43,7 +45,8 @@ TEST_F(ManifestTest, WrongKindIsRefused) {
   ManifestText t;
   t.kind = "sorter";
   const auto path = write(t.str());
-  test::expect_error([&] { read_manifest(path); }, {path + ":", "'plugin.kind' = \"sorter\" is not one of: selector, mixer, weighter"});
+  test::expect_error([&] { read_manifest(path); },
+                     {path + ":", "'plugin.kind' = \"sorter\" is not one of: selector, mixer, weighter"});
 }
 
 TEST_F(ManifestTest, MalformedAbiIsRefused) {
@@ -62,7 +65,8 @@ TEST_F(ManifestTest, BadNameIsRefused) {
 
 TEST_F(ManifestTest, UnknownKeyIsRefusedWithASuggestion) {
   const auto path = write(ManifestText{}.str() + "[requires]\nhost_service = []\n");
-  test::expect_error([&] { read_manifest(path); }, {path + ":", "unknown key 'requires.host_service'", "did you mean 'host_services'"});
+  test::expect_error([&] { read_manifest(path); },
+                     {path + ":", "unknown key 'requires.host_service'", "did you mean 'host_services'"});
 }
 
 TEST_F(ManifestTest, LibraryPathEscapingTheFolderIsRefused) {

@@ -15,7 +15,9 @@ std::vector<ParamSpec> specs() {
   return {k, eta, mode, req};
 }
 
-ParamInput in(const std::string& name, ParamValue v) { return {name, std::move(v), "run.toml:9: dataflex.params." + name}; }
+ParamInput in(const std::string& name, ParamValue v) {
+  return {name, std::move(v), "run.toml:9: dataflex.params." + name};
+}
 
 }  // namespace
 
@@ -29,8 +31,9 @@ TEST(Params, DefaultsFillWhatTheConfigOmits) {
 }
 
 TEST(Params, AnIntIsAcceptedForAFloat) {
-  auto out = resolve_params(specs(), {in("step_size", ParamValue::of_int(2)), in("target", ParamValue::of_float_list({}))},
-                            "plugin 'p'", "p.toml");
+  auto out =
+      resolve_params(specs(), {in("step_size", ParamValue::of_int(2)), in("target", ParamValue::of_float_list({}))},
+                     "plugin 'p'", "p.toml");
   EXPECT_EQ(out[1].value.type, ParamType::Float);
   EXPECT_EQ(out[1].value.float_value, 2.0);
 }
@@ -51,13 +54,16 @@ TEST(Params, OutOfRangeValueIsRefused) {
   test::expect_error([] { resolve_params(specs(), {in("k", ParamValue::of_int(101))}, "plugin 'p'", "p.toml"); },
                      {"is above the maximum 100"});
   test::expect_error(
-      [] { resolve_params(specs(), {in("target", ParamValue::of_float_list({1, -1}))}, "plugin 'p'", "p.toml"); },
+      [] {
+        resolve_params(specs(), {in("target", ParamValue::of_float_list({1, -1}))}, "plugin 'p'", "p.toml");
+      },
       {"'target'[1] = -1.0 is below the minimum 0.0"});
 }
 
 TEST(Params, StringOutsideItsChoicesIsRefused) {
-  test::expect_error([] { resolve_params(specs(), {in("mode", ParamValue::of_string("hihg"))}, "plugin 'p'", "p.toml"); },
-                     {"'mode' = \"hihg\" is not one of: low, medium, high", "did you mean 'high'"});
+  test::expect_error(
+      [] { resolve_params(specs(), {in("mode", ParamValue::of_string("hihg"))}, "plugin 'p'", "p.toml"); },
+      {"'mode' = \"hihg\" is not one of: low, medium, high", "did you mean 'high'"});
 }
 
 TEST(Params, MissingRequiredParameterIsRefused) {
@@ -67,13 +73,14 @@ TEST(Params, MissingRequiredParameterIsRefused) {
 
 TEST(Params, ExclusiveBoundsRefuseTheBoundItself) {
   ParamSpec t{"temperature", ParamType::Float, ParamValue::of_float(1.0), {}, {}, {}, "softmax temperature", 0.0, 1.0};
-  test::expect_error([&] { resolve_params({t}, {in("temperature", ParamValue::of_float(0.0))}, "plugin 'p'", "p.toml"); },
-                     {"run.toml:9", "'temperature' = 0.0 must be above 0.0"});
+  test::expect_error(
+      [&] { resolve_params({t}, {in("temperature", ParamValue::of_float(0.0))}, "plugin 'p'", "p.toml"); },
+      {"run.toml:9", "'temperature' = 0.0 must be above 0.0"});
   test::expect_error([&] { resolve_params({t}, {in("temperature", ParamValue::of_int(1))}, "plugin 'p'", "p.toml"); },
                      {"'temperature' = 1.0 must be below 1.0"});
-  EXPECT_DOUBLE_EQ(resolve_params({t}, {in("temperature", ParamValue::of_float(1e-9))}, "plugin 'p'", "p.toml")[0]
-                       .value.float_value,
-                   1e-9);
+  EXPECT_DOUBLE_EQ(
+      resolve_params({t}, {in("temperature", ParamValue::of_float(1e-9))}, "plugin 'p'", "p.toml")[0].value.float_value,
+      1e-9);
 }
 
 TEST(Params, BoundsReadAsAPersonWritesThem) {

@@ -75,7 +75,8 @@ TEST(PluginLoading, ManifestAbiDifferentFromTheLibrarysIsRefused) {
   ManifestText t;
   t.abi = "1.2";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.1"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.1"});
 }
 
 TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {
@@ -91,7 +92,8 @@ TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {
 TEST(PluginLoading, MissingLibraryIsNamed) {
   test::TempDir dir;
   const auto m = read_manifest(test::make_plugin_folder(dir.path(), "p", ManifestText{}.str()));
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "library 'libdataflex_misbehaving.so' not found"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "library 'libdataflex_misbehaving.so' not found"});
 }
 
 TEST(PluginLoading, LibraryWithoutEntrySymbolIsRefused) {
@@ -123,7 +125,8 @@ TEST(PluginLoading, ManifestKindDifferentFromTheLibrarysIsRefused) {
   ManifestText t;
   t.kind = "mixer";
   const auto m = manifest_in(dir, t, "selector");
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.kind' = \"mixer\" but the library reports selector"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "'plugin.kind' = \"mixer\" but the library reports selector"});
 }
 
 TEST(PluginLoading, ManifestVersionDifferentFromTheLibrarysIsRefused) {
@@ -131,7 +134,8 @@ TEST(PluginLoading, ManifestVersionDifferentFromTheLibrarysIsRefused) {
   ManifestText t;
   t.version = "0.2.0";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "'plugin.version' = \"0.2.0\" but the library reports \"0.1.0\""});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); },
+                     {m.path, "'plugin.version' = \"0.2.0\" but the library reports \"0.1.0\""});
 }
 
 TEST(PluginLoading, PluginBuiltAgainstTheFrozenV10HeaderLoadsAndRuns) {

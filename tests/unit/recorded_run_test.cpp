@@ -17,7 +17,8 @@ PluginManifest shipped(const std::string& name) {
 
 json run(const std::string& plugin, const std::string& recording, std::vector<std::string> sets = {},
          std::optional<uint64_t> seed = std::nullopt) {
-  return json::parse(run_recorded(shipped(plugin), {std::string(RECORDINGS_DIR) + "/" + recording, sets, seed}, nullptr));
+  return json::parse(
+      run_recorded(shipped(plugin), {std::string(RECORDINGS_DIR) + "/" + recording, sets, seed}, nullptr));
 }
 
 }  // namespace
@@ -86,11 +87,17 @@ TEST(RecordedRun, MalformedRecordingIsNamed) {
   test::TempDir dir;
   const auto file = dir.path() / "bad.json";
   test::write_file(file, "{\"calls\": [ {\"num_select\": 2}, ]}");
-  test::expect_error([&] { run_recorded(shipped("random"), {file.string(), {}, std::nullopt}, nullptr); },
-                     {file.string(), "JSON syntax error"});
+  test::expect_error(
+      [&] {
+        run_recorded(shipped("random"), {file.string(), {}, std::nullopt}, nullptr);
+      },
+      {file.string(), "JSON syntax error"});
   test::write_file(file, "{\"calls\": [ {\"step\": 2} ]}");
-  test::expect_error([&] { run_recorded(shipped("random"), {file.string(), {}, std::nullopt}, nullptr); },
-                     {file.string() + ": calls[0]: missing 'num_select'"});
+  test::expect_error(
+      [&] {
+        run_recorded(shipped("random"), {file.string(), {}, std::nullopt}, nullptr);
+      },
+      {file.string() + ": calls[0]: missing 'num_select'"});
 }
 
 }  // namespace dataflex

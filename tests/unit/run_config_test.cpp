@@ -23,7 +23,7 @@ TEST_F(RunConfigTest, ReadsTypedValuesAndDefaults) {
                                    {});
   EXPECT_EQ(cfg.get_int("training.seed"), 7);
   EXPECT_DOUBLE_EQ(cfg.get_float("training.learning_rate"), 2.0);  // an int where a float is declared
-  EXPECT_EQ(cfg.get_int("training.max_steps"), -1);                 // default: num_train_epochs decides, as in HF
+  EXPECT_EQ(cfg.get_int("training.max_steps"), -1);                // default: num_train_epochs decides, as in HF
   EXPECT_EQ(cfg.get_string_list("data.dataset"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(cfg.train_type(), TrainType::DynamicMix);
   ASSERT_EQ(cfg.plugin_params().size(), 1u);
@@ -33,7 +33,8 @@ TEST_F(RunConfigTest, ReadsTypedValuesAndDefaults) {
 
 TEST_F(RunConfigTest, UnknownKeyIsRefusedWithFileLineAndSuggestion) {
   const auto path = write("[training]\nseed = 1\nmax_step = 5\n");
-  test::expect_error([&] { RunConfig::load(path, {}); }, {path + ":3", "unknown key 'training.max_step'", "did you mean 'max_steps'"});
+  test::expect_error([&] { RunConfig::load(path, {}); },
+                     {path + ":3", "unknown key 'training.max_step'", "did you mean 'max_steps'"});
 }
 
 TEST_F(RunConfigTest, UnknownTableIsRefused) {
@@ -43,12 +44,14 @@ TEST_F(RunConfigTest, UnknownTableIsRefused) {
 
 TEST_F(RunConfigTest, UnknownDataflexKeyIsRefused) {
   const auto path = write("[dataflex]\nupdate_time = 3\n");
-  test::expect_error([&] { RunConfig::load(path, {}); }, {path + ":2", "'dataflex.update_time'", "did you mean 'update_times'"});
+  test::expect_error([&] { RunConfig::load(path, {}); },
+                     {path + ":2", "'dataflex.update_time'", "did you mean 'update_times'"});
 }
 
 TEST_F(RunConfigTest, WrongTypeAndBadChoiceAreRefused) {
   const auto p1 = write("[training]\nmax_steps = \"many\"\n");
-  test::expect_error([&] { RunConfig::load(p1, {}); }, {p1 + ":2", "'training.max_steps' of the run config must be int"});
+  test::expect_error([&] { RunConfig::load(p1, {}); },
+                     {p1 + ":2", "'training.max_steps' of the run config must be int"});
   const auto p2 = write("[dataflex]\ntrain_type = \"dynamic\"\n");
   test::expect_error([&] { RunConfig::load(p2, {}); }, {p2 + ":2", "is not one of: static, dynamic_select"});
   const auto p3 = write("[dataflex]\nupdate_step = 0\n");
@@ -56,8 +59,9 @@ TEST_F(RunConfigTest, WrongTypeAndBadChoiceAreRefused) {
 }
 
 TEST_F(RunConfigTest, SetOverridesTheFile) {
-  const auto cfg = RunConfig::load(write("[training]\nseed = 7\n"),
-                                   {"training.seed=9", "dataflex.component_name=random", "dataflex.params.resample=false"});
+  const auto cfg =
+      RunConfig::load(write("[training]\nseed = 7\n"),
+                      {"training.seed=9", "dataflex.component_name=random", "dataflex.params.resample=false"});
   EXPECT_EQ(cfg.get_int("training.seed"), 9);
   EXPECT_EQ(cfg.get_string("dataflex.component_name"), "random");  // a bare word is a string
   ASSERT_EQ(cfg.plugin_params().size(), 1u);

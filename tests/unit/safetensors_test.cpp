@@ -52,7 +52,8 @@ TEST_F(Safetensors, WrittenFileReadsBackExactly) {
   const std::string path = (dir_ / "ok.safetensors").string();
   float a[6] = {1, 2, 3, 4, 5, 6};
   uint16_t b[2] = {0x3f80, 0xc000};  // bf16 1.0, -2.0
-  write_safetensors(path, {{"a", DType::F32, {2, 3}, a, sizeof a}, {"b", DType::BF16, {2}, b, sizeof b}}, {{"format", "pt"}});
+  write_safetensors(path, {{"a", DType::F32, {2, 3}, a, sizeof a}, {"b", DType::BF16, {2}, b, sizeof b}},
+                    {{"format", "pt"}});
   auto f = SafetensorsFile::open(path);
   ASSERT_EQ(f->tensors().size(), 2u);
   const TensorView* t = f->find("a");
@@ -83,7 +84,8 @@ TEST_F(Safetensors, HeaderLengthPastTheEndIsAnError) {
 }
 
 TEST_F(Safetensors, OverlappingOffsetsAreAnError) {
-  const std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
+  const std::string h =
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
   EXPECT_NE(error_of(write_raw(h, 12)).find("tensors 'a' and 'b' overlap"), std::string::npos);
 }
 

@@ -34,7 +34,9 @@ TEST(DecisionSchedule, ZeroUpdateTimesMeansUntilTrainingEnds) {
   EXPECT_EQ(periodic(0, 40, 0, 100).decision_steps(), (std::vector<int64_t>{0, 40, 80}));
 }
 
-TEST(DecisionSchedule, NoDecisionAtOrAfterTheLastStep) { EXPECT_TRUE(periodic(100, 1, -1, 100).decision_steps().empty()); }
+TEST(DecisionSchedule, NoDecisionAtOrAfterTheLastStep) {
+  EXPECT_TRUE(periodic(100, 1, -1, 100).decision_steps().empty());
+}
 
 TEST(DecisionSchedule, AStaticRunWithAPluginDecidesOnceBeforeTheFirstStepWhateverTheKeysSay) {
   // The bug the reshape fixed: --dry-run printed 2, 6, 10 here while the run decided once, at 0.

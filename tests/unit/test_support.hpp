@@ -56,5 +56,4 @@ inline std::string make_plugin_folder(const fs::path& root, const std::string& f
   return (dir / "plugin.toml").string();
 }
 
-
 }  // namespace dataflex::test

@@ -233,14 +233,17 @@ TEST(BuiltinBytes, RecognisesSpecialTokensWrittenInTheText) {
 
 TEST(BuiltinBytes, DecodeInvertsEncodeForUtf8Text) {
   const auto tok = Tokenizer::builtin_bytes();
-  for (const std::string text : {"", " ", "Hello, world!", "Straße 你好 🙂 Привет", "tabs\tand\nnewlines  \r\n",
-                                 "e\xCC\x81 (not normalized)"})
+  for (const std::string text : {"", " ", "Hello, world!", "Straße 你好 🙂 Привет",
+                                 "tabs\tand\nnewlines  \r\n", "e\xCC\x81 (not normalized)"})
     EXPECT_EQ(tok->decode(tok->encode(text, false), false), text) << show(text);
 }
 
 TEST(BuiltinBytes, InvalidUtf8BecomesReplacementCharacters) {
   const auto tok = Tokenizer::builtin_bytes();
-  EXPECT_EQ(tok->encode("a\xFF" "b", false), (Ids{'a', 0xEF, 0xBF, 0xBD, 'b'}));
+  EXPECT_EQ(tok->encode("a\xFF"
+                        "b",
+                        false),
+            (Ids{'a', 0xEF, 0xBF, 0xBD, 'b'}));
   // A truncated sequence decodes to one U+FFFD.
   EXPECT_EQ(tok->decode({0xE4, 0xBD}, false), "\xEF\xBF\xBD");
 }
@@ -331,7 +334,9 @@ TEST(Bpe, UnknownCharactersFallBackToBytesThenToAFusedUnk) {
   t.doc["model"]["byte_fallback"] = true;
   t.doc["model"]["fuse_unk"] = true;
   // é = C3 A9 (both byte tokens exist); ß = C3 9F (0x9F missing) -> <unk>; two in a row fuse.
-  EXPECT_EQ(t.load()->encode("a\xC3\xA9\xC3\x9F\xC3\x9F" "a", false),
+  EXPECT_EQ(t.load()->encode("a\xC3\xA9\xC3\x9F\xC3\x9F"
+                             "a",
+                             false),
             (Ids{t.id("a"), t.id("<0xC3>"), t.id("<0xA9>"), t.id("<unk>"), t.id("a")}));
 }
 
@@ -366,7 +371,8 @@ TEST(PreTokenizers, SplitRemovedDropsTheMatches) {
   TinyTokenizer t;
   t.vocab({"a", "b", "ab", "-"});
   t.doc["model"]["merges"] = {"a b"};
-  t.doc["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", "Removed"}, {"invert", false}};
+  t.doc["pre_tokenizer"] = {
+      {"type", "Split"}, {"pattern", {{"String", "-"}}}, {"behavior", "Removed"}, {"invert", false}};
   EXPECT_EQ(t.load()->encode("ab-ab--a", false), (Ids{2, 2, 0}));
 }
 
@@ -383,8 +389,10 @@ TEST(PreTokenizers, MetaspaceMarksWordStartsAndItsDecoderUndoesIt) {
   TinyTokenizer t;
   t.vocab({"\xE2\x96\x81", "h", "i", "\xE2\x96\x81h", "\xE2\x96\x81hi"});
   t.doc["model"]["merges"] = {"\xE2\x96\x81 h", "\xE2\x96\x81h i"};
-  t.doc["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}, {"split", true}};
-  t.doc["decoder"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}, {"split", true}};
+  t.doc["pre_tokenizer"] = {
+      {"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}, {"split", true}};
+  t.doc["decoder"] = {
+      {"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}, {"split", true}};
   const auto tok = t.load();
   const Ids ids = tok->encode("hi hi", false);
   EXPECT_EQ(ids, (Ids{4, 4}));
@@ -413,13 +421,15 @@ TEST(Normalizers, NfcComposesBeforeTheVocabularyIsConsulted) {
 TEST(PostProcessors, TemplateAddsTheSpecialTokensOnlyWhenAsked) {
   TinyTokenizer t;
   t.vocab({"a", "<s>", "</s>"});
-  t.doc["post_processor"] = {
-      {"type", "TemplateProcessing"},
-      {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                  {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}}}},
-      {"pair", Json::array()},
-      {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}},
-                          {"</s>", {{"id", "</s>"}, {"ids", {2}}, {"tokens", {"</s>"}}}}}}};
+  t.doc["post_processor"] = {{"type", "TemplateProcessing"},
+                             {"single",
+                              {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                               {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                               {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}}}},
+                             {"pair", Json::array()},
+                             {"special_tokens",
+                              {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}},
+                               {"</s>", {{"id", "</s>"}, {"ids", {2}}, {"tokens", {"</s>"}}}}}}};
   const auto tok = t.load();
   EXPECT_EQ(tok->encode("aa", true), (Ids{1, 0, 0, 2}));
   EXPECT_EQ(tok->encode("aa", false), (Ids{0, 0}));

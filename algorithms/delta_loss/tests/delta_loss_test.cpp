@@ -3,8 +3,8 @@
 #include "delta_loss_math.hpp"
 
 #include <dataflex/dataflex_plugin.h>
-#include <dataflex/testing.hpp>
 #include <gtest/gtest.h>
+#include <dataflex/testing.hpp>
 
 #include <cmath>
 #include <limits>
@@ -177,7 +177,8 @@ TEST(DeltaLossWindow, AZeroDeltaIsNotNegative) {
 TEST(DeltaLossWindow, AllNegativeDeltasGiveAnEmptyWindowAndEqualWeights) {
   const std::vector<double> delta = {-1, -2, -3, -4};
   const auto ranking = dl::rank_by_delta(delta);
-  const dl::Window w = dl::cut_at_first_negative(dl::window_bounds(2, 5, 4, 0.5), dl::first_negative_position(delta, ranking));
+  const dl::Window w =
+      dl::cut_at_first_negative(dl::window_bounds(2, 5, 4, 0.5), dl::first_negative_position(delta, ranking));
   EXPECT_EQ(w.size(), 0);
   EXPECT_EQ(dl::window_weights(ranking, w, 0.025), (std::vector<double>{0.025, 0.025, 0.025, 0.025}));
 }
@@ -237,7 +238,7 @@ TEST(DeltaLossPlugin, FirstDecisionDrawsUniformlyWithTheDecisionSeed) {
   dataflex::Rng rng(0x9E3779B97F4A7C15ull);  // decision 0's seed in DeltaLossPlugin::select
   EXPECT_EQ(d.ids, rng.sample_without_replacement(100, 10));
   EXPECT_EQ(p.host().metrics.count("delta_loss.window_start"), 0u);  // no window before any Δ
-  EXPECT_DOUBLE_EQ(d.scores[0], 200.0 + double(d.ids[0]));          // the first decision reports losses
+  EXPECT_DOUBLE_EQ(d.scores[0], 200.0 + double(d.ids[0]));           // the first decision reports losses
 }
 
 TEST(DeltaLossPlugin, IssueOracleWindowsAreTheRecordedMetrics) {

@@ -30,9 +30,7 @@ TEST(LossQuantile, InterpolatesLinearlyAtPositionNMinusOneTimesQ) {
   EXPECT_DOUBLE_EQ(ls::linear_quantile({1, 2, 3, 4}, 0.25), 1.75);
 }
 
-TEST(LossQuantile, SortsItsInputFirst) {
-  EXPECT_DOUBLE_EQ(ls::linear_quantile({4, 1, 3, 2}, 0.5), 2.5);
-}
+TEST(LossQuantile, SortsItsInputFirst) { EXPECT_DOUBLE_EQ(ls::linear_quantile({4, 1, 3, 2}, 0.5), 2.5); }
 
 TEST(LossQuantile, ZeroAndOneAreTheMinimumAndMaximum) {
   EXPECT_DOUBLE_EQ(ls::linear_quantile({3, 7, 5}, 0.0), 3.0);

@@ -3,8 +3,8 @@
 #include "odm_math.hpp"
 
 #include <dataflex/dataflex_plugin.h>
-#include <dataflex/testing.hpp>
 #include <gtest/gtest.h>
+#include <dataflex/testing.hpp>
 
 #include <cmath>
 #include <limits>
@@ -76,7 +76,8 @@ TEST(OdmSmoothedMean, MatchesTheOracleAfterFourDecisions) {
 TEST(OdmSmoothedMean, IsUniformWhileEpsilonIsOneOverK) {
   // (1 - K eps_t) = 0 for t <= K ln K: decisions 1-3 of the oracle are uniform.
   OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
-  for (int step = 0; step < 3; ++step) expect_near_all(odm.decide(kThree, kOracleLosses[step]), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
+  for (int step = 0; step < 3; ++step)
+    expect_near_all(odm.decide(kThree, kOracleLosses[step]), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
 }
 
 TEST(OdmSmoothedMean, FifthDecisionOfTheOracleSequence) {
@@ -91,7 +92,8 @@ TEST(OdmSmoothedMean, FifthDecisionOfTheOracleSequence) {
 TEST(OdmSmoothedMean, UniformWhenNothingWasEverObserved) {
   // Sum R = 0 would divide by zero in the authors' code; here the exploitation term is uniform.
   OnlineDataMixing odm(Variant::kSmoothedMean, 0.9);
-  for (int step = 0; step < 6; ++step) expect_near_all(odm.decide(kThree, {kNone, kNone, kNone}), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
+  for (int step = 0; step < 6; ++step)
+    expect_near_all(odm.decide(kThree, {kNone, kNone, kNone}), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
 }
 
 // --- exp3: the paper's form ------------------------------------------------------------------------
@@ -247,7 +249,7 @@ class OdmPlugin : public ::testing::Test {
  protected:
   struct Instance {
     std::unique_ptr<dataflex::testing::PluginUnderTest> plugin;
-    std::string error;  // the message of the last failing call
+    std::string error;                                    // the message of the last failing call
     std::vector<std::pair<std::string, double>> metrics;  // of the last call
   };
   std::unique_ptr<Instance> create(const char* variant) {
@@ -260,8 +262,8 @@ class OdmPlugin : public ::testing::Test {
 
   // Decision `index`, at step 10 (index + 1), with these observed losses.
   dfx_status mix(Instance& in, int64_t index, const std::vector<double>& losses, std::vector<double>* out) {
-    dataflex::host::MixInput m{{"news", "fiction", "learned"}, std::vector<double>(3, 1.0 / 3.0), losses,
-                               std::vector<int64_t>(3, 100)};
+    dataflex::host::MixInput m{
+        {"news", "fiction", "learned"}, std::vector<double>(3, 1.0 / 3.0), losses, std::vector<int64_t>(3, 100)};
     return guarded(in, [&] {
       *out = in.plugin->mix(m, {10 * (index + 1), 100, index, -1, 1});
       in.metrics.clear();

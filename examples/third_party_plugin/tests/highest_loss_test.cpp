@@ -1,8 +1,8 @@
 // The plugin's unit tests, written as a plugin author would: against the installed SDK only, with
 // <dataflex/testing.hpp>'s mock host in place of a model. The plugin's source is compiled into this
 // test, so its table comes from its own entry point.
-#include <dataflex/testing.hpp>
 #include <gtest/gtest.h>
+#include <dataflex/testing.hpp>
 
 using dataflex::host::Dataset;
 using dataflex::host::PluginCallError;

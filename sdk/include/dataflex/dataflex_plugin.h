@@ -62,9 +62,12 @@ extern "C" {
 #define DATAFLEX_ABI_VERSION_MAJOR 1
 #define DATAFLEX_ABI_VERSION_MINOR 1
 /* One integer: major in the high 16 bits, minor in the low 16 bits. */
+/* (clang-format would take the casts below for binary operators.) */
+/* clang-format off */
 #define DFX_MAKE_ABI_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xFFFFu))
 #define DFX_ABI_VERSION_GET_MAJOR(v) ((uint32_t)(v) >> 16)
 #define DFX_ABI_VERSION_GET_MINOR(v) ((uint32_t)(v) & 0xFFFFu)
+/* clang-format on */
 #define DATAFLEX_ABI_VERSION DFX_MAKE_ABI_VERSION(DATAFLEX_ABI_VERSION_MAJOR, DATAFLEX_ABI_VERSION_MINOR)
 
 /* Size of a struct up to and including `member`: what `struct_size` must be set to for a struct
@@ -88,8 +91,8 @@ enum {
   DFX_ERR_BUFFER_TOO_SMALL = 3,    /* an output capacity is too small; ask for the size first */
   DFX_ERR_FAILED_PRECONDITION = 4, /* the call is valid but not in the current state          */
   DFX_ERR_OUT_OF_MEMORY = 5,
-  DFX_ERR_INTERNAL = 6,  /* any other failure; the message says what                */
-  DFX_ERR_CANCELLED = 7  /* the run is stopping; return as soon as possible         */
+  DFX_ERR_INTERNAL = 6, /* any other failure; the message says what                */
+  DFX_ERR_CANCELLED = 7 /* the run is stopping; return as soon as possible         */
 };
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -133,7 +136,12 @@ typedef enum dfx_model {
   DFX_MODEL_EMBEDDING = 2  /* a separate embedding model named in the run config            */
 } dfx_model;
 
-typedef enum dfx_log_level { DFX_LOG_DEBUG = 0, DFX_LOG_INFO = 1, DFX_LOG_WARNING = 2, DFX_LOG_ERROR = 3 } dfx_log_level;
+typedef enum dfx_log_level {
+  DFX_LOG_DEBUG = 0,
+  DFX_LOG_INFO = 1,
+  DFX_LOG_WARNING = 2,
+  DFX_LOG_ERROR = 3
+} dfx_log_level;
 
 typedef enum dfx_preconditioner {
   DFX_PRECONDITIONER_SGD = 0, /* the raw gradient                                              */
@@ -500,9 +508,9 @@ DFX_DEFINE_STRUCT_SIZE(dfx_plugin_api, extension_start);
 /* ------------------------------------------------------------------------------------------------ */
 
 /* Zero-fills *s and sets its struct_size; the functions below add each struct's defaults. */
-#define DFX_INIT_STRUCT(type, s)   \
-  do {                             \
-    memset((s), 0, sizeof *(s));   \
+#define DFX_INIT_STRUCT(type, s)           \
+  do {                                     \
+    memset((s), 0, sizeof *(s));           \
     (s)->struct_size = type##_STRUCT_SIZE; \
   } while (0)
 

@@ -56,12 +56,8 @@ class HostServices {
  public:
   explicit HostServices(const dfx_host_api* api) : api_(api) {}
 
-  void log(dfx_log_level level, const std::string& message) const {
-    api_->log(api_->host, level, message.c_str());
-  }
-  void metric(const std::string& name, double value) const {
-    api_->record_metric(api_->host, name.c_str(), value);
-  }
+  void log(dfx_log_level level, const std::string& message) const { api_->log(api_->host, level, message.c_str()); }
+  void metric(const std::string& name, double value) const { api_->record_metric(api_->host, name.c_str(), value); }
 
   // Samples and domains of a dataset.
   dfx_dataset_info_args dataset_info(dfx_dataset dataset) const {
@@ -156,8 +152,7 @@ class HostServices {
     uint64_t projection_seed = 0;
     std::string parameter_filter;
   };
-  Matrix gradient_features(dfx_dataset dataset, const std::vector<int64_t>& ids,
-                           const GradientOptions& o) const {
+  Matrix gradient_features(dfx_dataset dataset, const std::vector<int64_t>& ids, const GradientOptions& o) const {
     dfx_gradient_features_args a;
     dfx_gradient_features_args_init(&a);
     a.host = api_->host;
@@ -186,8 +181,7 @@ class HostServices {
     dfx_pooling pooling = DFX_POOLING_MEAN;
     bool normalize = true;
   };
-  Matrix embeddings(dfx_dataset dataset, const std::vector<int64_t>& ids,
-                    const EmbeddingOptions& o) const {
+  Matrix embeddings(dfx_dataset dataset, const std::vector<int64_t>& ids, const EmbeddingOptions& o) const {
     dfx_embeddings_args a;
     dfx_embeddings_args_init(&a);
     a.host = api_->host;
@@ -421,11 +415,10 @@ template <class T>
 dfx_status select(dfx_select_args* a) {
   Instance* inst = as_instance(a->instance);
   return guarded(inst->host_api, [&] {
-    auto sel = static_cast<T&>(*inst->plugin)
-                   .select(a->context, a->pool_size, a->num_select, a->allow_duplicates != 0);
+    auto sel = static_cast<T&>(*inst->plugin).select(a->context, a->pool_size, a->num_select, a->allow_duplicates != 0);
     if (sel.ids.size() > a->num_select)
-      throw Error("selected " + std::to_string(sel.ids.size()) + " ids but " +
-                  std::to_string(a->num_select) + " were asked for");
+      throw Error("selected " + std::to_string(sel.ids.size()) + " ids but " + std::to_string(a->num_select) +
+                  " were asked for");
     std::memcpy(a->selected_out, sel.ids.data(), sel.ids.size() * sizeof(int64_t));
     for (size_t i = 0; i < sel.scores.size() && i < sel.ids.size(); ++i) a->scores_out[i] = sel.scores[i];
     a->num_selected = sel.ids.size();
@@ -444,8 +437,7 @@ dfx_status mix(dfx_mix_args* a) {
     obs.tokens.assign(a->observed_tokens, a->observed_tokens + k);
     auto p = static_cast<T&>(*inst->plugin).mix(a->context, obs);
     if (p.size() != k)
-      throw Error("returned " + std::to_string(p.size()) + " proportions for " + std::to_string(k) +
-                  " domains");
+      throw Error("returned " + std::to_string(p.size()) + " proportions for " + std::to_string(k) + " domains");
     std::memcpy(a->proportions_out, p.data(), k * sizeof(double));
   });
 }
@@ -482,9 +474,8 @@ inline dfx_status save_state(dfx_state_args* a) {
 
 inline dfx_status load_state(dfx_state_args* a) {
   Instance* inst = as_instance(a->instance);
-  return guarded(inst->host_api, [&] {
-    inst->plugin->load_state(std::string(static_cast<const char*>(a->buffer), a->capacity));
-  });
+  return guarded(inst->host_api,
+                 [&] { inst->plugin->load_state(std::string(static_cast<const char*>(a->buffer), a->capacity)); });
 }
 
 template <class T>

@@ -77,8 +77,9 @@ class Rng {
       const double u = uniform01();  // drawn for every index so the stream does not depend on zeros
       if (w > 0) keys.emplace_back(std::log(u > 0 ? u : 1e-300) / w, i);
     }
-    std::partial_sort(keys.begin(), keys.begin() + k, keys.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::partial_sort(keys.begin(), keys.begin() + k, keys.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
     std::vector<int64_t> out(static_cast<size_t>(k));
     for (int64_t i = 0; i < k; ++i) out[static_cast<size_t>(i)] = keys[static_cast<size_t>(i)].second;
     return out;
@@ -105,7 +106,8 @@ class Rng {
       return ids;
     }
     if (!allow_duplicates || n == 0)
-      throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " + std::to_string(n));
+      throw std::invalid_argument("cannot choose " + std::to_string(k) + " distinct ids from a pool of " +
+                                  std::to_string(n));
     std::vector<double> cumulative(weights.size());
     double total = 0;
     for (size_t i = 0; i < weights.size(); ++i) cumulative[i] = total += weights[i];

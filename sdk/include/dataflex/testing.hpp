@@ -122,11 +122,14 @@ class MockHost : public host::ServiceProvider {
       const auto& row = table[index(id, table.size(), "token_losses", d)];
       t.losses.insert(t.losses.end(), row.begin(), row.end());
       t.offsets.push_back(static_cast<int64_t>(t.losses.size()));
-      t.domains.push_back(ds && static_cast<std::size_t>(id) < ds->first.size() ? ds->first[static_cast<std::size_t>(id)] : 0);
+      t.domains.push_back(
+          ds && static_cast<std::size_t>(id) < ds->first.size() ? ds->first[static_cast<std::size_t>(id)] : 0);
     }
     return t;
   }
-  std::vector<double> domain_losses(Dataset d, Model m) override { return get(domain_losses_, {d, m}, "domain_losses"); }
+  std::vector<double> domain_losses(Dataset d, Model m) override {
+    return get(domain_losses_, {d, m}, "domain_losses");
+  }
   std::size_t gradient_feature_dim(const host::GradientRequest& r) override {
     const auto& rows = get(features_, {r.dataset, Model::Current}, "gradient_features");
     const std::size_t width = rows.empty() ? 0 : rows[0].size();
@@ -196,11 +199,11 @@ class MockHost : public host::ServiceProvider {
     ++calls_[service];
   }
   [[noreturn]] void missing(const char* service, Dataset d, Model m = Model::Current) const {
-    throw host::ServiceError(DFX_ERR_FAILED_PRECONDITION,
-                             name_ + " has no " + service + " answer for the " + host::to_string(d) + " set" +
-                                 (m == Model::Current ? std::string() : std::string(" under the ") + host::to_string(m) +
-                                                                            " model") +
-                                 ": set one with MockHost::" + service + "(...)");
+    throw host::ServiceError(
+        DFX_ERR_FAILED_PRECONDITION,
+        name_ + " has no " + service + " answer for the " + host::to_string(d) + " set" +
+            (m == Model::Current ? std::string() : std::string(" under the ") + host::to_string(m) + " model") +
+            ": set one with MockHost::" + service + "(...)");
   }
   std::size_t index(int64_t id, std::size_t size, const char* what, Dataset d) const {
     if (id < 0 || static_cast<std::size_t>(id) >= size)

@@ -132,7 +132,9 @@ class HostBridge {
  private:
   // --- Checks shared by every service --------------------------------------------------------------
 
-  [[noreturn]] static void invalid(const std::string& message) { throw ServiceError(DFX_ERR_INVALID_ARGUMENT, message); }
+  [[noreturn]] static void invalid(const std::string& message) {
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, message);
+  }
 
   static Dataset dataset_of(int32_t d) {
     if (d == DFX_DATASET_TRAIN) return Dataset::Train;

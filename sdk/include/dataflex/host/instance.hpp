@@ -203,7 +203,8 @@ class Instance {
 
   std::vector<double> weight(const DecisionContext& ctx, const WeightInput& in) {
     const std::size_t n = in.sample_ids.size();
-    if (in.domains.size() != n || in.losses.size() != n) throw std::invalid_argument("weight: inputs of different lengths");
+    if (in.domains.size() != n || in.losses.size() != n)
+      throw std::invalid_argument("weight: inputs of different lengths");
     std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
     dfx_weight_args args;
     dfx_weight_args_init(&args);
@@ -234,8 +235,7 @@ class Instance {
     args.buffer = blob.data();
     args.capacity = blob.size();
     check_status(api_.save_state(&args), "save_state");
-    if (args.size > blob.size())
-      throw PluginCallError("save_state", "state grew between the size query and the copy");
+    if (args.size > blob.size()) throw PluginCallError("save_state", "state grew between the size query and the copy");
     blob.resize(args.size);
     return blob;
   }

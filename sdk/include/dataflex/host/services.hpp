@@ -120,9 +120,9 @@ struct ServiceName {
 };
 inline const std::vector<ServiceName>& service_names() {
   static const std::vector<ServiceName> names = {
-      {"log", 0},           {"metrics", 0},          {"dataset_info", 0},      {"sample_domains", 0},
-      {"sample_losses", 0}, {"token_losses", 0},     {"domain_losses", 0},     {"reference_losses", 0},
-      {"embeddings", 0},    {"gradient_features", 0}, {"embedding_model", 0},  {"sample_tokens", 1},
+      {"log", 0},           {"metrics", 0},           {"dataset_info", 0},    {"sample_domains", 0},
+      {"sample_losses", 0}, {"token_losses", 0},      {"domain_losses", 0},   {"reference_losses", 0},
+      {"embeddings", 0},    {"gradient_features", 0}, {"embedding_model", 0}, {"sample_tokens", 1},
   };
   return names;
 }
