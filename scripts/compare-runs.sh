@@ -17,7 +17,7 @@ keep() {  # keep NAME RUN_DIR
   python3 - "$2" "$OUT/$1" <<'PY'
 import json, os, sys
 run, out = sys.argv[1], sys.argv[2]
-drop = {"elapsed_time", "remaining_time", "tokens_per_second", "train_runtime", "train_steps_per_second",
+drop = {"elapsed_time", "remaining_time", "tokens_per_second", "throughput", "train_runtime", "train_steps_per_second",
         "train_samples_per_second"}
 with open(out + ".log", "w") as f:
     for line in open(os.path.join(run, "trainer_log.jsonl")):

@@ -103,6 +103,16 @@ expect_error host_message_kept "sample_tokens.json: calls\[0\]: plugin 'token_bu
 expect_error invalid_argument_status "failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: budget must be positive, got -3" -- \
   "$RUN" --plugin-dir "$sdk11" plugins run token_budget --host "$SRC/tests/recordings/sample_tokens.json" --set behaviour=invalid_argument
 
+# The light commands never need the training engine: a dataflex-run without its lib/dataflex/ beside it
+# answers them, and says which file it misses when asked to train.
+mkdir -p "$work/alone/bin"
+cp "$RUN" "$work/alone/bin/"
+expect_ok "version without the engine library" "$work/alone/bin/dataflex-run" version
+expect_ok "--dry-run without the engine library" "$work/alone/bin/dataflex-run" --plugin-dir "$TEST_PLUGINS/selector" \
+  --dry-run "$SRC/configs/quickstart.toml"
+expect_error train_without_engine "libdataflex_engine.so: cannot load the training engine" -- \
+  "$work/alone/bin/dataflex-run" "$SRC/configs/quickstart.toml" --set training.output_dir=\"$work/alone/out\"
+
 # random: the same seed twice gives the same indices; another seed, others.
 "$RUN" plugins run random --host "$SRC/tests/recordings/select_pool10.json" --seed 11 >"$work/a.json"
 "$RUN" plugins run random --host "$SRC/tests/recordings/select_pool10.json" --seed 11 >"$work/b.json"

@@ -230,21 +230,28 @@ class HostServices {
     return t;
   }
 
-  // The host's ABI version, and whether its table offers a service added after 1.0 ("sample_tokens").
+  // The host's ABI version, and whether its table offers a service by its manifest name: the 1.0
+  // services are in every host's table; a later one ("sample_tokens", 1.1) only in hosts of its minor.
   uint32_t abi_version() const { return api_->abi_version; }
   bool offers(const std::string& service) const {
     if (service == "sample_tokens")
       return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, sample_tokens) && api_->sample_tokens != nullptr;
-    return true;  // the 1.0 services are in every host's table
+    static const char* const v1_0[] = {"log",           "metrics",         "dataset_info",     "sample_domains",
+                                       "sample_losses", "token_losses",    "domain_losses",    "reference_losses",
+                                       "embeddings",    "embedding_model", "gradient_features"};
+    for (const char* name : v1_0)
+      if (service == name) return true;
+    return false;
   }
   // Throws DFX_ERR_UNIMPLEMENTED naming the service and both versions when the host lacks it: call it
   // in the constructor for every newer service the plugin cannot do without.
   void require(const std::string& service) const {
-    if (!offers(service))
-      throw Error("host service '" + service + "' needs a host of SDK ABI 1.1 or later; this host speaks ABI " +
-                      std::to_string(DFX_ABI_VERSION_GET_MAJOR(api_->abi_version)) + "." +
-                      std::to_string(DFX_ABI_VERSION_GET_MINOR(api_->abi_version)),
-                  DFX_ERR_UNIMPLEMENTED);
+    if (offers(service)) return;
+    if (service != "sample_tokens") throw Error("no host service is called '" + service + "'");
+    throw Error("host service '" + service + "' needs a host of SDK ABI 1.1 or later; this host speaks ABI " +
+                    std::to_string(DFX_ABI_VERSION_GET_MAJOR(api_->abi_version)) + "." +
+                    std::to_string(DFX_ABI_VERSION_GET_MINOR(api_->abi_version)),
+                DFX_ERR_UNIMPLEMENTED);
   }
 
   const dfx_host_api* raw() const { return api_; }

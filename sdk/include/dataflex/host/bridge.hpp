@@ -175,6 +175,19 @@ class HostBridge {
   static void copy(const std::vector<T>& from, T* to) {
     if (!from.empty()) std::memcpy(to, from.data(), from.size() * sizeof(T));
   }
+  // A row-major matrix answer: its width is set; a NULL buffer only asks for it; a buffer too small is
+  // refused before `compute` runs; the rows are copied only when they have the promised shape.
+  template <class Compute>
+  static void matrix_answer(std::size_t rows, std::size_t width, float* out, std::size_t capacity,
+                            std::size_t* width_out, const char* what, Compute&& compute) {
+    *width_out = width;
+    if (out == nullptr) return;
+    const std::size_t needed = matrix_size(rows, width);
+    if (capacity < needed) too_small(capacity, needed, "floats");
+    const std::vector<float> values = compute();
+    expect_size(values.size(), needed, what);
+    copy(values, out);
+  }
 
   // Runs `body` for one call: checks the args' header, and turns any exception into a status and a
   // recorded message. `min_size` is the struct size through the last member the service reads.
@@ -305,14 +318,8 @@ class HostBridge {
                  [](ServiceProvider& p, dfx_gradient_features_args& a) {
                    const GradientRequest r = gradient_request_of(a);
                    const SampleIds ids = ids_of(a.sample_ids, a.num_samples);
-                   const std::size_t dim = p.gradient_feature_dim(r);
-                   a.feature_dim = dim;
-                   if (a.features_out == nullptr) return;
-                   const std::size_t needed = matrix_size(ids.size(), dim);
-                   if (a.capacity < needed) too_small(a.capacity, needed, "floats");
-                   const std::vector<float> out = p.gradient_features(r, ids);
-                   expect_size(out.size(), needed, "feature values");
-                   copy(out, a.features_out);
+                   matrix_answer(ids.size(), p.gradient_feature_dim(r), a.features_out, a.capacity, &a.feature_dim,
+                                 "feature values", [&] { return p.gradient_features(r, ids); });
                  });
   }
 
@@ -328,14 +335,8 @@ class HostBridge {
                    r.pooling = static_cast<dfx_pooling>(a.pooling);
                    r.normalize = a.normalize != 0;
                    const SampleIds ids = ids_of(a.sample_ids, a.num_samples);
-                   const std::size_t dim = p.embedding_dim(r);
-                   a.embedding_dim = dim;
-                   if (a.embeddings_out == nullptr) return;
-                   const std::size_t needed = matrix_size(ids.size(), dim);
-                   if (a.capacity < needed) too_small(a.capacity, needed, "floats");
-                   const std::vector<float> out = p.embeddings(r, ids);
-                   expect_size(out.size(), needed, "embedding values");
-                   copy(out, a.embeddings_out);
+                   matrix_answer(ids.size(), p.embedding_dim(r), a.embeddings_out, a.capacity, &a.embedding_dim,
+                                 "embedding values", [&] { return p.embeddings(r, ids); });
                  });
   }
 
