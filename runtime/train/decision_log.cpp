@@ -5,6 +5,7 @@
 
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
+#include "util/jsonl.hpp"
 
 namespace dataflex {
 namespace fs = std::filesystem;
@@ -33,17 +34,9 @@ void DecisionLog::add_ids(nlohmann::ordered_json& line, int64_t step, const std:
 }
 
 void DecisionLog::truncate(const std::string& output_dir, int64_t step) {
-  const std::string path = (fs::path(output_dir) / "decisions.jsonl").string();
-  std::string kept;
-  if (step > 0 && fs::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains("step") && j["step"].get<int64_t>() < step) kept += line + "\n";
-    }
-  }
-  write_file_atomically(path, kept);
+  keep_jsonl_lines((fs::path(output_dir) / "decisions.jsonl").string(),
+                   [&](const nlohmann::json& j) { return j.contains("step") && j["step"].get<int64_t>() < step; },
+                   step <= 0);
 }
 
 }  // namespace dataflex

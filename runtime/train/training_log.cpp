@@ -7,6 +7,7 @@
 
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
+#include "util/jsonl.hpp"
 
 namespace dataflex {
 namespace fs = std::filesystem;
@@ -29,22 +30,14 @@ double round_to(double v, int digits) {
 TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t resumed_step, nlohmann::json history)
     : output_dir_(std::move(output_dir)), total_steps_(total_steps), history_(std::move(history)) {
   if (!history_.is_array()) history_ = nlohmann::json::array();
-  const std::string path = (fs::path(output_dir_) / "trainer_log.jsonl").string();
-  std::string kept;
-  if (resumed_step > 0 && fs::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      // A line cut short by a kill is not JSON: it is dropped with everything past the checkpoint.
-      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded() || !j.contains("current_steps")) continue;
-      // A decision at step s is taken after checkpoint s: a resumed run takes it (and logs it) again.
-      const bool keep = j.contains("decision_step") ? j["decision_step"].get<int64_t>() < resumed_step
-                                                    : j["current_steps"].get<int64_t>() <= resumed_step;
-      if (keep) kept += line + "\n";
-    }
-  }
-  write_file_atomically(path, kept);
+  // A decision at step s is taken after checkpoint s: a resumed run takes it (and logs it) again.
+  keep_jsonl_lines((fs::path(output_dir_) / "trainer_log.jsonl").string(),
+                   [&](const nlohmann::json& j) {
+                     if (!j.contains("current_steps")) return false;
+                     return j.contains("decision_step") ? j["decision_step"].get<int64_t>() < resumed_step
+                                                        : j["current_steps"].get<int64_t>() <= resumed_step;
+                   },
+                   resumed_step <= 0);
 }
 
 void TrainingLog::append_line(const nlohmann::ordered_json& line) {
