@@ -13,7 +13,7 @@ RUN="$BUILD/bin/dataflex-run"
 mkdir -p "$OUT"
 for cfg in static_mixture mix_odm weight_uniform weight_loss_reweight; do
   echo "== $cfg"
-  "$RUN" "configs/$cfg.toml" --set training.output_dir=\"$OUT/$cfg\" "$@" 2>"$OUT/$cfg.log" | tail -2
+  "$RUN" "configs/$cfg.toml" --overwrite --set training.output_dir=\"$OUT/$cfg\" "$@" 2>"$OUT/$cfg.log" | tail -2
 done
 /usr/bin/env python3 - "$OUT" <<'PY'
 import json, math, os, sys

@@ -27,13 +27,21 @@ int main(int argc, char** argv) {
   CLI::App app{"DataFlex: data-centric dynamic training of decoder-only language models", "dataflex-run"};
   app.set_version_flag("--version", [] { return cli::build_info(); });
   std::vector<std::string> plugin_dirs;
+  // Each repeatable option takes one value per occurrence: `--plugin-dir DIR CONFIG` must not read
+  // CONFIG as a second folder.
   app.add_option("--plugin-dir", plugin_dirs, "folder searched for plugins (repeatable; searched first)")
-      ->type_name("DIR");
+      ->type_name("DIR")
+      ->allow_extra_args(false);
   std::string config_path;
   std::vector<std::string> overrides;
   app.add_option("config", config_path, "run config (TOML)")->type_name("CONFIG.toml");
-  app.add_option("--set", overrides, "override a config key: dotted.key=value (repeatable)")->type_name("KEY=VALUE");
-  bool dry_run = false;
+  app.add_option("--set", overrides, "override a config key: dotted.key=value (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  bool dry_run = false, overwrite = false;
+  app.add_flag("--overwrite", overwrite,
+               "start afresh: remove output_dir's checkpoints (training.overwrite_output_dir = true); without it a "
+               "rerun resumes");
   app.add_flag("--dry-run", dry_run, "check the config and its plugin, print the plan, train nothing");
   app.add_flag(
       "--verbose,-v", [](int64_t) { spdlog::set_level(spdlog::level::debug); }, "debug logging");
@@ -55,10 +63,14 @@ int main(int argc, char** argv) {
   run->add_option("--host", recording, "recorded host answers (docs/recorded-host.md)")
       ->required()
       ->type_name("FILE.json");
-  run->add_option("--set", param_sets, "plugin parameter name=value (repeatable)")->type_name("NAME=VALUE");
+  run->add_option("--set", param_sets, "plugin parameter name=value (repeatable)")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
   run->add_option("--seed", seed, "run seed (overrides the recording's)");
   for (auto* sub : {plugins, list, info, run})
-    sub->add_option("--plugin-dir", plugin_dirs, "folder searched for plugins (repeatable)")->type_name("DIR");
+    sub->add_option("--plugin-dir", plugin_dirs, "folder searched for plugins (repeatable)")
+        ->type_name("DIR")
+        ->allow_extra_args(false);
 
   auto* config = app.add_subcommand("config", "about run configs");
   config->require_subcommand(1);
@@ -79,7 +91,9 @@ int main(int argc, char** argv) {
   ev->add_option("config", eval_options.config, "run config naming the model and the data")
       ->required()
       ->type_name("CONFIG.toml");
-  ev->add_option("--set", eval_options.overrides, "override a config key")->type_name("KEY=VALUE");
+  ev->add_option("--set", eval_options.overrides, "override a config key")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
   ev->add_option("--model", eval_options.model, "model folder (default: the config's model_name_or_path)")
       ->type_name("DIR");
   ev->add_option("--adapter", eval_options.adapter, "a PEFT LoRA adapter folder on top of the model")->type_name("DIR");
@@ -111,9 +125,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (config_path.empty()) {
-      std::cerr << app.help();
+      std::cerr << "dataflex-run: error: no run config given (dataflex-run [--plugin-dir DIR]... CONFIG.toml, or a "
+                   "command: plugins, config, version, tokenize, eval; --help lists everything)\n";
       return 2;
     }
+    if (overwrite) overrides.push_back("training.overwrite_output_dir=true");
     return cli::run_config(plugin_dirs, config_path, overrides, dry_run);
   } catch (const Error& e) {
     std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";

@@ -146,6 +146,20 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
     if (a.data + a.nbytes > b.data)
       throw Error(path + ": tensors '" + a.name + "' and '" + b.name + "' overlap in the data section");
   }
+  // The format requires the tensors to tile the data section exactly (as the reference reader checks):
+  // a header length off by a byte would otherwise shift every tensor and read garbage as weights.
+  uint64_t covered = 0;
+  for (const TensorView& t : f->tensors_) {
+    if (static_cast<uint64_t>(t.data - data) != covered)
+      throw Error(path + ": tensor '" + t.name + "' starts at byte " + std::to_string(t.data - data) +
+                  " of the data section, expected " + std::to_string(covered) +
+                  " (the data offsets must tile the data section exactly; is the header length right?)");
+    covered += t.nbytes;
+  }
+  if (covered != data_size)
+    throw Error(path + ": the tensors cover " + std::to_string(covered) + " bytes of a data section of " +
+                std::to_string(data_size) +
+                " (the data offsets must tile the data section exactly; is the header length right?)");
   for (std::size_t i = 0; i < f->tensors_.size(); ++i) f->index_[f->tensors_[i].name] = i;
   return f;
 }

@@ -166,7 +166,9 @@ PluginManifest read_manifest(const std::string& path) {
                 "\" is not one of: selector, mixer, weighter");
   m.kind = *k;
   m.version = *r.string(plugin, "version", "plugin", true);
-  m.abi = parse_abi(*r.string(plugin, "abi", "plugin", true), toml_location(path, *plugin.get("abi")));
+  // Read before locating: a missing key must be reported, not dereferenced.
+  const std::string abi = *r.string(plugin, "abi", "plugin", true);
+  m.abi = parse_abi(abi, toml_location(path, *plugin.get("abi")));
   m.library = *r.string(plugin, "library", "plugin", true);
   m.description = r.string(plugin, "description", "plugin", false).value_or("");
 

@@ -1,5 +1,7 @@
 #include "plugins/plugin_registry.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -37,6 +39,20 @@ PluginSearchPath PluginSearchPath::build(const std::vector<std::string>& plugin_
   return p;
 }
 
+namespace {
+
+// The name a broken manifest claims: [plugin].name if the file parses that far, else its folder's name.
+std::string claimed_name(const fs::path& manifest) {
+  try {
+    const toml::table t = toml::parse_file(manifest.string());
+    if (const auto name = t["plugin"]["name"].value<std::string>()) return *name;
+  } catch (const toml::parse_error&) {
+  }
+  return manifest.parent_path().filename().string();
+}
+
+}  // namespace
+
 PluginRegistry PluginRegistry::discover(const PluginSearchPath& path) {
   PluginRegistry reg;
   reg.path_ = path;
@@ -69,6 +85,7 @@ PluginRegistry PluginRegistry::discover(const PluginSearchPath& path) {
         }
       } catch (const Error& e) {
         d.problem = e.what();
+        d.claimed_name = claimed_name(m);
       }
       reg.entries_.push_back(std::move(d));
     }
@@ -79,15 +96,14 @@ PluginRegistry PluginRegistry::discover(const PluginSearchPath& path) {
 const PluginManifest& PluginRegistry::find(const std::string& name) const {
   std::vector<std::string> names;
   for (const auto& e : entries_) {
+    // In search order: a broken manifest of that name before any usable one is what the user meant
+    // (falling back to a later copy, an installed one say, would run code they did not choose).
+    if (!e.manifest && e.claimed_name == name) throw Error("plugin '" + name + "' cannot be used: " + e.problem);
     if (e.manifest && !e.shadowed) {
       if (e.manifest->name == name) return *e.manifest;
       names.push_back(e.manifest->name);
     }
   }
-  // A broken manifest in a folder of that name is the likely culprit: say so.
-  for (const auto& e : entries_)
-    if (!e.manifest && fs::path(e.manifest_path).parent_path().filename() == name)
-      throw Error("plugin '" + name + "' cannot be used: " + e.problem);
   std::string where;
   for (size_t i = 0; i < path_.dirs.size(); ++i) where += (i ? ", " : "") + path_.dirs[i];
   throw Error("no plugin named '" + name + "' in the plugin search path (" + (where.empty() ? "empty" : where) + ")" +

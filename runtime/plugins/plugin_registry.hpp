@@ -25,6 +25,9 @@ struct DiscoveredPlugin {
   std::optional<PluginManifest> manifest;  // set when the manifest passed its schema checks
   std::string problem;                     // why the plugin cannot be used; empty when usable
   bool shadowed = false;                   // a plugin of the same name was found earlier
+  // The name a broken manifest claims ([plugin].name when it reads as a string, else its folder's name):
+  // a broken plugin X never lets a later X take its place unnoticed.
+  std::string claimed_name;
 };
 
 class PluginRegistry {

@@ -36,6 +36,7 @@
 #include "train/checkpoint.hpp"
 #include "train/host_factory.hpp"
 #include "train/lr_schedule.hpp"
+#include "train/output_lock.hpp"
 #include "train/progress.hpp"
 #include "train/training_log.hpp"
 #include "util/atomic_file.hpp"
@@ -61,6 +62,7 @@ void configure_threads(int64_t num_threads) {
 
 struct Trainer::State {
   TrainingOptions opt;
+  std::unique_ptr<OutputLock> lock;  // this run's output_dir, for the run's whole life
   std::unique_ptr<Tokenizer> tokenizer;
   Corpus corpus;
   std::unique_ptr<LlamaModel> model;
@@ -267,6 +269,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.opt = std::move(options);
   const TrainingOptions& o = s.opt;
   configure_threads(o.num_threads);
+  s.lock = std::make_unique<OutputLock>(o.output_dir);  // before anything in the folder is touched
   s.resumed_from = resume_point(o);
   s.tokenizer = Tokenizer::for_model(o.model_name_or_path, o.tokenizer);
   s.corpus = load_corpus(o.data, *s.tokenizer);
@@ -456,7 +459,8 @@ void export_model(Trainer::State& s) {
   s.tokenizer->save(o.output_dir);
 }
 
-// trainer_state.json, all_results.json, train_results.json and eval_results.json, as transformers.
+// trainer_state.json, train_results.json, eval_results.json and all_results.json, as transformers.
+// all_results.json comes last: its presence says the run is finished (see finished()).
 void write_results(Trainer::State& s, TrainingLog& log, const TrainResult& r) {
   const TrainingOptions& o = s.opt;
   const double runtime = std::max(1e-9, r.train_runtime_s);
@@ -473,10 +477,22 @@ void write_results(Trainer::State& s, TrainingLog& log, const TrainResult& r) {
   all["epoch"] = train_json["epoch"] = epoch;
   for (const auto& [k, v] : train_metrics) all[k] = train_json[k] = v;
   for (const auto& [k, v] : r.eval) all[k] = eval_json[k] = v;
-  write_file_atomically((fs::path(o.output_dir) / "all_results.json").string(), all.dump(2) + "\n");
   write_file_atomically((fs::path(o.output_dir) / "train_results.json").string(), train_json.dump(2) + "\n");
   if (!r.eval.empty())
     write_file_atomically((fs::path(o.output_dir) / "eval_results.json").string(), eval_json.dump(2) + "\n");
+  write_file_atomically((fs::path(o.output_dir) / "all_results.json").string(), all.dump(2) + "\n");
+}
+
+// A run is finished when its last output, all_results.json, is there.
+bool finished(const TrainingOptions& o) { return fs::exists(fs::path(o.output_dir) / "all_results.json"); }
+
+// The end of a run: the final evaluation, the exported model and the results files. A run killed after
+// its last checkpoint comes back here from that checkpoint and completes what is missing.
+void finish(Trainer::State& s, Run& run, TrainResult& result) {
+  result.eval = run.evaluate();
+  if (!result.eval.empty()) run.log().log_eval(s.total_steps, s.policy->epoch(), result.eval, run.elapsed());
+  export_model(s);
+  write_results(s, run.log(), result);
 }
 
 }  // namespace
@@ -486,14 +502,17 @@ TrainResult Trainer::train() try {
   TrainResult result;
   result.resumed_from = s.start_step;
   result.global_step = s.total_steps;
-  if (s.start_step >= s.total_steps) {
-    // A finished run started again: nothing to train, and its results stay as they were written.
+  if (s.start_step >= s.total_steps && finished(s.opt)) {
+    // A finished run started again: nothing to do, and its results stay as they were written.
     result.train_loss = s.counters.value("loss_sum", 0.0) / static_cast<double>(std::max<int64_t>(1, s.total_steps));
     result.train_runtime_s = s.elapsed_before;
     return result;
   }
   DecisionLog::truncate(s.opt.output_dir, s.start_step);  // a resumed run takes those decisions again
   Run run(s);
+  if (s.start_step >= s.total_steps)
+    spdlog::info("{}: the run stopped after its last checkpoint; completing its final evaluation and outputs",
+                 s.opt.output_dir);
   s.model->set_training(true);
   for (int64_t step = s.start_step; step < s.total_steps; ++step) {
     run.train_step(step);
@@ -502,10 +521,7 @@ TrainResult Trainer::train() try {
   run.finish_progress();
   result.train_loss = run.mean_loss();
   result.train_runtime_s = run.elapsed();
-  result.eval = run.evaluate();
-  if (!result.eval.empty()) run.log().log_eval(s.total_steps, s.policy->epoch(), result.eval, run.elapsed());
-  export_model(s);
-  write_results(s, run.log(), result);
+  finish(s, run, result);
   return result;
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));

@@ -34,8 +34,11 @@ TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t re
   keep_jsonl_lines((fs::path(output_dir_) / "trainer_log.jsonl").string(),
                    [&](const nlohmann::json& j) {
                      if (!j.contains("current_steps")) return false;
+                     const int64_t step = j["current_steps"].get<int64_t>();
+                     // The final evaluation follows the last checkpoint: a run completing its end logs it again.
+                     if (resumed_step >= total_steps_ && step >= total_steps_ && j.contains("eval_loss")) return false;
                      return j.contains("decision_step") ? j["decision_step"].get<int64_t>() < resumed_step
-                                                        : j["current_steps"].get<int64_t>() <= resumed_step;
+                                                        : step <= resumed_step;
                    },
                    resumed_step <= 0);
 }

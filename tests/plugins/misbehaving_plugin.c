@@ -59,6 +59,8 @@ static dfx_status misbehaving_mix(dfx_mix_args* a) {
   if (is(a->instance, "negative") && a->num_domains > 0) a->proportions_out[a->num_domains - 1] = -0.5;
   if (is(a->instance, "zero"))
     for (i = 0; i < a->num_domains; ++i) a->proportions_out[i] = 0.0;
+  if (is(a->instance, "huge"))
+    for (i = 0; i < a->num_domains; ++i) a->proportions_out[i] = i == 0 ? 1e308 : 0.5e308;
   return DFX_OK;
 }
 
@@ -68,6 +70,8 @@ static dfx_status misbehaving_weight(dfx_weight_args* a) {
   for (i = 0; i < a->batch_size; ++i) a->weights_out[i] = 1.0;
   if (is(a->instance, "nan") && a->batch_size > 0) a->weights_out[0] = nan("");
   if (is(a->instance, "negative") && a->batch_size > 0) a->weights_out[0] = -1.0;
+  if (is(a->instance, "huge"))
+    for (i = 0; i < a->batch_size; ++i) a->weights_out[i] = 1e308;
   return DFX_OK;
 }
 

@@ -113,6 +113,25 @@ TEST(WeightRules, NaNAndNegativeWeightsAreRefused) {
   test::expect_error([&] { q->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}}); }, {"negative weight: weights[0] = -1"});
 }
 
+TEST(MixtureRules, HugeProportionsAreNormalisedNotZeroed) {
+  // Regression (issue 12): 1e308 + 0.5e308 overflowed the sum and every proportion became 0.
+  Misbehaving p("mixer", "huge");
+  const auto m = p->mix({}, {{"a", "b", "c"}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, {1, 1, 1}, {1, 1, 1}});
+  EXPECT_NEAR(m[0], 0.5, 1e-12);
+  EXPECT_NEAR(m[1], 0.25, 1e-12);
+  EXPECT_NEAR(m[2], 0.25, 1e-12);
+}
+
+TEST(WeightRules, WeightsBeyondFloat32AreRefusedWithTheReason) {
+  // Regression (issue 12): weights of 1e308 became inf in float32 and the run "diverged".
+  Misbehaving p("weighter", "huge");
+  test::expect_error(
+      [&] {
+        p->weight({}, {{0, 1}, {0, 0}, {1.f, 2.f}});
+      },
+      {"invalid weight decision at step 0, refused: weight too large: weights[0]", "float32"});
+}
+
 TEST(WeightSummary, EntropyOfUniformWeightsIsLogN) {
   const auto s = host::summarize_weights({1, 1, 1, 1}, {1.f, 2.f, 3.f, 4.f});
   EXPECT_DOUBLE_EQ(s.mean, 1.0);

@@ -65,4 +65,35 @@ TEST(Discovery, MissingPluginDirIsAnError) {
                      {"--plugin-dir /nonexistent/dataflex: not a directory"});
 }
 
+TEST(Discovery, AManifestWithoutAbiIsListedAsBrokenAndOthersStillWork) {
+  // Regression (issue 12): one manifest without `abi` made every discovery crash.
+  test::TempDir dir;
+  ManifestText broken, good;
+  broken.name = "noabi";
+  broken.abi = "";
+  good.name = "fine";
+  test::make_plugin_folder(dir.path(), "noabi", broken.str());
+  test::make_plugin_folder(dir.path(), "fine", good.str());
+  const auto reg = PluginRegistry::discover(PluginSearchPath::build({dir.str()}, nullptr, ""));
+  ASSERT_EQ(reg.entries().size(), 2u);
+  EXPECT_EQ(reg.find("fine").name, "fine");
+  test::expect_error([&] { reg.find("noabi"); },
+                     {"plugin 'noabi' cannot be used", "missing required field 'plugin.abi'"});
+}
+
+TEST(Discovery, ABrokenPluginFirstInTheSearchPathIsNotReplacedByALaterOneOfItsName) {
+  // Regression (issue 12): a broken X in --plugin-dir silently fell back to the installed X.
+  test::TempDir mine, installed;
+  ManifestText broken;
+  broken.kind = "";
+  test::make_plugin_folder(mine.path(), "my_copy", broken.str());  // claims the name "misbehaving"
+  test::make_plugin_folder(installed.path(), "misbehaving", ManifestText{}.str());
+  const auto reg = PluginRegistry::discover(PluginSearchPath::build({mine.str(), installed.str()}, nullptr, ""));
+  test::expect_error([&] { reg.find("misbehaving"); },
+                     {"plugin 'misbehaving' cannot be used", "my_copy/plugin.toml", "plugin.kind"});
+  // The other way round, the usable one comes first and wins.
+  const auto reversed = PluginRegistry::discover(PluginSearchPath::build({installed.str(), mine.str()}, nullptr, ""));
+  EXPECT_EQ(reversed.find("misbehaving").path, (installed.path() / "misbehaving" / "plugin.toml").string());
+}
+
 }  // namespace dataflex

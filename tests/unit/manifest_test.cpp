@@ -117,4 +117,20 @@ TEST_F(ManifestTest, ExclusiveBoundsAreReadAndHeldToTheDefault) {
   test::expect_error([&] { read_manifest(write(t.str())); }, {"'params.s' has bounds but is of type string"});
 }
 
+TEST_F(ManifestTest, EveryMissingRequiredFieldIsNamedNeverACrash) {
+  // Regression (issue 12): a manifest without `abi` dereferenced the missing key while building the
+  // error's location, and every command that discovers plugins died with SIGSEGV.
+  for (const char* field : {"name", "kind", "version", "abi", "library"}) {
+    ManifestText t;
+    if (std::string(field) == "name") t.name = "";
+    if (std::string(field) == "kind") t.kind = "";
+    if (std::string(field) == "version") t.version = "";
+    if (std::string(field) == "abi") t.abi = "";
+    if (std::string(field) == "library") t.library = "";
+    const auto path = write(t.str());
+    test::expect_error([&] { read_manifest(path); },
+                       {path, "missing required field 'plugin." + std::string(field) + "'"});
+  }
+}
+
 }  // namespace dataflex

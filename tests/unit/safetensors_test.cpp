@@ -151,4 +151,19 @@ TEST_F(Safetensors, CorruptedFilesAreErrorsNeverCrashes) {
 }
 
 }  // namespace
+TEST_F(Safetensors, AHeaderLengthOneByteShortIsRefusedNotReadShifted) {
+  // Regression (issue 12): the header, padded with a space, still parsed one byte short, and every
+  // tensor was read one byte off (eval printed loss -nan).
+  const std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} )";
+  EXPECT_NE(error_of(write_raw(header, 8, header.size() - 1)).find("must tile the data section exactly"),
+            std::string::npos);
+  // Data the tensors do not cover, or a gap between them, is refused the same way.
+  EXPECT_NE(error_of(write_raw(header, 12)).find("the tensors cover 8 bytes of a data section of 12"),
+            std::string::npos);
+  const std::string gap =
+      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+  EXPECT_NE(error_of(write_raw(gap, 12)).find("tensor 'b' starts at byte 8 of the data section, expected 4"),
+            std::string::npos);
+}
+
 }  // namespace dataflex

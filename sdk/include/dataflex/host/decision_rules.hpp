@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -57,7 +58,29 @@ inline std::optional<std::string> check_proportions(const std::vector<double>& p
   return check_nonnegative(p, "proportion");
 }
 
-inline std::optional<std::string> check_weights(const std::vector<double>& w) { return check_nonnegative(w, "weight"); }
+// Weights also fit float32: the host weights float32 losses with them.
+inline std::optional<std::string> check_weights(const std::vector<double>& w) {
+  if (auto broken = check_nonnegative(w, "weight")) return broken;
+  for (std::size_t i = 0; i < w.size(); ++i)
+    if (w[i] > static_cast<double>(std::numeric_limits<float>::max()))
+      return "weight too large: weights[" + std::to_string(i) + "] = " + std::to_string(w[i]) +
+             " exceeds float32's range (3.4e38), in which the host weights the losses";
+  return std::nullopt;
+}
+
+// Proportions scaled to sum 1. Huge values (a sum beyond double's range) are scaled down first, so
+// that 1e308 means what it says rather than turning every proportion into 0.
+inline std::vector<double> normalized(std::vector<double> p) {
+  double sum = 0;
+  for (double x : p) sum += x;
+  if (!std::isfinite(sum)) {
+    const double top = *std::max_element(p.begin(), p.end());
+    sum = 0;
+    for (double& x : p) sum += (x /= top);
+  }
+  for (double& x : p) x /= sum;
+  return p;
+}
 
 // What a batch's weights summarise to, in decisions.jsonl and in `plugins run` output.
 struct WeightSummary {

@@ -195,10 +195,7 @@ class Instance {
     begin(ctx.step);
     check_status(api_.mix(&args), "mix");
     if (auto rule = check_proportions(out)) throw PluginCallError("mix", *rule);
-    double sum = 0;
-    for (double p : out) sum += p;
-    for (double& p : out) p /= sum;
-    return out;
+    return normalized(std::move(out));
   }
 
   std::vector<double> weight(const DecisionContext& ctx, const WeightInput& in) {
