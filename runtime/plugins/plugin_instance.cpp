@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "plugins/plugin_guard.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -42,6 +43,7 @@ std::string PluginInstance::prefix() const {
 template <class Call>
 auto PluginInstance::guarded(const char* what, int64_t step, Call&& call) -> decltype(call()) {
   try {
+    PluginCallGuard guard(manifest().name, manifest().version, what, step);  // a crash, exit() or hang names the plugin
     return call();
   } catch (const host::PluginCallError& e) {
     const std::string at = step >= 0 ? " at step " + std::to_string(step) : std::string();
@@ -67,7 +69,10 @@ PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> library, host::Ser
 }
 
 // The instance goes before the bridge it calls through, and both before the library.
-PluginInstance::~PluginInstance() { instance_.reset(); }
+PluginInstance::~PluginInstance() {
+  PluginCallGuard guard(manifest().name, manifest().version, "destroy", -1);
+  instance_.reset();
+}
 
 Selection PluginInstance::select(const DecisionContext& ctx, size_t pool_size, size_t num_select,
                                  bool allow_duplicates) {

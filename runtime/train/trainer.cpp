@@ -32,6 +32,7 @@
 #include "model/llama_model.hpp"
 #include "model/model_loading.hpp"
 #include "model/padded_batch.hpp"
+#include "plugins/plugin_guard.hpp"
 #include "signals/model_host.hpp"
 #include "train/checkpoint.hpp"
 #include "train/host_factory.hpp"
@@ -164,6 +165,11 @@ void restore(Trainer::State& s) {
                  cp.dataflex_state.value("total_steps", int64_t{0}), s.total_steps);
 }
 
+// What a plugin fault's message says about resuming from `checkpoint`.
+std::string resume_hint(const std::string& checkpoint) {
+  return "the run can resume from " + checkpoint + " (run the same command again)";
+}
+
 // --- One step ------------------------------------------------------------------------------------------
 
 struct MicroBatch {
@@ -271,6 +277,9 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   configure_threads(o.num_threads);
   s.lock = std::make_unique<OutputLock>(o.output_dir);  // before anything in the folder is touched
   s.resumed_from = resume_point(o);
+  PluginCallGuard::set_timeout(o.plugin_timeout_s);
+  PluginCallGuard::set_resume_hint(s.resumed_from.empty() ? "no checkpoint was written yet: a rerun starts from step 0"
+                                                          : resume_hint(s.resumed_from));
   s.tokenizer = Tokenizer::for_model(o.model_name_or_path, o.tokenizer);
   s.corpus = load_corpus(o.data, *s.tokenizer);
   s.total_steps = o.total_steps(static_cast<int64_t>(s.corpus.train.size()));
@@ -426,6 +435,8 @@ class Run {
         nlohmann::json::parse(log_.trainer_state(step, s_.policy->epoch(), {{"save_steps", s_.opt.save_steps}}));
     save_checkpoint(s_.opt.output_dir, cp, *s_.model, *s_.optimizer, *s_.tokenizer, s_.opt.model_name_or_path,
                     s_.opt.save_total_limit);
+    PluginCallGuard::set_resume_hint(
+        resume_hint((fs::path(s_.opt.output_dir) / ("checkpoint-" + std::to_string(step))).string()));
   }
 
   Trainer::State& s_;

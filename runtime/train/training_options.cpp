@@ -98,6 +98,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.select_with_replacement = c.get_bool("dataflex.select_with_replacement");
   o.mixture_unit = c.get_string("dataflex.mixture_unit") == "tokens" ? MixtureUnit::Tokens : MixtureUnit::Samples;
   o.mix_apply = c.get_string("dataflex.apply") == "loss_weight" ? MixApply::LossWeight : MixApply::Sampling;
+  o.plugin_timeout_s = c.get_float("dataflex.plugin_timeout_s");
   o.reference_model = c.get_string("dataflex.reference_model");
   o.embedding_model = c.get_string("dataflex.embedding_model");
   o.embeddings_file = c.get_string("dataflex.embeddings_file");

@@ -66,6 +66,7 @@ struct TrainingOptions {
   bool select_with_replacement{};
   MixtureUnit mixture_unit{};
   MixApply mix_apply{};
+  double plugin_timeout_s{};
   // [dataflex]: what the host services need
   std::string reference_model;
   std::string embedding_model;

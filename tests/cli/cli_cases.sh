@@ -113,6 +113,16 @@ expect_ok "--dry-run without the engine library" "$work/alone/bin/dataflex-run" 
 expect_error train_without_engine "libdataflex_engine.so: cannot load the training engine" -- \
   "$work/alone/bin/dataflex-run" "$SRC/configs/quickstart.toml" --set training.output_dir=\"$work/alone/out\"
 
+# A plugin that crashes under `plugins run` is named too (no training run, so no checkpoint is offered).
+"$RUN" --plugin-dir "$mis" plugins run misbehaving --host "$SRC/tests/recordings/select_pool10.json" \
+  --set behaviour=segfault >"$work/out" 2>"$work/err"
+rc=$?
+if [ $rc -eq 3 ] && grep -q "^dataflex-run: error: plugin 'misbehaving' 0.1.0 crashed with SIGSEGV (invalid memory access) in select at step 10$" "$work/err"; then
+  echo "ok   plugins run with a crashing plugin: $(tail -1 "$work/err")"
+else
+  echo "FAIL plugins run with a crashing plugin (exit $rc)"; cat "$work/err"; failures=$((failures + 1))
+fi
+
 # random: the same seed twice gives the same indices; another seed, others.
 "$RUN" plugins run random --host "$SRC/tests/recordings/select_pool10.json" --seed 11 >"$work/a.json"
 "$RUN" plugins run random --host "$SRC/tests/recordings/select_pool10.json" --seed 11 >"$work/b.json"

@@ -1,11 +1,14 @@
 /* A test plugin that misbehaves on purpose, to show the host refuses each kind of bad answer.
  * Built three times: as a selector, a mixer and a weighter (-DMISBEHAVING_KIND=1|2|3). Its string
  * parameter `behaviour` picks what goes wrong; "none" answers correctly. */
+#define _POSIX_C_SOURCE 200809L /* pause() */
 #include <dataflex/dataflex_plugin.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct dfx_instance {
   const dfx_host_api* host;
@@ -34,6 +37,19 @@ static dfx_status misbehaving_create(dfx_create_args* args) {
 
 static void misbehaving_destroy(dfx_instance* instance) { free(instance); }
 
+/* The faults a plugin can commit against its host's process (issue 12): a crash, an abort, exit(),
+ * a call that never returns. */
+static void commit_fault(const dfx_instance* self) {
+  if (is(self, "segfault")) {
+    volatile int* nowhere = NULL;
+    *nowhere = 1;
+  }
+  if (is(self, "abort")) abort();
+  if (is(self, "exit")) exit(0);
+  if (is(self, "hang"))
+    for (;;) pause();
+}
+
 static dfx_status fail(dfx_instance* self) {
   self->host->set_error(self->host->host, "threshold must be positive, got -1");
   return DFX_ERR_INVALID_ARGUMENT;
@@ -42,6 +58,7 @@ static dfx_status fail(dfx_instance* self) {
 static dfx_status misbehaving_select(dfx_select_args* a) {
   size_t i, n = a->num_select;
   if (is(a->instance, "error_status")) return fail(a->instance);
+  commit_fault(a->instance);
   if (is(a->instance, "wrong_count")) n = a->num_select > 0 ? a->num_select - 1 : 0;
   for (i = 0; i < n; ++i) a->selected_out[i] = (int64_t)(i % a->pool_size);
   if (is(a->instance, "out_of_range") && n > 0) a->selected_out[n - 1] = (int64_t)a->pool_size;
@@ -54,6 +71,7 @@ static dfx_status misbehaving_select(dfx_select_args* a) {
 static dfx_status misbehaving_mix(dfx_mix_args* a) {
   size_t i;
   if (is(a->instance, "error_status")) return fail(a->instance);
+  commit_fault(a->instance);
   for (i = 0; i < a->num_domains; ++i) a->proportions_out[i] = 1.0;
   if (is(a->instance, "nan") && a->num_domains > 0) a->proportions_out[0] = nan("");
   if (is(a->instance, "negative") && a->num_domains > 0) a->proportions_out[a->num_domains - 1] = -0.5;
@@ -67,6 +85,7 @@ static dfx_status misbehaving_mix(dfx_mix_args* a) {
 static dfx_status misbehaving_weight(dfx_weight_args* a) {
   size_t i;
   if (is(a->instance, "error_status")) return fail(a->instance);
+  commit_fault(a->instance);
   for (i = 0; i < a->batch_size; ++i) a->weights_out[i] = 1.0;
   if (is(a->instance, "nan") && a->batch_size > 0) a->weights_out[0] = nan("");
   if (is(a->instance, "negative") && a->batch_size > 0) a->weights_out[0] = -1.0;
