@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A plugin that crashes (SIGSEGV), aborts, calls exit(0) or hangs ends the run with one line naming the
-# plugin, its version, the call and the step, and where the run can resume from; the exit status is 3,
-# not 0; and the checkpoint it names is intact: a rerun with a working plugin resumes from it and
-# finishes. (Before issue 12 a segfault said nothing, exit(0) ended the run "successfully" without
+# A plugin that crashes (SIGSEGV), aborts, calls exit(0), hangs or writes past its output buffer ends the
+# run with one line naming the plugin, its version, the call and the step, and where the run can resume
+# from; the exit status is 3, not 0; and the checkpoint it names is intact: a rerun with a working
+# plugin resumes from it and finishes. (Before issue 12 a segfault said nothing, exit(0) ended the run "successfully" without
 # results, and a hang stalled the run forever.)
 #   plugin_faults.sh DATAFLEX_RUN SOURCE_DIR TEST_PLUGIN_DIR
 set -u
@@ -16,7 +16,7 @@ common=(--set data.max_samples=16 --set data.cutoff_len=32 --set data.val_size=0
         --set dataflex.warmup_step=4 --set dataflex.update_step=10 --set training.num_threads=1
         --set dataflex.plugin_timeout_s=2 --set 'dataflex.params={}')
 declare -A says=([segfault]="crashed with SIGSEGV" [abort]="aborted (SIGABRT)" [exit]="called exit()"
-                 [hang]="did not return within 2 s (dataflex.plugin_timeout_s)")
+                 [hang]="did not return within 2 s (dataflex.plugin_timeout_s)" [overrun]="crashed with SIGSEGV")
 run_case() {  # run_case NAME KIND CONFIG CALL BEHAVIOUR
   local name=$1 kind=$2 cfg=$3 call=$4 b=$5 out="$work/$1"
   "$RUN" --plugin-dir "$TP/$kind" "$cfg" "${common[@]}" --set dataflex.component_name=misbehaving \
@@ -38,8 +38,11 @@ run_case() {  # run_case NAME KIND CONFIG CALL BEHAVIOUR
     echo "FAIL $name: rerun"; tail -2 "$out.rerun"; failures=$((failures + 1))
   fi
 }
-for b in segfault abort exit hang; do run_case "selector_$b" selector configs/select_random.toml select "$b"; done
+# overrun: one id written past the selection buffer, which ends at an inaccessible page.
+for b in segfault abort exit hang overrun; do run_case "selector_$b" selector configs/select_random.toml select "$b"; done
 # A weighter's call runs inside a training step, while the trainer holds the model.
 run_case weighter_segfault weighter configs/weight_uniform.toml weight segfault
+run_case weighter_overrun weighter configs/weight_uniform.toml weight overrun
+run_case mixer_overrun mixer configs/mix_odm.toml mix overrun
 echo "plugin faults: $failures failure(s)"
 [ $failures -eq 0 ]

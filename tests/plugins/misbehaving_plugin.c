@@ -64,6 +64,7 @@ static dfx_status misbehaving_select(dfx_select_args* a) {
   if (is(a->instance, "out_of_range") && n > 0) a->selected_out[n - 1] = (int64_t)a->pool_size;
   if (is(a->instance, "duplicates") && n > 1) a->selected_out[1] = a->selected_out[0];
   if (is(a->instance, "negative_index") && n > 0) a->selected_out[0] = -3;
+  if (is(a->instance, "overrun")) a->selected_out[a->num_select] = 0; /* one id past the buffer */
   a->num_selected = n;
   return DFX_OK;
 }
@@ -79,6 +80,7 @@ static dfx_status misbehaving_mix(dfx_mix_args* a) {
     for (i = 0; i < a->num_domains; ++i) a->proportions_out[i] = 0.0;
   if (is(a->instance, "huge"))
     for (i = 0; i < a->num_domains; ++i) a->proportions_out[i] = i == 0 ? 1e308 : 0.5e308;
+  if (is(a->instance, "overrun")) a->proportions_out[a->num_domains] = 1.0;
   return DFX_OK;
 }
 
@@ -91,6 +93,7 @@ static dfx_status misbehaving_weight(dfx_weight_args* a) {
   if (is(a->instance, "negative") && a->batch_size > 0) a->weights_out[0] = -1.0;
   if (is(a->instance, "huge"))
     for (i = 0; i < a->batch_size; ++i) a->weights_out[i] = 1e308;
+  if (is(a->instance, "overrun")) a->weights_out[a->batch_size] = 1.0;
   return DFX_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <dataflex/dataflex_plugin.h>
 #include <dataflex/host/bridge.hpp>
 #include <dataflex/host/decision_rules.hpp>
+#include <dataflex/host/guarded_buffer.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -153,11 +154,11 @@ class Instance {
   HostBridge& bridge() { return bridge_; }
   const dfx_plugin_api& api() const { return api_; }
 
+  // Outputs go to guarded buffers (host/guarded_buffer.hpp): a write past their end faults at once.
   Selection select(const DecisionContext& ctx, std::size_t pool_size, std::size_t num_select, bool allow_duplicates) {
-    Selection out;
     // Pre-filled with an impossible id: a plugin that claims more ids than it wrote is caught.
-    out.ids.assign(num_select, -1);
-    out.scores.assign(num_select, std::numeric_limits<double>::quiet_NaN());
+    GuardedBuffer<int64_t> ids(num_select, -1);
+    GuardedBuffer<double> scores(num_select, std::numeric_limits<double>::quiet_NaN());
     dfx_select_args args;
     dfx_select_args_init(&args);
     args.instance = instance_;
@@ -165,10 +166,11 @@ class Instance {
     args.pool_size = pool_size;
     args.num_select = num_select;
     args.allow_duplicates = allow_duplicates ? 1 : 0;
-    args.selected_out = out.ids.data();
-    args.scores_out = out.scores.data();
+    args.selected_out = ids.data();
+    args.scores_out = scores.data();
     begin(ctx.step);
     check_status(api_.select(&args), "select");
+    Selection out{ids.to_vector(), scores.to_vector()};
     if (auto rule = check_selection(out.ids, args.num_selected, pool_size, num_select, allow_duplicates))
       throw PluginCallError("select", *rule);
     return out;
@@ -181,7 +183,7 @@ class Instance {
       throw std::invalid_argument("mix: inputs of different lengths");
     std::vector<const char*> names(k);
     for (std::size_t i = 0; i < k; ++i) names[i] = in.domain_names[i].c_str();
-    std::vector<double> out(k, std::numeric_limits<double>::quiet_NaN());
+    GuardedBuffer<double> proportions(k, std::numeric_limits<double>::quiet_NaN());
     dfx_mix_args args;
     dfx_mix_args_init(&args);
     args.instance = instance_;
@@ -191,9 +193,10 @@ class Instance {
     args.current_proportions = in.current_proportions.data();
     args.observed_losses = in.observed_losses.data();
     args.observed_tokens = in.observed_tokens.data();
-    args.proportions_out = out.data();
+    args.proportions_out = proportions.data();
     begin(ctx.step);
     check_status(api_.mix(&args), "mix");
+    std::vector<double> out = proportions.to_vector();
     if (auto rule = check_proportions(out)) throw PluginCallError("mix", *rule);
     return normalized(std::move(out));
   }
@@ -202,7 +205,7 @@ class Instance {
     const std::size_t n = in.sample_ids.size();
     if (in.domains.size() != n || in.losses.size() != n)
       throw std::invalid_argument("weight: inputs of different lengths");
-    std::vector<double> out(n, std::numeric_limits<double>::quiet_NaN());
+    GuardedBuffer<double> weights(n, std::numeric_limits<double>::quiet_NaN());
     dfx_weight_args args;
     dfx_weight_args_init(&args);
     args.instance = instance_;
@@ -211,9 +214,10 @@ class Instance {
     args.sample_ids = in.sample_ids.data();
     args.domains = in.domains.data();
     args.losses = in.losses.data();
-    args.weights_out = out.data();
+    args.weights_out = weights.data();
     begin(ctx.step);
     check_status(api_.weight(&args), "weight");
+    std::vector<double> out = weights.to_vector();
     if (auto rule = check_weights(out)) throw PluginCallError("weight", *rule);
     return out;
   }
