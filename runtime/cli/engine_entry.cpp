@@ -13,6 +13,8 @@
 #include "cli/commands.hpp"
 #include "cli/engine.hpp"
 #include "config/run_config.hpp"
+#include "plugins/decision_plugin.hpp"
+#include "plugins/plugin_guard.hpp"
 #include "train/run_plan.hpp"
 #include "train/trainer.hpp"
 #include "train/training_log.hpp"
@@ -25,6 +27,10 @@ template <class Body>
 int guarded(std::string* error, Body&& body) {
   try {
     return body();
+  } catch (const PluginFailure& e) {
+    *error = one_line(e.what());
+    // An isolated plugin's crash, exit or hang ends the run as an in-process one does (plugin_guard).
+    if (e.process_failed()) return kPluginFaultExit;
   } catch (const Error& e) {
     *error = one_line(e.what());
   } catch (const nlohmann::json::exception& e) {

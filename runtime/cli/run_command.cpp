@@ -22,7 +22,7 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   for (const auto& n : plan.notes) spdlog::info("{}", n);
   std::cout << describe_plan(cfg, plan);
   if (dry_run) {
-    std::cout << "validated: the config" << (plan.plugin.library ? " and the plugin" : "")
+    std::cout << "validated: the config" << (plan.plugin.manifest ? " and the plugin" : "")
               << " are valid (--dry-run: nothing was trained).\n";
     return 0;
   }

@@ -137,4 +137,9 @@ void PluginCallGuard::set_resume_hint(const std::string& hint) {
   g.resume_hint = hint;
 }
 
+std::string PluginCallGuard::resume_hint() {
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return g.resume_hint;
+}
+
 }  // namespace dataflex

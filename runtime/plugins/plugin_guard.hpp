@@ -30,6 +30,7 @@ class PluginCallGuard {
   // What a fault's message says about resuming: "the run can resume from DIR/checkpoint-N (...)";
   // empty (the default) outside a training run.
   static void set_resume_hint(const std::string& hint);
+  static std::string resume_hint();
 };
 
 }  // namespace dataflex

@@ -48,9 +48,10 @@ auto PluginInstance::guarded(const char* what, int64_t step, Call&& call) -> dec
   } catch (const host::PluginCallError& e) {
     const std::string at = step >= 0 ? " at step " + std::to_string(step) : std::string();
     if (e.status() == DFX_OK)
-      throw Error(prefix() + "returned an invalid " + e.call() + " decision" + at + ", refused: " + e.message());
-    throw Error(prefix() + "failed in " + e.call() + at + " with " + host::status_name(e.status()) + ": " +
-                e.message());
+      throw PluginFailure(prefix() + "returned an invalid " + e.call() + " decision" + at +
+                          ", refused: " + e.message());
+    throw PluginFailure(prefix() + "failed in " + e.call() + at + " with " + host::status_name(e.status()) + ": " +
+                        e.message());
   } catch (const std::invalid_argument& e) {
     throw Error(prefix() + what + ": " + e.what());
   }

@@ -15,16 +15,12 @@
 #include <vector>
 
 #include "config/param_value.hpp"
+#include "plugins/decision_plugin.hpp"
 #include "plugins/plugin_library.hpp"
 
 namespace dataflex {
 
-using host::DecisionContext;
-using host::MixInput;
-using host::Selection;
-using host::WeightInput;
-
-class PluginInstance {
+class PluginInstance final : public DecisionPlugin {
  public:
   // Creates the plugin with its validated `params`. `origin` starts every message about this
   // instance (default: the manifest's path); `plugins run` names the recording instead.
@@ -32,22 +28,24 @@ class PluginInstance {
   PluginInstance(std::shared_ptr<PluginLibrary> library, host::ServiceProvider& services,
                  const std::vector<NamedParam>& params, uint64_t seed, std::string origin = "",
                  uint32_t host_minor = DATAFLEX_ABI_VERSION_MINOR);
-  ~PluginInstance();
+  ~PluginInstance() override;
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
 
-  const PluginManifest& manifest() const { return library_->manifest(); }
+  const PluginManifest& manifest() const override { return library_->manifest(); }
   host::HostBridge& bridge() { return *bridge_; }
   void set_origin(std::string origin) { origin_ = std::move(origin); }
 
-  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates);
-  // Proportions normalised to sum 1.
-  std::vector<double> mix(const DecisionContext& ctx, const MixInput& input);
-  std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input);
+  // An error status or an invalid decision is a PluginFailure; a crash, exit() or timeout ends the
+  // process under the plugin guard.
+  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates) override;
+  std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) override;
+  std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) override;
+  std::vector<host::Metric> take_metrics() override { return bridge_->take_metrics(); }
 
-  bool has_state() const;
-  std::vector<uint8_t> save_state();
-  void load_state(const std::vector<uint8_t>& blob);
+  bool has_state() const override;
+  std::vector<uint8_t> save_state() override;
+  void load_state(const std::vector<uint8_t>& blob) override;
 
  private:
   template <class Call>

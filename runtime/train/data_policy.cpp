@@ -1,6 +1,10 @@
 #include "train/data_policy.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "data/corpus.hpp"
+#include "plugins/isolated_plugin.hpp"
+#include "plugins/plugin_instance.hpp"
 #include "train/policies.hpp"
 #include "util/error.hpp"
 
@@ -14,7 +18,7 @@ std::vector<float> BatchLosses::mean_losses() const {
 }
 
 DataPolicy::DataPolicy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
-                       std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+                       std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
     : options_(options),
       total_steps_(total_steps),
       corpus_(corpus),
@@ -22,7 +26,7 @@ DataPolicy::DataPolicy(const TrainingOptions& options, int64_t total_steps, cons
       schedule_(std::move(schedule)),
       log_(options.output_dir),
       base_(static_cast<int64_t>(corpus.train.size()), options.seed) {
-  if (plugin_) plugin_->bridge().take_metrics();  // anything recorded while creating is not a decision's
+  if (plugin_) plugin_->take_metrics();  // anything recorded while creating is not a decision's
 }
 
 DataPolicy::~DataPolicy() = default;
@@ -48,7 +52,7 @@ double DataPolicy::epoch() const {
 
 std::vector<host::Metric> DataPolicy::take_metrics() {
   if (!plugin_) return {};
-  return plugin_->bridge().take_metrics();
+  return plugin_->take_metrics();
 }
 
 nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) const {
@@ -57,6 +61,18 @@ nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) co
   line["decision_index"] = index;
   line["plugin"] = plugin_->manifest().name;
   return line;
+}
+
+bool DataPolicy::survive_failure(int64_t step, int64_t index, const PluginFailure& failure, const char* action) {
+  if (!options_.keep_last_decision_on_failure) return false;
+  spdlog::warn("{} (dataflex.on_plugin_failure = \"keep_last_decision\": the run goes on, {})", failure.detail(),
+               action);
+  nlohmann::ordered_json line = decision_line(step, index);
+  line["kind"] = "plugin_failure";
+  line["action"] = action;
+  line["error"] = failure.detail();
+  log_.append(line);
+  return true;
 }
 
 nlohmann::json DataPolicy::state() const {
@@ -84,7 +100,7 @@ void DataPolicy::load_state(const nlohmann::json& j, const std::vector<uint8_t>&
   load(j, where);
   if (plugin_ && !blob.empty()) {
     plugin_->load_state(blob);
-    plugin_->bridge().take_metrics();
+    plugin_->take_metrics();
   } else if (!plugin_ && !blob.empty()) {
     throw Error(where + ": the checkpoint holds a plugin's state but this run has no plugin");
   }
@@ -93,9 +109,9 @@ void DataPolicy::load_state(const nlohmann::json& j, const std::vector<uint8_t>&
 std::unique_ptr<DataPolicy> make_data_policy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
                                              const PluginSetup& setup, host::ServiceProvider& host) {
   std::optional<PluginKind> kind;
-  if (setup.library) kind = setup.library->manifest().kind;
+  if (setup.manifest) kind = setup.manifest->kind;
   if (kind && !plugin_kind_fits(o.train_type, *kind))
-    throw Error("plugin '" + setup.library->manifest().name + "' is a " + to_string(*kind) + " but train_type \"" +
+    throw Error("plugin '" + setup.manifest->name + "' is a " + to_string(*kind) + " but train_type \"" +
                 to_string(o.train_type) + "\" needs a " + plugin_kind_wanted(o.train_type));
   if (!kind && o.train_type != TrainType::Static)
     throw Error("train_type \"" + std::string(to_string(o.train_type)) + "\" needs dataflex.component_name (a " +
@@ -103,7 +119,12 @@ std::unique_ptr<DataPolicy> make_data_policy(const TrainingOptions& o, int64_t t
   DecisionSchedule schedule =
       DecisionSchedule::for_run(o.train_type, kind, o.warmup_step, o.update_step, o.update_times, total_steps);
   if (!kind) return std::make_unique<FullDataPolicy>(o, total_steps, corpus, std::move(schedule));
-  auto plugin = std::make_unique<PluginInstance>(setup.library, host, setup.params, plugin_seed(o.seed));
+  std::unique_ptr<DecisionPlugin> plugin;
+  if (o.plugin_isolation == PluginIsolation::Process)
+    plugin =
+        std::make_unique<IsolatedPlugin>(*setup.manifest, host, setup.params, plugin_seed(o.seed), o.plugin_timeout_s);
+  else
+    plugin = std::make_unique<PluginInstance>(setup.library, host, setup.params, plugin_seed(o.seed));
   switch (*kind) {
     case PluginKind::Selector:
       return std::make_unique<SelectPolicy>(o, total_steps, corpus, std::move(plugin), std::move(schedule));

@@ -18,14 +18,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config/param_value.hpp"
+#include "plugins/decision_plugin.hpp"
 #include "plugins/decision_schedule.hpp"
-#include "plugins/plugin_instance.hpp"
+#include "plugins/plugin_library.hpp"
 #include "train/decision_log.hpp"
 #include "train/samplers.hpp"
 #include "train/training_options.hpp"
@@ -34,9 +36,11 @@ namespace dataflex {
 
 struct Corpus;
 
-// The plugin of a run (none for full data), loaded and with its parameters checked.
+// The plugin of a run (none for full data), checked, with its parameters validated. Its library is
+// loaded in this process unless the plugin runs isolated: then only its worker process loads it.
 struct PluginSetup {
-  std::shared_ptr<PluginLibrary> library;
+  std::optional<PluginManifest> manifest;  // none: full data
+  std::shared_ptr<PluginLibrary> library;  // null when isolated
   std::vector<NamedParam> params;
 };
 
@@ -89,7 +93,7 @@ class DataPolicy {
 
  protected:
   DataPolicy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
-             std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule);
+             std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule);
 
   // The sampler the next batch comes from.
   virtual Sampler& sampler() { return base_; }
@@ -100,11 +104,15 @@ class DataPolicy {
   virtual void load(const nlohmann::json& /*state*/, const std::string& /*where*/) {}
   // The first keys of a decisions.jsonl line.
   nlohmann::ordered_json decision_line(int64_t step, int64_t index) const;
+  // A decision call failed. Under on_plugin_failure = "keep_last_decision" the failure is logged (a
+  // warning and a decisions.jsonl line saying `action`) and true is returned: the caller keeps its
+  // previous decision. Otherwise false: the caller rethrows and the run stops.
+  bool survive_failure(int64_t step, int64_t index, const PluginFailure& failure, const char* action);
 
   const TrainingOptions& options_;
   const int64_t total_steps_;
   const Corpus& corpus_;
-  std::unique_ptr<PluginInstance> plugin_;  // null for full data
+  std::unique_ptr<DecisionPlugin> plugin_;  // null for full data
   const DecisionSchedule schedule_;
   DecisionLog log_;
   EpochSampler base_;

@@ -11,7 +11,7 @@
 namespace dataflex {
 
 MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-                     std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+                     std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
     : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {
   const std::size_t K = corpus.domains.size();
   domain_sizes_.assign(K, 0);
@@ -46,7 +46,14 @@ void MixPolicy::decide(int64_t step, int64_t index) {
                                                          : std::numeric_limits<double>::quiet_NaN());
     in.observed_tokens.push_back(static_cast<int64_t>(observed_tokens_[d]));
   }
-  const std::vector<double> p = plugin_->mix(schedule_.context(step, index, options_.seed), in);
+  std::vector<double> p;
+  try {
+    p = plugin_->mix(schedule_.context(step, index, options_.seed), in);
+  } catch (const PluginFailure& failure) {
+    // The observed losses keep accumulating: the next call sees everything since the last success.
+    if (survive_failure(step, index, failure, "kept the previous proportions")) return;
+    throw;
+  }
   double on_data = 0;
   for (std::size_t d = 0; d < K; ++d) on_data += domain_sizes_[d] > 0 ? p[d] : 0.0;
   if (!(on_data > 0))

@@ -18,7 +18,7 @@ class FullDataPolicy : public DataPolicy {
 class SelectPolicy : public DataPolicy {
  public:
   SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-               std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule);
+               std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule);
 
  private:
   Sampler& sampler() override;
@@ -32,7 +32,7 @@ class SelectPolicy : public DataPolicy {
 
 class MixPolicy : public DataPolicy {
  public:
-  MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<PluginInstance> plugin,
+  MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus, std::unique_ptr<DecisionPlugin> plugin,
             DecisionSchedule schedule);
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
   void end_step(const std::vector<BatchLosses>& batches) override;
@@ -52,7 +52,7 @@ class MixPolicy : public DataPolicy {
 class WeightPolicy : public DataPolicy {
  public:
   WeightPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-               std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+               std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
       : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
 

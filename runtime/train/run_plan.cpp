@@ -6,6 +6,7 @@
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
+#include "plugins/isolated_plugin.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "train/training_options.hpp"
 #include "util/error.hpp"
@@ -48,11 +49,18 @@ RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool
       throw Error(cfg.origin("dataflex.component_name") + ": plugin '" + m.name + "' is a " + to_string(m.kind) +
                   " but train_type \"" + to_string(plan.train_type) + "\" needs a " +
                   plugin_kind_wanted(plan.train_type));
+    plan.plugin.manifest = m;
     plan.plugin.params = resolve_params(m.params, cfg.plugin_params(), "plugin '" + m.name + "'", m.path);
-    plan.plugin.library = PluginLibrary::load(m, &plan.notes);
     ValidationHost host;
-    PluginInstance check(plan.plugin.library, host, plan.plugin.params,
-                         plugin_seed(static_cast<uint64_t>(cfg.get_int("training.seed"))));
+    const uint64_t seed = plugin_seed(static_cast<uint64_t>(cfg.get_int("training.seed")));
+    if (cfg.get_string("dataflex.plugin_isolation") == "process") {
+      // Its code is never loaded here: the check runs in a worker, as the run will.
+      PluginLibrary::check_abi_and_services(m, &plan.notes);
+      IsolatedPlugin check(m, host, plan.plugin.params, seed, cfg.get_float("dataflex.plugin_timeout_s"));
+    } else {
+      plan.plugin.library = PluginLibrary::load(m, &plan.notes);
+      PluginInstance check(plan.plugin.library, host, plan.plugin.params, seed);
+    }
     kind = m.kind;
   }
   plan.steps_from_data = cfg.get_int("training.max_steps") <= 0;
@@ -79,10 +87,10 @@ std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
                      cfg.get_int("training.per_device_train_batch_size"),
                      cfg.get_int("training.gradient_accumulation_steps"), cfg.get_float("training.learning_rate"),
                      cfg.get_int("training.seed"), cfg.get_string("training.output_dir"));
-  if (!plan.plugin.library) {
+  if (!plan.plugin.manifest) {
     out << "trainer:   static, full data (no plugin)\n";
   } else {
-    const PluginManifest& m = plan.plugin.library->manifest();
+    const PluginManifest& m = *plan.plugin.manifest;
     out << "trainer:   " << to_string(plan.train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
         << m.version << " (ABI " << m.abi.str() << ", " << m.library_path << ")\n";
     for (const auto& p : plan.plugin.params) out << "  param    " << p.name << " = " << p.value.to_string() << "\n";

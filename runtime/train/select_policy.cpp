@@ -23,7 +23,7 @@ nlohmann::ordered_json stats(const std::vector<double>& v) {
 }  // namespace
 
 SelectPolicy::SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-                           std::unique_ptr<PluginInstance> plugin, DecisionSchedule schedule)
+                           std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
     : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
 
 Sampler& SelectPolicy::sampler() { return subset_ ? static_cast<Sampler&>(*subset_) : base_; }
@@ -37,7 +37,13 @@ std::size_t SelectPolicy::selection_size() const {
 
 void SelectPolicy::decide(int64_t step, int64_t index) {
   const DecisionContext ctx = schedule_.context(step, index, options_.seed);
-  const Selection sel = plugin_->select(ctx, corpus_.train.size(), selection_size(), false);
+  Selection sel;
+  try {
+    sel = plugin_->select(ctx, corpus_.train.size(), selection_size(), false);
+  } catch (const PluginFailure& failure) {
+    if (survive_failure(step, index, failure, subset_ ? "kept the previous selection" : "kept the whole pool")) return;
+    throw;
+  }
   subset_.emplace(sel.ids, options_.select_with_replacement, ctx.seed ^ 0x53454C4543540000ull);
 
   nlohmann::ordered_json line = decision_line(step, index);

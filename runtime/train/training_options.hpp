@@ -18,6 +18,7 @@ namespace dataflex {
 enum class FinetuningType { Full, Lora, Freeze };
 enum class MixApply { Sampling, LossWeight };  // dataflex.apply
 enum class MixtureUnit { Samples, Tokens };    // dataflex.mixture_unit
+enum class PluginIsolation { None, Process };  // dataflex.plugin_isolation
 const char* to_string(FinetuningType t);
 const char* to_string(MixApply a);
 
@@ -67,6 +68,8 @@ struct TrainingOptions {
   MixtureUnit mixture_unit{};
   MixApply mix_apply{};
   double plugin_timeout_s{};
+  PluginIsolation plugin_isolation{};
+  bool keep_last_decision_on_failure{};  // on_plugin_failure = "keep_last_decision"
   // [dataflex]: what the host services need
   std::string reference_model;
   std::string embedding_model;

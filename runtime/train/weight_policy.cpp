@@ -15,7 +15,16 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
     return w;
   }
   WeightInput in{batch.ids, batch.domains, batch.mean_losses()};
-  w.weights = plugin_->weight(schedule_.context(step, weight_calls_++, options_.seed), in);
+  const int64_t index = weight_calls_++;
+  try {
+    w.weights = plugin_->weight(schedule_.context(step, index, options_.seed), in);
+  } catch (const PluginFailure& failure) {
+    // A weight decision is the batch's own: there is no previous one to keep, so the batch gets the
+    // weights of the steps the schedule does not cover.
+    if (!survive_failure(step, index, failure, "uniform weights for this micro-batch")) throw;
+    w.weights.assign(batch.ids.size(), 1.0);
+    return w;
+  }
   // One line per step (the first micro-batch's weights stand for the step's) keeps decisions.jsonl small.
   if (step != last_logged_step_) {
     last_logged_step_ = step;

@@ -1,0 +1,57 @@
+# The sources of dataflex_core, relative to runtime/: the code without LibTorch. Kept apart so that the
+# fuzzing build (tests/fuzz, clang + libFuzzer) compiles exactly the same parsers as the runtime.
+set(DATAFLEX_CORE_SOURCES
+  util/error.cpp
+  util/did_you_mean.cpp
+  util/atomic_file.cpp
+  util/jsonl.cpp
+  config/toml_support.cpp
+  config/param_value.cpp
+  config/config_schema.cpp
+  config/run_config.cpp
+  data/utf8.cpp
+  data/byte_level.cpp
+  data/unicode_regex.cpp
+  data/tokenizer_json.cpp
+  data/normalizers.cpp
+  data/pre_tokenizers.cpp
+  data/decoders.cpp
+  data/post_processors.cpp
+  data/bpe_model.cpp
+  data/added_tokens.cpp
+  data/tokenizer.cpp
+  data/builtin_tokenizer.cpp
+  data/dataset_info.cpp
+  data/dataset_files.cpp
+  data/conversation.cpp
+  data/chat_tools.cpp
+  data/chat_template.cpp
+  data/sample_encoding.cpp
+  data/domain_split.cpp
+  data/corpus.cpp
+  model/safetensors.cpp
+  model/model_config.cpp
+  plugins/manifest.cpp
+  plugins/plugin_registry.cpp
+  plugins/plugin_library.cpp
+  plugins/plugin_instance.cpp
+  plugins/plugin_guard.cpp
+  plugins/isolation_channel.cpp
+  plugins/isolated_plugin.cpp
+  plugins/plugin_worker.cpp
+  plugins/decision_schedule.cpp
+  plugins/recorded_run.cpp
+  signals/recorded_host.cpp
+  train/training_options.cpp
+  train/lr_schedule.cpp
+  train/samplers.cpp
+  train/decision_log.cpp
+  train/data_policy.cpp
+  train/select_policy.cpp
+  train/mix_policy.cpp
+  train/weight_policy.cpp
+  train/run_plan.cpp
+  train/output_lock.cpp
+  train/training_log.cpp
+  train/progress.cpp
+)
