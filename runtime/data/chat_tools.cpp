@@ -205,7 +205,7 @@ const ordered_json& get(const ordered_json& object, const char* key, const order
 ordered_json parse_json(const std::string& text, const std::string& where, const std::string& what) {
   try {
     return ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number it cannot hold
     throw Error(where + ": " + what + " is not valid JSON: " + one_line(e.what()));
   }
 }

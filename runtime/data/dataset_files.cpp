@@ -83,9 +83,11 @@ size_t scan_value(const std::string& t, size_t i) {
 }
 
 // nlohmann's message without its own "[json.exception...] parse error at line 1, column 9: " prefix,
-// whose position is relative to the piece we handed it.
-std::string parse_error_text(const nlohmann::json::parse_error& e) {
+// whose position is relative to the piece we handed it (or, for another of its exceptions, without
+// "[json.exception.out_of_range.406] ").
+std::string parse_error_text(const nlohmann::json::exception& e) {
   std::string m = e.what();
+  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
   const size_t column = m.find("column ");
   if (column != std::string::npos) {
     const size_t colon = m.find(": ", column);
@@ -154,6 +156,8 @@ class RowReader {
                                       text.begin() + static_cast<std::ptrdiff_t>(end));
         } catch (const nlohmann::json::parse_error& e) {
           fail(line, "invalid JSON line (one object per line expected): " + parse_error_text(e));
+        } catch (const nlohmann::json::exception& e) {  // valid syntax it cannot hold: a number overflow
+          fail(line, "invalid JSON line: " + parse_error_text(e));
         }
         add(std::move(value), line, "JSON line");
       }
@@ -182,6 +186,8 @@ class RowReader {
         const int64_t error_line = lines.line_at(std::min(at, end > begin ? end - 1 : begin));
         fail(error_line, "invalid JSON in " + element + " (which starts at line " + std::to_string(line) +
                              "): " + parse_error_text(e));
+      } catch (const nlohmann::json::exception& e) {  // valid syntax it cannot hold: a number overflow
+        fail(line, "invalid JSON in " + element + ": " + parse_error_text(e));
       }
       add(std::move(value), line, element);
       if (full()) return;  // later elements are not read

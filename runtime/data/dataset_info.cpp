@@ -159,7 +159,7 @@ std::vector<DatasetAttr> read_dataset_info(const std::string& dataset_dir, const
   json info;
   try {
     info = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number it cannot hold
     throw Error(info_path + ": invalid JSON: " + one_line(e.what()));
   }
   if (!info.is_object()) throw Error(info_path + ": expected a JSON object of datasets");

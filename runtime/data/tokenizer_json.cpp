@@ -84,7 +84,7 @@ int32_t Reader::token_id(const Json& value, const std::string& key) const {
 Json parse(const std::string& text, const std::string& file) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a syntax error, or a number it cannot hold
     throw Error(one_line(file + ": invalid JSON: " + e.what()));
   }
 }

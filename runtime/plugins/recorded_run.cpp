@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include "config/toml_support.hpp"
 #include "plugins/decision_schedule.hpp"
@@ -27,6 +28,8 @@ json read_json_file(const std::string& path) {
     return json::parse(in);
   } catch (const json::parse_error& e) {
     throw Error(path + ": JSON syntax error at byte " + std::to_string(e.byte) + ": " + one_line(e.what()));
+  } catch (const json::exception& e) {  // valid syntax it cannot hold: a number overflow
+    throw Error(path + ": invalid JSON: " + one_line(e.what()));
   }
 }
 
@@ -76,6 +79,42 @@ std::vector<ParamInput> collect_params(const json& recording, const RecordedRunO
   return inputs;
 }
 
+// "a string", "a negative number", ... for messages about a recorded field of the wrong type.
+std::string found(const json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number()) return "the number " + v.dump();
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "an array";
+  return "an object";
+}
+
+// A recorded value as T; `where` names the field ("FILE: calls[2].num_select") in the error.
+template <class T>
+T as(const json& v, const std::string& where) {
+  const bool ok = std::is_same_v<T, bool>       ? v.is_boolean()
+                  : std::is_floating_point_v<T> ? v.is_number()
+                  : std::is_unsigned_v<T>       ? v.is_number_unsigned()
+                  : std::is_integral_v<T>       ? v.is_number_integer()
+                                                : true;
+  if (!ok) {
+    const char* want = std::is_same_v<T, bool>       ? "true or false"
+                       : std::is_floating_point_v<T> ? "a number"
+                       : std::is_unsigned_v<T>       ? "a non-negative integer"
+                                                     : "an integer";
+    throw Error(where + ": expected " + want + ", found " + found(v));
+  }
+  return v.get<T>();
+}
+
+// An optional field of an object: `fallback` when absent.
+template <class T>
+T field(const json& object, const char* key, T fallback, const std::string& where) {
+  if (!object.is_object() || !object.contains(key)) return fallback;
+  // "FILE:" names a top-level field ("FILE: seed"), anything else an object's ("FILE: calls[0].step").
+  return as<T>(object[key], where + (!where.empty() && where.back() == ':' ? " " : ".") + key);
+}
+
 template <class T>
 std::vector<T> array_of(const json& call, const char* key, const std::string& where, size_t expected) {
   if (!call.contains(key)) throw Error(where + ": missing '" + key + "'");
@@ -85,11 +124,13 @@ std::vector<T> array_of(const json& call, const char* key, const std::string& wh
     throw Error(where + ": '" + key + "' has " + std::to_string(a.size()) + " entries, expected " +
                 std::to_string(expected));
   std::vector<T> out;
-  for (const auto& v : a) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    const json& v = a[i];
+    const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
     if constexpr (std::is_floating_point_v<T>) {
-      out.push_back(v.is_null() ? std::numeric_limits<T>::quiet_NaN() : v.get<T>());
+      out.push_back(v.is_null() ? std::numeric_limits<T>::quiet_NaN() : as<T>(v, at));
     } else {
-      out.push_back(v.get<T>());
+      out.push_back(as<T>(v, at));
     }
   }
   return out;
@@ -107,8 +148,10 @@ std::optional<DecisionSchedule> schedule_of(const json& recording, const std::st
   const TrainType type = kind == PluginKind::Weighter ? TrainType::DynamicWeight
                          : kind == PluginKind::Mixer  ? TrainType::DynamicMix
                                                       : TrainType::DynamicSelect;
-  return DecisionSchedule::for_run(type, kind, s.value("warmup_step", int64_t{0}), s.value("update_step", int64_t{1}),
-                                   s.value("update_times", int64_t{-1}), s.value("total_steps", int64_t{1000}));
+  const std::string where = path + ": schedule";
+  return DecisionSchedule::for_run(
+      type, kind, field(s, "warmup_step", int64_t{0}, where), field(s, "update_step", int64_t{1}, where),
+      field(s, "update_times", int64_t{-1}, where), field(s, "total_steps", int64_t{1000}, where));
 }
 
 DecisionContext context_of(const json& call, const json& recording, size_t i, uint64_t seed,
@@ -122,22 +165,28 @@ DecisionContext context_of(const json& call, const json& recording, size_t i, ui
   } else {
     ctx.decision_index = static_cast<int64_t>(i);
     ctx.step = static_cast<int64_t>(i);
-    ctx.total_steps = recording.value("total_steps", int64_t(1000));
-    ctx.max_decisions = recording.value("max_decisions", int64_t(-1));
+    const std::string top = where.substr(0, where.rfind(": calls["));
+    ctx.total_steps = field(recording, "total_steps", int64_t(1000), top + ":");
+    ctx.max_decisions = field(recording, "max_decisions", int64_t(-1), top + ":");
     ctx.seed = decision_seed(seed, ctx.decision_index);
   }
   // What a call states itself wins.
-  ctx.step = call.value("step", ctx.step);
-  ctx.total_steps = call.value("total_steps", ctx.total_steps);
-  ctx.max_decisions = call.value("max_decisions", ctx.max_decisions);
+  ctx.step = field(call, "step", ctx.step, where);
+  ctx.total_steps = field(call, "total_steps", ctx.total_steps, where);
+  ctx.max_decisions = field(call, "max_decisions", ctx.max_decisions, where);
   return ctx;
 }
 
 ordered_json select_call(PluginInstance& plugin, const DecisionContext& ctx, const json& call, const std::string& where,
                          const RecordedHost& host) {
-  const size_t pool = call.value("pool_size", host.train_size());
+  const size_t pool = field(call, "pool_size", host.train_size(), where);
   if (!call.contains("num_select")) throw Error(where + ": missing 'num_select'");
-  const auto sel = plugin.select(ctx, pool, call["num_select"].get<size_t>(), call.value("allow_duplicates", false));
+  const auto num_select = as<size_t>(call["num_select"], where + ".num_select");
+  const bool duplicates = field(call, "allow_duplicates", false, where);
+  if (!duplicates && num_select > pool)
+    throw Error(where + ".num_select: " + std::to_string(num_select) + " is more than the pool's " +
+                std::to_string(pool) + " samples");
+  const auto sel = plugin.select(ctx, pool, num_select, duplicates);
   ordered_json d;
   d["selected"] = sel.ids;
   ordered_json scores = ordered_json::array();
@@ -203,7 +252,7 @@ std::string run_recorded(const PluginManifest& manifest, const RecordedRunOption
     throw Error(o.recording_path + ": the recording needs 'calls' (an array) or 'decision' (an object)");
   if (!calls.is_array() || calls.empty()) throw Error(o.recording_path + ": 'calls' must be a non-empty array");
 
-  const uint64_t seed = o.seed ? *o.seed : recording.value("seed", uint64_t{0});
+  const uint64_t seed = o.seed ? *o.seed : field(recording, "seed", uint64_t{0}, o.recording_path + ":");
   const auto schedule = schedule_of(recording, o.recording_path, manifest.kind);
   auto params =
       resolve_params(manifest.params, collect_params(recording, o), "plugin '" + manifest.name + "'", manifest.path);

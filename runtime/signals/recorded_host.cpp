@@ -25,6 +25,41 @@ struct RecordedHost::Data {
 
 namespace {
 
+// A recorded value of the wrong type (a string where a loss should be, a negative size) is the
+// recording's fault: the error names the file and the field, never the plugin.
+std::string json_message(const json::exception& e) {
+  std::string m = e.what();
+  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+  return one_line(m);
+}
+
+template <class F>
+auto reading(const RecordedHost::Data& d, const std::string& what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const json::exception& e) {
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, d.file + ": '" + what + "': " + json_message(e));
+  } catch (const std::domain_error& e) {
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT, d.file + ": '" + what + "': " + e.what());
+  }
+}
+
+template <class F>
+auto reading_fact(const RecordedHost::Data& d, const std::string& what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const json::exception& e) {
+    throw Error(d.file + ": '" + what + "': " + json_message(e));
+  } catch (const std::domain_error& e) {
+    throw Error(d.file + ": '" + what + "': " + e.what());
+  }
+}
+
+size_t size_of(const json& v) {
+  if (!v.is_number_unsigned()) throw std::domain_error("'size' must be a non-negative integer, found " + v.dump());
+  return v.get<size_t>();
+}
+
 float to_float(const json& v) {
   if (v.is_null()) return std::numeric_limits<float>::quiet_NaN();
   return v.get<float>();
@@ -103,13 +138,19 @@ void RecordedHost::set_call_services(const json* services) {
 }
 
 size_t RecordedHost::train_size() const {
-  const json& t = data_->datasets.value("train", json::object());
-  if (t.contains("size")) return t["size"].get<size_t>();
-  if (t.contains("domains")) return t["domains"].size();
-  return 0;
+  return reading_fact(*data_, "datasets.train", [&]() -> size_t {
+    const json& t = data_->datasets.value("train", json::object());
+    if (t.contains("size")) return size_of(t["size"]);
+    if (t.contains("domains")) return t["domains"].size();
+    return 0;
+  });
 }
 
 std::vector<std::string> RecordedHost::domain_names() const {
+  return reading_fact(*data_, "datasets.train", [&] { return domain_names_unchecked(); });
+}
+
+std::vector<std::string> RecordedHost::domain_names_unchecked() const {
   const json& t = data_->datasets.value("train", json::object());
   if (t.contains("domain_names")) return t["domain_names"].get<std::vector<std::string>>();
   int64_t k = 0;
@@ -124,14 +165,16 @@ host::DatasetInfo RecordedHost::dataset_info(Dataset dataset) {
   const char* ds = host::to_string(dataset);
   if (!data_->datasets.contains(ds))
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": the recording has no 'datasets." + ds + "'");
-  const json& t = data_->datasets[ds];
-  host::DatasetInfo info;
-  info.num_samples = t.contains("size") ? t["size"].get<size_t>() : t.value("domains", json::array()).size();
-  int64_t k = 0;
-  for (const auto& d : t.value("domains", json::array())) k = std::max<int64_t>(k, d.get<int64_t>() + 1);
-  if (t.contains("domain_names")) k = std::max<int64_t>(k, static_cast<int64_t>(t["domain_names"].size()));
-  info.num_domains = static_cast<size_t>(k);
-  return info;
+  return reading(*data_, std::string("datasets.") + ds, [&] {
+    const json& t = data_->datasets[ds];
+    host::DatasetInfo info;
+    info.num_samples = t.contains("size") ? size_of(t["size"]) : t.value("domains", json::array()).size();
+    int64_t k = 0;
+    for (const auto& d : t.value("domains", json::array())) k = std::max<int64_t>(k, d.get<int64_t>() + 1);
+    if (t.contains("domain_names")) k = std::max<int64_t>(k, static_cast<int64_t>(t["domain_names"].size()));
+    info.num_domains = static_cast<size_t>(k);
+    return info;
+  });
 }
 
 std::vector<int32_t> RecordedHost::sample_domains(Dataset dataset, const host::SampleIds& ids) {
@@ -140,19 +183,23 @@ std::vector<int32_t> RecordedHost::sample_domains(Dataset dataset, const host::S
   if (domains.is_null())
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
                        data_->file + ": the recording has no 'datasets." + ds + ".domains'");
-  std::vector<int32_t> out;
-  for (int64_t id : ids) out.push_back(row_of(*data_, domains, "datasets." + ds + ".domains", id).get<int32_t>());
-  return out;
+  return reading(*data_, "datasets." + ds + ".domains", [&] {
+    std::vector<int32_t> out;
+    for (int64_t id : ids) out.push_back(row_of(*data_, domains, "datasets." + ds + ".domains", id).get<int32_t>());
+    return out;
+  });
 }
 
 std::vector<float> RecordedHost::sample_losses(Dataset d, Model m, const host::SampleIds& ids) {
   const std::string service = keyed(m, "sample_losses", "reference_losses", "");
   std::lock_guard<std::mutex> lock(data_->mutex);
   const json& table = lookup(*data_, service, d);
-  std::vector<float> out;
-  for (int64_t id : ids)
-    out.push_back(to_float(row_of(*data_, table, "services." + service + "." + host::to_string(d), id)));
-  return out;
+  const std::string what = "services." + service + "." + host::to_string(d);
+  return reading(*data_, what, [&] {
+    std::vector<float> out;
+    for (int64_t id : ids) out.push_back(to_float(row_of(*data_, table, what, id)));
+    return out;
+  });
 }
 
 host::TokenLosses RecordedHost::token_losses(Dataset d, Model m, const host::SampleIds& ids) {
@@ -161,12 +208,15 @@ host::TokenLosses RecordedHost::token_losses(Dataset d, Model m, const host::Sam
   {
     std::lock_guard<std::mutex> lock(data_->mutex);
     const json& table = lookup(*data_, service, d);
-    t.offsets.push_back(0);
-    for (int64_t id : ids) {
-      for (const auto& v : row_of(*data_, table, "services." + service + "." + host::to_string(d), id))
-        t.losses.push_back(to_float(v));
-      t.offsets.push_back(static_cast<int64_t>(t.losses.size()));
-    }
+    const std::string what = "services." + service + "." + host::to_string(d);
+    reading(*data_, what, [&] {
+      t.offsets.push_back(0);
+      for (int64_t id : ids) {
+        for (const auto& v : row_of(*data_, table, what, id)) t.losses.push_back(to_float(v));
+        t.offsets.push_back(static_cast<int64_t>(t.losses.size()));
+      }
+      return 0;
+    });
   }
   t.domains = sample_domains(d, ids);
   return t;
@@ -178,9 +228,11 @@ std::vector<double> RecordedHost::domain_losses(Dataset d, Model m) {
   const json& table = lookup(*data_, service, d);
   if (!table.is_array())
     throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": 'services." + service + "' must be an array");
-  std::vector<double> out;
-  for (const auto& v : table) out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
-  return out;
+  return reading(*data_, "services." + service, [&] {
+    std::vector<double> out;
+    for (const auto& v : table) out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+    return out;
+  });
 }
 
 std::size_t RecordedHost::gradient_feature_dim(const host::GradientRequest& r) {
@@ -198,7 +250,8 @@ std::vector<float> RecordedHost::gradient_features(const host::GradientRequest& 
   std::lock_guard<std::mutex> lock(data_->mutex);
   const json& table = lookup(*data_, "gradient_features", r.dataset);
   const std::string what = std::string("services.gradient_features.") + host::to_string(r.dataset);
-  return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), false);
+  return reading(*data_, what,
+                 [&] { return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), false); });
 }
 
 std::size_t RecordedHost::embedding_dim(const host::EmbeddingRequest& r) {
@@ -213,7 +266,8 @@ std::vector<float> RecordedHost::embeddings(const host::EmbeddingRequest& r, con
   std::lock_guard<std::mutex> lock(data_->mutex);
   const json& table = lookup(*data_, service, r.dataset);
   const std::string what = "services." + service + "." + host::to_string(r.dataset);
-  return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), r.normalize);
+  return reading(*data_, what,
+                 [&] { return rows_of(*data_, table, what, ids, width_of(*data_, table, what, {}), r.normalize); });
 }
 
 host::SampleTokens RecordedHost::sample_tokens(Dataset d, const host::SampleIds& ids) {
@@ -226,6 +280,11 @@ host::SampleTokens RecordedHost::sample_tokens(Dataset d, const host::SampleIds&
   } catch (const ServiceError&) {
     // Not recorded: every token but a sample's first is trained.
   }
+  return reading(*data_, what, [&] { return tokens_of(table, trained, what, ids); });
+}
+
+host::SampleTokens RecordedHost::tokens_of(const json& table, const json* trained, const std::string& what,
+                                           const host::SampleIds& ids) const {
   host::SampleTokens t;
   t.offsets.push_back(0);
   for (int64_t id : ids) {

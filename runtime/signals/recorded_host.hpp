@@ -44,6 +44,10 @@ class RecordedHost : public host::ServiceProvider {
   struct Data;  // the parsed recording; defined in the .cpp
 
  private:
+  std::vector<std::string> domain_names_unchecked() const;
+  host::SampleTokens tokens_of(const nlohmann::json& table, const nlohmann::json* trained, const std::string& what,
+                               const host::SampleIds& ids) const;
+
   std::unique_ptr<Data> data_;
 };
 

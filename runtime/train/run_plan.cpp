@@ -94,6 +94,8 @@ std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
     out << "trainer:   " << to_string(plan.train_type) << " with " << to_string(m.kind) << " '" << m.name << "' "
         << m.version << " (ABI " << m.abi.str() << ", " << m.library_path << ")\n";
     for (const auto& p : plan.plugin.params) out << "  param    " << p.name << " = " << p.value.to_string() << "\n";
+    if (cfg.get_string("dataflex.plugin_isolation") == "process")
+      out << "  isolated in a worker process; on failure: " << cfg.get_string("dataflex.on_plugin_failure") << "\n";
   }
   if (plan.total_steps > 0 || !plan.steps_from_data)
     out << "schedule:  " << plan.schedule.describe() << "\n";

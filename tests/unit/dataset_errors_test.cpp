@@ -37,6 +37,24 @@ TEST(DatasetErrors, MalformedJsonLineNamesTheFileAndItsLine) {
   expect_error([&] { d.load(); }, {d.path("rows.jsonl") + ":3:", "invalid JSON line", "one object per line"});
 }
 
+// Found by fuzzing (tests/fuzz/regressions/dataset_sharegpt/number_overflow): a number too large for a
+// double is valid JSON syntax that nlohmann refuses with out_of_range, which escaped as "malformed
+// JSON" without the file, in a JSON file, a JSON-lines file, dataset_info.json and a tools string.
+TEST(DatasetErrors, ANumberBeyondDoubleNamesTheFileAndLine) {
+  OneDataset lines("rows.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": 1e999}\n");
+  expect_error([&] { lines.load(); }, {lines.path("rows.jsonl") + ":2:", "number overflow"});
+  OneDataset array("rows.json", "[\n{\"instruction\": \"a\", \"output\": \"b\"},\n{\"output\": 105e10510}\n]\n");
+  expect_error([&] { array.load(); }, {array.path("rows.json") + ":3:", "array element 1", "number overflow"});
+  OneDataset bare("rows.json", "105e10510");
+  expect_error([&] { bare.load(); }, {bare.path("rows.json"), "number overflow"});
+  DatasetDir dir;
+  dir.write("dataset_info.json", "{\"d\": {\"file_name\": \"x.json\", \"num\": 1e400}}");
+  DataOptions o;
+  o.dataset_dir = dir.str();
+  o.dataset = {"d"};
+  expect_error([&] { load_corpus(o, *test::bytes_tokenizer()); }, {dir.file("dataset_info.json"), "number overflow"});
+}
+
 TEST(DatasetErrors, JsonLineThatIsNotAnObjectSaysWhatWasExpected) {
   OneDataset d("rows.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n[1, 2]\n");
   expect_error([&] { d.load(); }, {d.path("rows.jsonl") + ":2:", "expected a JSON object", "found an array"});

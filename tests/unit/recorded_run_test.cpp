@@ -100,4 +100,32 @@ TEST(RecordedRun, MalformedRecordingIsNamed) {
       {file.string() + ": calls[0]: missing 'num_select'"});
 }
 
+// Issue 12: a recorded value of the wrong type blamed nobody in particular ("calls[0]: [json.exception.
+// type_error.302] type must be number"); now the error names the recording's field. A number too large
+// for a double (found by fuzzing) is named as the recording's, too.
+TEST(RecordedRun, AValueOfTheWrongTypeNamesTheRecordingsField) {
+  test::TempDir dir;
+  const auto file = dir.path() / "bad.json";
+  auto expect = [&](const std::string& text, const std::string& plugin, const std::vector<std::string>& fragments) {
+    test::write_file(file, text);
+    test::expect_error([&] { run_recorded(shipped(plugin), {file.string(), {}, std::nullopt}, nullptr); }, fragments);
+  };
+  const std::string data = R"("datasets": {"train": {"size": 4, "domains": [0, 0, 1, 1]}})";
+  expect("{" + data + R"(, "calls": [{"num_select": "two"}]})", "random",
+         {file.string() + ": calls[0].num_select: expected a non-negative integer, found a string"});
+  expect("{" + data + R"(, "calls": [{"num_select": 9}]})", "random",
+         {file.string() + ": calls[0].num_select: 9 is more than the pool's 4 samples"});
+  expect("{" + data + R"(, "seed": -7, "calls": [{"num_select": 2}]})", "random",
+         {file.string() + ": seed: expected a non-negative integer, found the number -7"});
+  expect("{" + data + R"(, "calls": [{"step": 1.5, "num_select": 2}]})", "random",
+         {file.string() + ": calls[0].step: expected an integer, found the number 1.5"});
+  expect(R"({"datasets": {"train": {"size": -4}}, "calls": [{"num_select": 2}]})", "random",
+         {file.string() + ": 'datasets.train': 'size' must be a non-negative integer, found -4"});
+  expect("{" + data + R"(, "services": {"sample_losses": {"train": [1, 2, "x", 4]}}, "calls": [{"num_select": 2}]})",
+         "loss", {file.string() + ": 'services.sample_losses.train': type must be number, but is string"});
+  expect(R"({"calls": [{"batch": {"losses": [1.0, "high"]}}]})", "uniform",
+         {file.string() + ": calls[0].batch.losses[1]: expected a number, found a string"});
+  expect(R"({"calls": [{"num_select": 1e999}]})", "random", {file.string(), "number overflow"});
+}
+
 }  // namespace dataflex
