@@ -36,6 +36,7 @@ set(DATAFLEX_CORE_SOURCES
   plugins/plugin_library.cpp
   plugins/plugin_instance.cpp
   plugins/plugin_guard.cpp
+  plugins/candidate_view.cpp
   plugins/isolation_channel.cpp
   plugins/isolated_plugin.cpp
   plugins/plugin_worker.cpp

@@ -336,6 +336,15 @@ const std::vector<ConfigKey>& config_schema() {
        0.0,
        "longest a call into the plugin may take before the run stops with a message naming it; 0: no limit"},
       {"dataflex",
+       "candidates",
+       ParamType::Float,
+       P::of_float(0.0),
+       {},
+       0.0,
+       "Select: each decision offers the selector a fresh seeded random subset of the pool instead of all of it "
+       "(below 1: a fraction of the pool; 1 or more: a count; 0: the whole pool), so scoring cost stops growing "
+       "with the pool"},
+      {"dataflex",
        "plugin_isolation",
        ParamType::String,
        P::of_string("none"),

@@ -18,10 +18,12 @@ std::vector<float> BatchLosses::mean_losses() const {
 }
 
 DataPolicy::DataPolicy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
-                       std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
+                       std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule,
+                       std::unique_ptr<CandidateView> candidate_view)
     : options_(options),
       total_steps_(total_steps),
       corpus_(corpus),
+      candidate_view_(std::move(candidate_view)),
       plugin_(std::move(plugin)),
       schedule_(std::move(schedule)),
       log_(options.output_dir),
@@ -119,15 +121,20 @@ std::unique_ptr<DataPolicy> make_data_policy(const TrainingOptions& o, int64_t t
   DecisionSchedule schedule =
       DecisionSchedule::for_run(o.train_type, kind, o.warmup_step, o.update_step, o.update_times, total_steps);
   if (!kind) return std::make_unique<FullDataPolicy>(o, total_steps, corpus, std::move(schedule));
+  // A selector under dataflex.candidates sees each decision's candidates as the pool.
+  std::unique_ptr<CandidateView> view;
+  if (*kind == PluginKind::Selector && o.candidates > 0) view = std::make_unique<CandidateView>(host);
+  host::ServiceProvider& plugin_host = view ? static_cast<host::ServiceProvider&>(*view) : host;
   std::unique_ptr<DecisionPlugin> plugin;
   if (o.plugin_isolation == PluginIsolation::Process)
-    plugin =
-        std::make_unique<IsolatedPlugin>(*setup.manifest, host, setup.params, plugin_seed(o.seed), o.plugin_timeout_s);
+    plugin = std::make_unique<IsolatedPlugin>(*setup.manifest, plugin_host, setup.params, plugin_seed(o.seed),
+                                              o.plugin_timeout_s);
   else
-    plugin = std::make_unique<PluginInstance>(setup.library, host, setup.params, plugin_seed(o.seed));
+    plugin = std::make_unique<PluginInstance>(setup.library, plugin_host, setup.params, plugin_seed(o.seed));
   switch (*kind) {
     case PluginKind::Selector:
-      return std::make_unique<SelectPolicy>(o, total_steps, corpus, std::move(plugin), std::move(schedule));
+      return std::make_unique<SelectPolicy>(o, total_steps, corpus, std::move(plugin), std::move(schedule),
+                                            std::move(view));
     case PluginKind::Mixer:
       return std::make_unique<MixPolicy>(o, total_steps, corpus, std::move(plugin), std::move(schedule));
     case PluginKind::Weighter:

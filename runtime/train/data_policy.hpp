@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/param_value.hpp"
+#include "plugins/candidate_view.hpp"
 #include "plugins/decision_plugin.hpp"
 #include "plugins/decision_schedule.hpp"
 #include "plugins/plugin_library.hpp"
@@ -93,7 +94,8 @@ class DataPolicy {
 
  protected:
   DataPolicy(const TrainingOptions& options, int64_t total_steps, const Corpus& corpus,
-             std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule);
+             std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule,
+             std::unique_ptr<CandidateView> candidate_view = nullptr);
 
   // The sampler the next batch comes from.
   virtual Sampler& sampler() { return base_; }
@@ -112,7 +114,8 @@ class DataPolicy {
   const TrainingOptions& options_;
   const int64_t total_steps_;
   const Corpus& corpus_;
-  std::unique_ptr<DecisionPlugin> plugin_;  // null for full data
+  std::unique_ptr<CandidateView> candidate_view_;  // the plugin's host when dataflex.candidates is set
+  std::unique_ptr<DecisionPlugin> plugin_;         // null for full data
   const DecisionSchedule schedule_;
   DecisionLog log_;
   EpochSampler base_;

@@ -18,7 +18,8 @@ class FullDataPolicy : public DataPolicy {
 class SelectPolicy : public DataPolicy {
  public:
   SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-               std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule);
+               std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule,
+               std::unique_ptr<CandidateView> candidate_view);
 
  private:
   Sampler& sampler() override;

@@ -23,8 +23,9 @@ nlohmann::ordered_json stats(const std::vector<double>& v) {
 }  // namespace
 
 SelectPolicy::SelectPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus& corpus,
-                           std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
-    : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
+                           std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule,
+                           std::unique_ptr<CandidateView> candidate_view)
+    : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule), std::move(candidate_view)) {}
 
 Sampler& SelectPolicy::sampler() { return subset_ ? static_cast<Sampler&>(*subset_) : base_; }
 
@@ -37,18 +38,36 @@ std::size_t SelectPolicy::selection_size() const {
 
 void SelectPolicy::decide(int64_t step, int64_t index) {
   const DecisionContext ctx = schedule_.context(step, index, options_.seed);
+  // dataflex.candidates: the plugin sees a fresh seeded subset of the pool as its pool.
+  const std::size_t pool = corpus_.train.size();
+  std::vector<int64_t> candidates;
+  if (candidate_view_) {
+    const double c = options_.candidates;
+    const auto count = static_cast<std::size_t>(c < 1.0 ? std::ceil(c * static_cast<double>(pool)) : c);
+    candidates = draw_candidates(pool, std::max<std::size_t>(1, count), ctx.seed ^ 0x43414E4449444154ull);
+    candidate_view_->show(candidates);
+  }
+  const std::size_t shown = candidates.empty() ? pool : candidates.size();
   Selection sel;
   try {
-    sel = plugin_->select(ctx, corpus_.train.size(), selection_size(), false);
+    sel = plugin_->select(ctx, shown, std::min(selection_size(), shown), false);
+    if (candidate_view_) candidate_view_->show_all();
   } catch (const PluginFailure& failure) {
+    if (candidate_view_) candidate_view_->show_all();
     if (survive_failure(step, index, failure, subset_ ? "kept the previous selection" : "kept the whole pool")) return;
     throw;
+  } catch (...) {
+    if (candidate_view_) candidate_view_->show_all();
+    throw;
   }
+  for (int64_t& id : sel.ids)
+    if (!candidates.empty()) id = candidates[static_cast<std::size_t>(id)];
   subset_.emplace(sel.ids, options_.select_with_replacement, ctx.seed ^ 0x53454C4543540000ull);
 
   nlohmann::ordered_json line = decision_line(step, index);
   line["kind"] = "selection";
   line["count"] = sel.ids.size();
+  if (!candidates.empty()) line["candidates"] = candidates.size();
   log_.add_ids(line, step, sel.ids);
   std::vector<double> per_domain(corpus_.domains.size(), 0.0);
   for (int64_t id : sel.ids)

@@ -102,6 +102,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.plugin_isolation =
       c.get_string("dataflex.plugin_isolation") == "process" ? PluginIsolation::Process : PluginIsolation::None;
   o.keep_last_decision_on_failure = c.get_string("dataflex.on_plugin_failure") == "keep_last_decision";
+  o.candidates = c.get_float("dataflex.candidates");
   o.reference_model = c.get_string("dataflex.reference_model");
   o.embedding_model = c.get_string("dataflex.embedding_model");
   o.embeddings_file = c.get_string("dataflex.embeddings_file");

@@ -70,6 +70,7 @@ struct TrainingOptions {
   double plugin_timeout_s{};
   PluginIsolation plugin_isolation{};
   bool keep_last_decision_on_failure{};  // on_plugin_failure = "keep_last_decision"
+  double candidates{};                   // Select: < 1 a fraction of the pool, >= 1 a count, 0 all
   // [dataflex]: what the host services need
   std::string reference_model;
   std::string embedding_model;
