@@ -9,6 +9,13 @@
 
 #include "plugins/plugin_worker.hpp"
 
+#ifdef DATAFLEX_SANITIZE_BUILD
+// In the sanitizer build (scripts/sanitize.sh) ASan would catch a plugin's SIGSEGV/SIGBUS/SIGFPE in the
+// worker, report it and abort, and the trainer would name SIGABRT. The worker exists to let those
+// signals end it as they are, so that the trainer names them as in a user's build.
+extern "C" const char* __asan_default_options() { return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0"; }
+#endif
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "dataflex-plugin-worker: started by dataflex-run for an isolated plugin, not by hand\n");
