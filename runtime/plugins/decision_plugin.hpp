@@ -48,7 +48,10 @@ class DecisionPlugin {
   virtual ~DecisionPlugin() = default;
   virtual const PluginManifest& manifest() const = 0;
 
-  virtual Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates) = 0;
+  // `pool_sample_ids`: empty when pool id i is training sample i; else the training-set id of each
+  // pool position (dataflex.candidates), which the plugin keys what it remembers by.
+  virtual Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
+                           const std::vector<int64_t>& pool_sample_ids) = 0;
   // Proportions normalised to sum 1.
   virtual std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) = 0;
   virtual std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) = 0;

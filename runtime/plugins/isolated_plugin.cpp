@@ -291,13 +291,14 @@ void IsolatedPlugin::serve_service(Reader& r) {
   channel_->send(MessageType::ServiceAnswer, w);
 }
 
-Selection IsolatedPlugin::select(const DecisionContext& ctx, size_t pool_size, size_t num_select,
-                                 bool allow_duplicates) {
+Selection IsolatedPlugin::select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
+                                 const std::vector<int64_t>& pool_sample_ids) {
   Selection out = call(
       MessageType::Select, "select", ctx.step,
       [&](Writer& w) {
         put(w, ctx);
         w.pod<uint64_t>(pool_size), w.pod<uint64_t>(num_select), w.pod<uint8_t>(allow_duplicates);
+        w.vec(pool_sample_ids);
       },
       [](Reader& r) {
         Selection s;

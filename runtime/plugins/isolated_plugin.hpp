@@ -31,7 +31,8 @@ class IsolatedPlugin final : public DecisionPlugin {
   ~IsolatedPlugin() override;
 
   const PluginManifest& manifest() const override { return manifest_; }
-  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates) override;
+  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
+                   const std::vector<int64_t>& pool_sample_ids) override;
   std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) override;
   std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) override;
   std::vector<host::Metric> take_metrics() override;

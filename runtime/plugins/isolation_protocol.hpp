@@ -27,7 +27,8 @@ enum class Service : uint32_t {
 };
 
 inline void put(Writer& w, const host::DecisionContext& c) {
-  w.pod(c.step), w.pod(c.total_steps), w.pod(c.decision_index), w.pod(c.max_decisions), w.pod(c.seed);
+  w.pod(c.step), w.pod(c.total_steps), w.pod(c.decision_index), w.pod(c.max_decisions), w.pod(c.seed),
+      w.pod(c.learning_rate);
 }
 inline host::DecisionContext get_context(Reader& r) {
   host::DecisionContext c;
@@ -36,6 +37,7 @@ inline host::DecisionContext get_context(Reader& r) {
   c.decision_index = r.pod<int64_t>();
   c.max_decisions = r.pod<int64_t>();
   c.seed = r.pod<uint64_t>();
+  c.learning_rate = r.pod<double>();
   return c;
 }
 

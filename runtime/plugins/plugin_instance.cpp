@@ -75,9 +75,10 @@ PluginInstance::~PluginInstance() {
   instance_.reset();
 }
 
-Selection PluginInstance::select(const DecisionContext& ctx, size_t pool_size, size_t num_select,
-                                 bool allow_duplicates) {
-  return guarded("select", ctx.step, [&] { return instance_->select(ctx, pool_size, num_select, allow_duplicates); });
+Selection PluginInstance::select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
+                                 const std::vector<int64_t>& pool_sample_ids) {
+  return guarded("select", ctx.step,
+                 [&] { return instance_->select(ctx, pool_size, num_select, allow_duplicates, pool_sample_ids); });
 }
 
 std::vector<double> PluginInstance::mix(const DecisionContext& ctx, const MixInput& input) {

@@ -38,7 +38,8 @@ class PluginInstance final : public DecisionPlugin {
 
   // An error status or an invalid decision is a PluginFailure; a crash, exit() or timeout ends the
   // process under the plugin guard.
-  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates) override;
+  Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
+                   const std::vector<int64_t>& pool_sample_ids) override;
   std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) override;
   std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) override;
   std::vector<host::Metric> take_metrics() override { return bridge_->take_metrics(); }

@@ -168,7 +168,8 @@ void answer(Channel& channel, RemoteServices& services, std::unique_ptr<Plugin>&
       const auto ctx = get_context(in);
       const auto pool = in.pod<uint64_t>(), num = in.pod<uint64_t>();
       const bool duplicates = in.pod<uint8_t>() != 0;
-      const host::Selection s = instance.select(ctx, pool, num, duplicates);
+      const auto pool_sample_ids = in.vec<int64_t>();
+      const host::Selection s = instance.select(ctx, pool, num, duplicates, pool_sample_ids);
       reply([&](Writer& w) { w.vec(s.ids), w.vec(s.scores); });
       return;
     }

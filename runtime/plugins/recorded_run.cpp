@@ -174,6 +174,7 @@ DecisionContext context_of(const json& call, const json& recording, size_t i, ui
   ctx.step = field(call, "step", ctx.step, where);
   ctx.total_steps = field(call, "total_steps", ctx.total_steps, where);
   ctx.max_decisions = field(call, "max_decisions", ctx.max_decisions, where);
+  ctx.learning_rate = field(call, "learning_rate", -1.0, where);
   return ctx;
 }
 
@@ -186,7 +187,9 @@ ordered_json select_call(PluginInstance& plugin, const DecisionContext& ctx, con
   if (!duplicates && num_select > pool)
     throw Error(where + ".num_select: " + std::to_string(num_select) + " is more than the pool's " +
                 std::to_string(pool) + " samples");
-  const auto sel = plugin.select(ctx, pool, num_select, duplicates);
+  std::vector<int64_t> pool_sample_ids;
+  if (call.contains("pool_sample_ids")) pool_sample_ids = array_of<int64_t>(call, "pool_sample_ids", where, pool);
+  const auto sel = plugin.select(ctx, pool, num_select, duplicates, pool_sample_ids);
   ordered_json d;
   d["selected"] = sel.ids;
   ordered_json scores = ordered_json::array();

@@ -43,7 +43,14 @@ constexpr int64_t kDenseChunkElements = int64_t{1} << 20;
 // once per pass, so the more samples share a pass the cheaper it is per sample: 1 GiB of gradients.
 constexpr int64_t kDenseGroupBytes = int64_t{1} << 30;
 
-// Adds G [B, rows] @ R[offset .. offset+rows, :] to `features` [B, k], generating R in chunks.
+at::Tensor rademacher(uint64_t seed, uint64_t stream, int64_t rows, int64_t cols) {
+  at::Tensor t = at::empty({rows, cols}, at::kFloat);
+  rademacher_block(seed, stream, 0, rows, cols, t.data_ptr<float>());
+  return t;
+}
+
+}  // namespace
+
 void dense_project(const at::Tensor& g, int64_t offset, uint64_t seed, at::Tensor& features) {
   const int64_t rows = g.size(1), k = features.size(1);
   const int64_t chunk = std::max<int64_t>(1, kDenseChunkElements / k);
@@ -56,14 +63,6 @@ void dense_project(const at::Tensor& g, int64_t offset, uint64_t seed, at::Tenso
     features.addmm_(g.narrow(1, r0, n), r);
   }
 }
-
-at::Tensor rademacher(uint64_t seed, uint64_t stream, int64_t rows, int64_t cols) {
-  at::Tensor t = at::empty({rows, cols}, at::kFloat);
-  rademacher_block(seed, stream, 0, rows, cols, t.data_ptr<float>());
-  return t;
-}
-
-}  // namespace
 
 at::Tensor adam_feature(const at::Tensor& m, const at::Tensor& v, const at::Tensor& g, double beta1, double beta2) {
   const at::Tensor m2 = m * beta1 + g * (1.0 - beta1);

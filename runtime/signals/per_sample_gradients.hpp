@@ -57,6 +57,10 @@ std::vector<FeatureBlock> feature_layout(const LlamaModel& model, const std::vec
 // L * k * k with k = ceil(sqrt(projection_dim / L)) for the L covered linears (biases not included).
 int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatureOptions& options);
 
+// The dense projection: adds G [B, rows] @ R[offset .. offset+rows, :] to `features` [B, k], R being
+// stream 0 of the seeded Rademacher matrix (projection.hpp), generated in chunks, never held whole.
+void dense_project(const at::Tensor& g, int64_t offset, uint64_t seed, at::Tensor& features);
+
 // Where the time of an extraction goes (seconds, accumulated), for bench/ and progress logs.
 struct GradientTimings {
   double forward = 0, backward = 0, per_sample = 0, projection = 0;

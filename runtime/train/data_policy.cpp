@@ -26,6 +26,7 @@ DataPolicy::DataPolicy(const TrainingOptions& options, int64_t total_steps, cons
       candidate_view_(std::move(candidate_view)),
       plugin_(std::move(plugin)),
       schedule_(std::move(schedule)),
+      lr_(options.lr_schedule(total_steps)),
       log_(options.output_dir),
       base_(static_cast<int64_t>(corpus.train.size()), options.seed) {
   if (plugin_) plugin_->take_metrics();  // anything recorded while creating is not a decision's
@@ -55,6 +56,12 @@ double DataPolicy::epoch() const {
 std::vector<host::Metric> DataPolicy::take_metrics() {
   if (!plugin_) return {};
   return plugin_->take_metrics();
+}
+
+DecisionContext DataPolicy::context(int64_t step, int64_t index) const {
+  DecisionContext c = schedule_.context(step, index, options_.seed);
+  c.learning_rate = lr_.at(step);
+  return c;
 }
 
 nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) const {

@@ -104,6 +104,9 @@ class DataPolicy {
   // The policy's own part of the state.
   virtual void save(nlohmann::json& /*state*/) const {}
   virtual void load(const nlohmann::json& /*state*/, const std::string& /*where*/) {}
+  // The context plugins see for decision `index` at `step`: the schedule's, with the learning rate
+  // the trainer applies at that step.
+  DecisionContext context(int64_t step, int64_t index) const;
   // The first keys of a decisions.jsonl line.
   nlohmann::ordered_json decision_line(int64_t step, int64_t index) const;
   // A decision call failed. Under on_plugin_failure = "keep_last_decision" the failure is logged (a
@@ -117,6 +120,7 @@ class DataPolicy {
   std::unique_ptr<CandidateView> candidate_view_;  // the plugin's host when dataflex.candidates is set
   std::unique_ptr<DecisionPlugin> plugin_;         // null for full data
   const DecisionSchedule schedule_;
+  const LrSchedule lr_;  // the trainer's, for the decision contexts
   DecisionLog log_;
   EpochSampler base_;
   int64_t decisions_taken_ = 0;

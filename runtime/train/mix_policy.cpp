@@ -48,7 +48,7 @@ void MixPolicy::decide(int64_t step, int64_t index) {
   }
   std::vector<double> p;
   try {
-    p = plugin_->mix(schedule_.context(step, index, options_.seed), in);
+    p = plugin_->mix(context(step, index), in);
   } catch (const PluginFailure& failure) {
     // The observed losses keep accumulating: the next call sees everything since the last success.
     if (survive_failure(step, index, failure, "kept the previous proportions")) return;

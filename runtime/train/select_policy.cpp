@@ -37,7 +37,7 @@ std::size_t SelectPolicy::selection_size() const {
 }
 
 void SelectPolicy::decide(int64_t step, int64_t index) {
-  const DecisionContext ctx = schedule_.context(step, index, options_.seed);
+  const DecisionContext ctx = context(step, index);
   // dataflex.candidates: the plugin sees a fresh seeded subset of the pool as its pool.
   const std::size_t pool = corpus_.train.size();
   std::vector<int64_t> candidates;
@@ -50,7 +50,7 @@ void SelectPolicy::decide(int64_t step, int64_t index) {
   const std::size_t shown = candidates.empty() ? pool : candidates.size();
   Selection sel;
   try {
-    sel = plugin_->select(ctx, shown, std::min(selection_size(), shown), false);
+    sel = plugin_->select(ctx, shown, std::min(selection_size(), shown), false, candidates);
     if (candidate_view_) candidate_view_->show_all();
   } catch (const PluginFailure& failure) {
     if (candidate_view_) candidate_view_->show_all();

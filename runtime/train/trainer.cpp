@@ -290,7 +290,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.optimizer = make_adamw(*s.model, o);
   s.host = make_model_host(o, s.corpus, *s.tokenizer, *s.model, s.optimizer.get());
   s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *s.host);
-  s.lr = LrSchedule{o.lr_scheduler_type, o.learning_rate, o.warmup(s.total_steps), s.total_steps};
+  s.lr = o.lr_schedule(s.total_steps);
   if (!s.resumed_from.empty()) restore(s);
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));

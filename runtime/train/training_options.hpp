@@ -84,6 +84,8 @@ struct TrainingOptions {
   // Steps of the run: max_steps, or num_train_epochs over `train_size` samples.
   int64_t total_steps(int64_t train_size) const;
   int64_t warmup(int64_t total) const;
+  // The learning rate per step of a run of `total` optimizer steps.
+  LrSchedule lr_schedule(int64_t total) const { return {lr_scheduler_type, learning_rate, warmup(total), total}; }
   // Samples per optimizer step.
   int64_t global_batch() const { return batch_size * gradient_accumulation_steps; }
 };

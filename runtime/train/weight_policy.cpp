@@ -17,7 +17,7 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
   WeightInput in{batch.ids, batch.domains, batch.mean_losses()};
   const int64_t index = weight_calls_++;
   try {
-    w.weights = plugin_->weight(schedule_.context(step, index, options_.seed), in);
+    w.weights = plugin_->weight(context(step, index), in);
   } catch (const PluginFailure& failure) {
     // A weight decision is the batch's own: there is no previous one to keep, so the batch gets the
     // weights of the steps the schedule does not cover.

@@ -125,7 +125,7 @@ PIN_OFFSET(dfx_decision_context, total_steps, 16);
 PIN_OFFSET(dfx_decision_context, decision_index, 24);
 PIN_OFFSET(dfx_decision_context, max_decisions, 32);
 PIN_OFFSET(dfx_decision_context, seed, 40);
-PIN_SIZE(dfx_select_args, 112);
+PIN_SIZE_THROUGH(dfx_select_args, num_selected, 112); /* 1.2 appended learning_rate */
 PIN_OFFSET(dfx_select_args, struct_size, 0);
 PIN_OFFSET(dfx_select_args, instance, 8);
 PIN_OFFSET(dfx_select_args, context, 16);
@@ -135,7 +135,7 @@ PIN_OFFSET(dfx_select_args, allow_duplicates, 80);
 PIN_OFFSET(dfx_select_args, selected_out, 88);
 PIN_OFFSET(dfx_select_args, scores_out, 96);
 PIN_OFFSET(dfx_select_args, num_selected, 104);
-PIN_SIZE(dfx_mix_args, 112);
+PIN_SIZE_THROUGH(dfx_mix_args, proportions_out, 112); /* 1.2 appended learning_rate */
 PIN_OFFSET(dfx_mix_args, struct_size, 0);
 PIN_OFFSET(dfx_mix_args, instance, 8);
 PIN_OFFSET(dfx_mix_args, context, 16);
@@ -145,7 +145,7 @@ PIN_OFFSET(dfx_mix_args, current_proportions, 80);
 PIN_OFFSET(dfx_mix_args, observed_losses, 88);
 PIN_OFFSET(dfx_mix_args, observed_tokens, 96);
 PIN_OFFSET(dfx_mix_args, proportions_out, 104);
-PIN_SIZE(dfx_weight_args, 104);
+PIN_SIZE_THROUGH(dfx_weight_args, weights_out, 104); /* 1.2 appended learning_rate */
 PIN_OFFSET(dfx_weight_args, struct_size, 0);
 PIN_OFFSET(dfx_weight_args, instance, 8);
 PIN_OFFSET(dfx_weight_args, context, 16);

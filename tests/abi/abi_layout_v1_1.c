@@ -8,6 +8,9 @@
 #if UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
 #define PIN_OFFSET(type, member, value) _Static_assert(offsetof(type, member) == (value), #type "." #member " moved")
 #define PIN_CONSTANT(type, value) _Static_assert(type##_STRUCT_SIZE == (value), #type "_STRUCT_SIZE changed")
+/* A struct that a later minor grew: its 1.1 size, through its last 1.1 member. */
+#define PIN_SIZE_THROUGH(type, last, value) \
+  _Static_assert(DFX_STRUCT_SIZE(type, last) == (value), "size of " #type " through " #last " changed")
 
 /* Appended to the host table. */
 PIN_OFFSET(dfx_host_api, sample_tokens, 112);
@@ -37,9 +40,9 @@ PIN_CONSTANT(dfx_embeddings_args, 80);
 PIN_CONSTANT(dfx_param, 64);
 PIN_CONSTANT(dfx_create_args, 48);
 PIN_CONSTANT(dfx_decision_context, 48);
-PIN_CONSTANT(dfx_select_args, 112);
-PIN_CONSTANT(dfx_mix_args, 112);
-PIN_CONSTANT(dfx_weight_args, 104);
+PIN_SIZE_THROUGH(dfx_select_args, num_selected, 112); /* 1.2 appended learning_rate */
+PIN_SIZE_THROUGH(dfx_mix_args, proportions_out, 112);
+PIN_SIZE_THROUGH(dfx_weight_args, weights_out, 104);
 PIN_CONSTANT(dfx_state_args, 40);
 PIN_CONSTANT(dfx_plugin_api, 104);
 

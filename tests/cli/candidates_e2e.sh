@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# dataflex.candidates end to end (40 candidates per decision): every decision of the loss selector and of LESS scores a fresh seeded
-# subset of the pool (its size in decisions.jsonl), selects pool ids (not candidate positions) of the
-# whole pool, and two runs decide identically.
+# dataflex.candidates end to end (40 candidates per decision): every decision of the loss selector, of
+# LESS (plain, and with the learning-rate-weighted history, 1-bit features kept for 2 decisions) and of
+# ClusterLESS scores a fresh seeded subset of the pool (its size in decisions.jsonl), selects pool ids
+# (not candidate positions) of the whole pool, and two runs decide identically.
 #   candidates_e2e.sh DATAFLEX_RUN SOURCE_DIR
 set -u
 RUN=$1 SRC=$2
@@ -9,19 +10,29 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$SRC"
 failures=0
-for cfg in select_loss select_less; do
+variants=(select_loss select_less select_less:history select_cluster_less)
+[ -f "$(dirname "$RUN")/../lib/dataflex/plugins/cluster_less/plugin.toml" ] ||
+  { echo "note: cluster_less is not built (no libfaiss-dev): its case is skipped"; unset 'variants[3]'; }
+for variant in "${variants[@]}"; do
+  cfg=${variant%%:*}
   extra=()
-  [ "$cfg" = select_less ] && extra=(--set dataflex.params.proj_dim=64)
+  case $variant in
+    select_less) extra=(--set dataflex.params.proj_dim=64) ;;
+    select_less:history)
+      extra=(--set dataflex.params.proj_dim=64 --set dataflex.params.history=\"lr_weighted\"
+        --set dataflex.params.max_feature_age=2 --set dataflex.params.feature_dtype=\"1bit\") ;;
+    select_cluster_less) extra=(--set dataflex.params.proj_dim=64 --set dataflex.params.cluster_size=8) ;;
+  esac
   for r in a b; do
     "$RUN" "configs/$cfg.toml" --set data.max_samples=40 --set data.cutoff_len=32 --set data.val_size=4 \
       --set training.max_steps=9 --set training.per_device_train_batch_size=2 --set training.save_steps=100 \
       --set training.eval_steps=100 --set dataflex.warmup_step=2 --set dataflex.update_step=3 \
       --set training.num_threads=1 --set dataflex.candidates=40 --set dataflex.select_count=5 \
-      "${extra[@]}" --set training.output_dir=\""$work/$cfg-$r"\" >"$work/$cfg-$r.log" 2>&1 ||
-      { echo "FAIL $cfg run $r: $(tail -1 "$work/$cfg-$r.log")"; failures=$((failures + 1)); continue 2; }
+      "${extra[@]}" --set training.output_dir=\""$work/$variant-$r"\" >"$work/$variant-$r.log" 2>&1 ||
+      { echo "FAIL $variant run $r: $(tail -1 "$work/$variant-$r.log")"; failures=$((failures + 1)); continue 2; }
   done
-  pool=$(grep -o '[0-9]* train samples' "$work/$cfg-a.log" | head -1 | cut -d' ' -f1)
-  if python3 - "$work/$cfg-a/decisions.jsonl" "$work/$cfg-b/decisions.jsonl" "$pool" <<'PY'
+  pool=$(grep -o '[0-9]* train samples' "$work/$variant-a.log" | head -1 | cut -d' ' -f1)
+  if python3 - "$work/$variant-a/decisions.jsonl" "$work/$variant-b/decisions.jsonl" "$pool" <<'PY'
 import json, math, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
 b = [json.loads(l) for l in open(sys.argv[2])]
@@ -38,7 +49,7 @@ for d in a:
 assert max(seen) >= want, "ids look like candidate positions, not pool ids"
 print(f"pool {pool}, {want} candidates per decision")
 PY
-  then echo "ok   $cfg: 3 decisions over fresh candidates, pool ids, identical across runs"
-  else echo "FAIL $cfg"; failures=$((failures + 1)); fi
+  then echo "ok   $variant: 3 decisions over fresh candidates, pool ids, identical across runs"
+  else echo "FAIL $variant"; failures=$((failures + 1)); fi
 done
 [ $failures -eq 0 ]

@@ -87,7 +87,7 @@ TEST_F(ModelHostTest, EveryServiceIsReachableFromAPluginThroughTheSdk) {
   const auto registry = PluginRegistry::discover(PluginSearchPath{{TEST_PLUGIN_DIR "/probe"}, {true}});
   auto library = PluginLibrary::load(registry.find("service_probe"), nullptr);
   PluginInstance plugin(library, *host_, {}, 1);
-  const Selection sel = plugin.select(DecisionContext{}, 6, 2, false);
+  const Selection sel = plugin.select(DecisionContext{}, 6, 2, false, {});
   ASSERT_EQ(sel.ids.size(), 2u);
   std::map<std::string, double> m;
   for (const auto& x : plugin.bridge().take_metrics()) m[x.name] = x.value;
@@ -126,7 +126,7 @@ TEST_F(ModelHostTest, AC_PlusPlusPluginReportsTheHostsOwnMessage) {
   const auto registry = PluginRegistry::discover(PluginSearchPath{{TEST_PLUGIN_DIR "/probe"}, {true}});
   PluginInstance plugin(PluginLibrary::load(registry.find("service_probe"), nullptr), no_reference, {}, 1);
   try {
-    plugin.select(DecisionContext{}, 6, 2, false);
+    plugin.select(DecisionContext{}, 6, 2, false, {});
     FAIL() << "the plugin should have failed";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("failed in select at step 0 with DFX_ERR_UNIMPLEMENTED: host service "

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "data/corpus.hpp"
@@ -163,6 +164,30 @@ TEST(PerSampleGradients, AdamPreconditionedFeaturesUseTheOptimizersMoments) {
   const at::Tensor got = per_sample_gradient_features(model, pointers(samples), o, &moments, 2, 0);
   const at::Tensor want = adam_feature(at::full_like(exact, 0.01f), at::full_like(exact, 0.0004f), exact, 0.9, 0.999);
   EXPECT_LT(relative_error(got, want), 1e-5);
+}
+
+TEST(Projection, DenseProjectionMatchesTheIssuesOracle) {
+  // g = [1, 2, 3, 4] with Rademacher rows [1,-1], [1,1], [-1,1], [1,1] gives g^T P = [4, 8]. The
+  // first seed whose 4 x 2 block holds exactly those rows is found here, then the host's own dense
+  // projection is applied with it.
+  const float rows[8] = {1, -1, 1, 1, -1, 1, 1, 1};
+  uint64_t seed = 0;
+  for (;; ++seed) {
+    float block[8];
+    rademacher_block(seed, 0, 0, 4, 2, block);
+    if (std::equal(block, block + 8, rows)) break;
+    ASSERT_LT(seed, 100000u) << "no seed gives the oracle's rows";
+  }
+  const at::Tensor g = at::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({1, 4});
+  at::Tensor features = at::zeros({1, 2});
+  dense_project(g, 0, seed, features);
+  EXPECT_EQ(features[0][0].item<float>(), 4.0f);
+  EXPECT_EQ(features[0][1].item<float>(), 8.0f);
+  // Split into two row ranges at offsets, as the extractor projects layer by layer: the same result.
+  at::Tensor split = at::zeros({1, 2});
+  dense_project(g.narrow(1, 0, 3), 0, seed, split);
+  dense_project(g.narrow(1, 3, 1), 3, seed, split);
+  EXPECT_TRUE(at::equal(split, features));
 }
 
 TEST(Projection, SameSeedSameMatrixEverywhereOtherSeedAnother) {

@@ -38,32 +38,32 @@ class Misbehaving {
 
 TEST(SelectionRules, ACorrectSelectionPasses) {
   Misbehaving p("selector", "none");
-  EXPECT_EQ(p->select({}, 10, 3, false).ids, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(p->select({}, 10, 3, false, {}).ids, (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(SelectionRules, IndexOutOfRangeIsRefused) {
   Misbehaving p("selector", "out_of_range");
   test::expect_error(
-      [&] { p->select({}, 10, 3, false); },
+      [&] { p->select({}, 10, 3, false, {}); },
       {"invalid select decision at step 0, refused: index out of range: ids[2] = 10 is outside the pool [0, 10)"});
   Misbehaving q("selector", "negative_index");
-  test::expect_error([&] { q->select({}, 10, 3, false); }, {"index out of range: ids[0] = -3"});
+  test::expect_error([&] { q->select({}, 10, 3, false, {}); }, {"index out of range: ids[0] = -3"});
 }
 
 TEST(SelectionRules, WrongCountIsRefused) {
   Misbehaving p("selector", "wrong_count");
-  test::expect_error([&] { p->select({}, 10, 3, false); }, {"wrong count: 2 ids returned, 3 asked for"});
+  test::expect_error([&] { p->select({}, 10, 3, false, {}); }, {"wrong count: 2 ids returned, 3 asked for"});
 }
 
 TEST(SelectionRules, DuplicatesAreRefusedUnlessAllowed) {
   Misbehaving p("selector", "duplicates");
-  test::expect_error([&] { p->select({}, 10, 3, false); }, {"duplicate index: 0 appears more than once"});
-  EXPECT_EQ(p->select({}, 10, 3, true).ids, (std::vector<int64_t>{0, 0, 2}));
+  test::expect_error([&] { p->select({}, 10, 3, false, {}); }, {"duplicate index: 0 appears more than once"});
+  EXPECT_EQ(p->select({}, 10, 3, true, {}).ids, (std::vector<int64_t>{0, 0, 2}));
 }
 
 TEST(PluginErrors, ErrorStatusCarriesThePluginsMessage) {
   Misbehaving p("selector", "error_status");
-  test::expect_error([&] { p->select({}, 10, 3, false); },
+  test::expect_error([&] { p->select({}, 10, 3, false, {}); },
                      {"plugin 'misbehaving' failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: threshold must "
                       "be positive, got -1"});
 }

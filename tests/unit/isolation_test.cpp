@@ -73,8 +73,8 @@ TEST(IsolatedPlugin, EveryHostServiceAnswersAsInProcess) {
   in_process.take_metrics();
   isolated.take_metrics();
   const DecisionContext ctx{10, 100, 0, -1, 77};
-  const Selection a = in_process.select(ctx, host.train_size(), 2, false);
-  const Selection b = isolated.select(ctx, host.train_size(), 2, false);
+  const Selection a = in_process.select(ctx, host.train_size(), 2, false, {});
+  const Selection b = isolated.select(ctx, host.train_size(), 2, false, {});
   EXPECT_EQ(a.ids, b.ids);
   const auto ma = in_process.take_metrics(), mb = isolated.take_metrics();
   ASSERT_EQ(ma.size(), mb.size());

@@ -53,11 +53,11 @@ TEST(PluginLoading, AbiMajorMismatchIsRefusedNamingBothVersions) {
   ManifestText t;
   t.abi = "2.0";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.1"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.2"});
 }
 
 TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
-  // Built as if against SDK 1.3: it reports ABI 1.3 and a larger table; this 1.1 host reads its part.
+  // Built as if against SDK 1.3: it reports ABI 1.3 and a larger table; this 1.2 host reads its part.
   const std::string path = std::string(TEST_PLUGIN_DIR) + "/abi_1_3/misbehaving/plugin.toml";
   std::vector<std::string> notes;
   auto lib = PluginLibrary::load(read_manifest(path), &notes);
@@ -67,16 +67,16 @@ TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
   EXPECT_NE(notes[0].find("accepted"), std::string::npos);
   Bare host;
   PluginInstance plugin(lib, host, {{"behaviour", ParamValue::of_string("none")}}, 0);
-  EXPECT_EQ(plugin.select(DecisionContext{}, 4, 2, false).ids, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(plugin.select(DecisionContext{}, 4, 2, false, {}).ids, (std::vector<int64_t>{0, 1}));
 }
 
 TEST(PluginLoading, ManifestAbiDifferentFromTheLibrarysIsRefused) {
   test::TempDir dir;
   ManifestText t;
-  t.abi = "1.2";
+  t.abi = "1.1";
   const auto m = manifest_in(dir, t);
   test::expect_error([&] { PluginLibrary::load(m, nullptr); },
-                     {m.path, "'plugin.abi' = \"1.2\" but the library reports ABI 1.1"});
+                     {m.path, "'plugin.abi' = \"1.1\" but the library reports ABI 1.2"});
 }
 
 TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {
@@ -145,7 +145,7 @@ TEST(PluginLoading, PluginBuiltAgainstTheFrozenV10HeaderLoadsAndRuns) {
   PluginInstance plugin(lib, host, {}, 1);
   DecisionContext ctx;
   ctx.step = 7;
-  const auto sel = plugin.select(ctx, 5, 3, false);
+  const auto sel = plugin.select(ctx, 5, 3, false, {});
   EXPECT_EQ(sel.ids, (std::vector<int64_t>{1, 3, 4}));  // highest losses, ties to the lower id
   EXPECT_DOUBLE_EQ(sel.scores[0], 3.0);
   const auto metrics = plugin.bridge().take_metrics();
@@ -158,7 +158,7 @@ TEST(PluginLoading, PluginBuiltAgainstTheFrozenV10HeaderLoadsAndRuns) {
   ASSERT_EQ(blob.size(), sizeof(int64_t));
   PluginInstance restored(lib, host, {}, 1);
   restored.load_state(blob);
-  restored.select(ctx, 5, 1, false);
+  restored.select(ctx, 5, 1, false, {});
   EXPECT_EQ(restored.bridge().take_metrics().at(0).value, 2.0);
 }
 
@@ -167,7 +167,7 @@ TEST(PluginLoading, HostServiceAnUnservingHostLacksIsReportedAsUnimplemented) {
   auto lib = PluginLibrary::load(read_manifest(path), nullptr);
   Bare host;
   PluginInstance plugin(lib, host, {}, 1);
-  test::expect_error([&] { plugin.select(DecisionContext{}, 5, 2, false); },
+  test::expect_error([&] { plugin.select(DecisionContext{}, 5, 2, false, {}); },
                      {"failed in select at step 0 with DFX_ERR_UNIMPLEMENTED",
                       "host service 'sample_losses': not implemented by the bare host"});
 }
@@ -195,12 +195,12 @@ std::vector<NamedParam> behaviour(const std::string& b) { return {{"behaviour", 
 
 }  // namespace
 
-TEST(Sdk11, APluginBuiltAgainst11LoadsAndRunsInThisHost) {
+TEST(Sdk11, APluginUsingA11ServiceLoadsAndRunsInThisHost) {
   auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
-  EXPECT_EQ(lib->api().abi_version, DFX_MAKE_ABI_VERSION(1, 1));
+  EXPECT_EQ(lib->api().abi_version, DATAFLEX_ABI_VERSION);
   TokenHost host;
   PluginInstance plugin(lib, host, behaviour("none"), 1);
-  const auto sel = plugin.select(DecisionContext{}, 4, 2, false);
+  const auto sel = plugin.select(DecisionContext{}, 4, 2, false, {});
   EXPECT_EQ(sel.ids, (std::vector<int64_t>{1, 3}));  // 4 trained tokens each
   EXPECT_EQ(sel.scores, (std::vector<double>{4, 4}));
   EXPECT_EQ(plugin.bridge().take_metrics().at(0).value, 15);
@@ -224,7 +224,7 @@ TEST(Sdk11, ACppPluginReportsTheHostsOwnMessageNotAGenericOne) {
   auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
   TokenHost host;
   PluginInstance plugin(lib, host, behaviour("reference_losses"), 1);
-  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false); },
+  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false, {}); },
                      {"failed in select at step 0 with DFX_ERR_UNIMPLEMENTED: host service 'sample_losses': no "
                       "reference model (set dataflex.reference_model)"});
 }
@@ -233,7 +233,7 @@ TEST(Sdk11, ACppPluginsInvalidArgumentIsInvalidArgumentWithItsMessage) {
   auto lib = PluginLibrary::load(read_manifest(kTokenBudget), nullptr);
   TokenHost host;
   PluginInstance plugin(lib, host, behaviour("invalid_argument"), 1);
-  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false); },
+  test::expect_error([&] { plugin.select(DecisionContext{}, 4, 2, false, {}); },
                      {"failed in select at step 0 with DFX_ERR_INVALID_ARGUMENT: budget must be positive, got -3"});
 }
 

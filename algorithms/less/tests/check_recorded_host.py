@@ -1,25 +1,33 @@
 #!/usr/bin/env python3
-"""The shipped `less` plugin through `dataflex-run plugins run` on tests/recordings/less_subtasks.json.
+"""The shipped `less` plugin through `dataflex-run plugins run` on recordings of tests/recordings.
 
 usage: check_recorded_host.py DATAFLEX_RUN PLUGIN_DIR RECORDINGS_DIR
 
-Eval examples (1,0), (2,0) form subtask 0 and (0,5) subtask 1; pool features (0,1), (0.8,0.6), (-1,0),
-(0.6,0.8). Max over subtasks of the mean cosine scores them 1, 0.8, 0, 0.8 -> selects [0, 1] (a tie
-goes to the lower id); the mean over all examples (subtasks = "none") scores 1/3, 0.7333, -0.6667,
-0.6667 -> selects [1, 3].
+less_subtasks.json: eval examples (1,0), (2,0) form subtask 0 and (0,5) subtask 1; pool features (0,1),
+(0.8,0.6), (-1,0), (0.6,0.8). Max over subtasks of the mean cosine scores them 1, 0.8, 0, 0.8 -> selects
+[0, 1] (a tie goes to the lower id); the mean over all examples (subtasks = "none") scores 1/3, 0.7333,
+-0.6667, 0.6667 -> selects [1, 3].
+
+less_lr_weighted.json: one target (1,0). Decision 0 at learning rate 3 scores the pool 1, 0, 0.6;
+decision 1 at rate 1 (new features) scores it 0, 1, 0.8. With history = "lr_weighted" the scores are
+(3*1 + 1*0)/4 = 0.75, (0 + 1)/4 = 0.25, (1.8 + 0.8)/4 = 0.65 -> [0, 2]; each decision on its own
+(history = "none") picks [1, 2] at decision 1. The same second decision over a candidate pool whose
+positions 0, 1, 2 are training samples 2, 0, 1 (pool_sample_ids) scores samples 2, 0, 1 at 0, 1, 0.8:
+combined by sample, s0 = (3 + 1)/4 = 1, s1 = (0 + 0.8)/4 = 0.2, s2 = (1.8 + 0)/4 = 0.45, so positions
+[1, 0] (samples 0 and 2) are chosen; keyed by pool position instead it would be [0, 2].
 """
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
 RUN, PLUGIN_DIR, RECORDINGS = sys.argv[1:4]
-RECORDING = os.path.join(RECORDINGS, "less_subtasks.json")
 failures = []
 
 
-def run(*extra):
-    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "less", "--host", RECORDING, *extra],
+def run(recording, *extra):
+    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "less", "--host", recording, *extra],
                          capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"FAIL dataflex-run exited {out.returncode}: {out.stderr.strip()}")
@@ -33,10 +41,49 @@ def check(name, got, want, tol=1e-6):
         failures.append(name)
 
 
-d = run()["decisions"][0]
+subtasks = os.path.join(RECORDINGS, "less_subtasks.json")
+d = run(subtasks)["decisions"][0]
 check("max over subtasks: selected", d["selected"], [0, 1], 0)
 check("max over subtasks: scores", d["scores"], [1.0, 0.8])
-d = run("--set", "subtasks=\"none\"")["decisions"][0]
+d = run(subtasks, "--set", "subtasks=\"none\"")["decisions"][0]
 check("mean over all: selected", d["selected"], [1, 3], 0)
 check("mean over all: scores", d["scores"], [(0.8 + 0.8 + 0.6) / 3, (0.6 + 0.6 + 0.8) / 3])
+
+history = os.path.join(RECORDINGS, "less_lr_weighted.json")
+ds = run(history)["decisions"]
+check("lr_weighted: decision 0", ds[0]["selected"], [0, 2], 0)
+check("lr_weighted: decision 1 selected", ds[1]["selected"], [0, 2], 0)
+check("lr_weighted: decision 1 scores", ds[1]["scores"], [0.75, 0.65])
+ds = run(history, "--set", "history=\"none\"")["decisions"]
+check("no history: decision 1 selected", ds[1]["selected"], [1, 2], 0)
+for dtype in ("f16", "int8"):  # the scores move in the last digits only; the choice stays
+    ds = run(history, "--set", f"feature_dtype=\"{dtype}\"")["decisions"]
+    check(f"lr_weighted at {dtype}: decision 1", ds[1]["selected"], [0, 2], 0)
+    check(f"lr_weighted at {dtype}: scores", ds[1]["scores"], [0.75, 0.65], 2e-3)
+
+with open(history) as f:
+    rec = json.load(f)
+rec["calls"][1]["pool_sample_ids"] = [2, 0, 1]
+with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    json.dump(rec, f)
+try:
+    ds = run(f.name)["decisions"]
+finally:
+    os.unlink(f.name)
+check("candidate pool keyed by sample: selected", ds[1]["selected"], [1, 0], 0)
+check("candidate pool keyed by sample: scores", ds[1]["scores"], [1.0, 0.45])
+
+rec["calls"][1].pop("pool_sample_ids")
+del rec["calls"][0]["learning_rate"]
+with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    json.dump(rec, f)
+try:
+    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "less", "--host", f.name],
+                         capture_output=True, text=True)
+finally:
+    os.unlink(f.name)
+ok = out.returncode != 0 and "needs each decision's learning rate" in out.stderr
+print(("ok  " if ok else "FAIL") + " lr_weighted without a learning rate is refused: " + out.stderr.strip()[-200:])
+if not ok:
+    failures.append("no learning rate")
 sys.exit(1 if failures else 0)

@@ -1,5 +1,5 @@
 /*
- * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.1.
+ * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.2.
  *
  * This header is the only contract between the DataFlex runtime (the "host") and an algorithm plugin
  * (a shared library that decides which samples to train on, in what domain proportions, or with what
@@ -19,6 +19,10 @@
  *   1.1  per-struct size constants (<type>_STRUCT_SIZE) and default initialisers (<type>_init) for
  *        every struct; the host service `sample_tokens`; ownership and threading stated per function.
  *        Every 1.0 layout is unchanged (tests/abi/abi_layout_v1_0.c).
+ *   1.2  `learning_rate` appended to dfx_select_args, dfx_mix_args and dfx_weight_args (LESS weighs
+ *        the scores of each decision by it); `pool_sample_ids` appended to dfx_select_args (the
+ *        stable training-set ids of a candidate pool). Every 1.1 offset is unchanged
+ *        (tests/abi/abi_layout_v1_2.c).
  *
  * STRUCT SIZES
  *   `struct_size` is the size through the struct's last member in the header the code was compiled
@@ -60,7 +64,7 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------ */
 
 #define DATAFLEX_ABI_VERSION_MAJOR 1
-#define DATAFLEX_ABI_VERSION_MINOR 1
+#define DATAFLEX_ABI_VERSION_MINOR 2
 /* One integer: major in the high 16 bits, minor in the low 16 bits. */
 /* (clang-format would take the casts below for binary operators.) */
 /* clang-format off */
@@ -106,7 +110,7 @@ typedef struct dfx_host dfx_host;
 typedef struct dfx_instance dfx_instance;
 
 /* Optional feature blocks, chained (PJRT's extension_start). `type` identifies the block; a reader
- * skips types it does not know. No extension type is defined in 1.0 or 1.1. Blocks and the chain are
+ * skips types it does not know. No extension type is defined in 1.0 to 1.2. Blocks and the chain are
  * owned by the side that offers them and live as long as the table they hang off. */
 typedef struct dfx_extension_base {
   size_t struct_size;
@@ -340,7 +344,7 @@ typedef struct dfx_host_api {
   dfx_status (*gradient_features)(dfx_gradient_features_args* args);
   dfx_status (*embeddings)(dfx_embeddings_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 and 1.1 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.2 */
 
   /* [1.1] Token ids and the trained-token mask of samples. Ownership and threads: as the services
    * above. Check DFX_STRUCT_HAS_MEMBER(api, dfx_host_api, sample_tokens) and non-NULL first: a 1.0
@@ -414,8 +418,16 @@ typedef struct dfx_select_args {
   double* scores_out;       /* caller-allocated, num_select entries, pre-filled with NaN: the
                                plugin may store the metric of each chosen sample (for the logs)  */
   size_t num_selected;      /* [out] how many ids the plugin wrote; must equal num_select        */
+  /* [1.2] The rate the optimizer applies at the next step (0-based step context.step); negative when
+   * the host does not know it. Check DFX_STRUCT_HAS_MEMBER(args, dfx_select_args, learning_rate). */
+  double learning_rate;
+  /* [1.2] Borrowed, pool_size entries, or NULL. When the pool is a subset of the training set
+   * (dataflex.candidates), pool id i -- the id services take and `selected_out` holds -- is training
+   * sample pool_sample_ids[i], which changes between decisions: what a plugin keeps across decisions
+   * (cached features, past scores) must be keyed by it. NULL: pool id i is training sample i. */
+  const int64_t* pool_sample_ids;
 } dfx_select_args;
-DFX_DEFINE_STRUCT_SIZE(dfx_select_args, num_selected);
+DFX_DEFINE_STRUCT_SIZE(dfx_select_args, pool_sample_ids);
 
 /* Mixer: one proportion per domain (non-negative, finite, positive sum; the host normalises). Owned
  * by the host; valid during `mix` only. */
@@ -430,8 +442,9 @@ typedef struct dfx_mix_args {
                                         domain since the previous decision; NaN where unobserved  */
   const int64_t* observed_tokens;    /* borrowed, num_domains entries: tokens behind each mean    */
   double* proportions_out;           /* caller-allocated, num_domains entries                     */
+  double learning_rate;              /* [1.2] as in dfx_select_args                               */
 } dfx_mix_args;
-DFX_DEFINE_STRUCT_SIZE(dfx_mix_args, proportions_out);
+DFX_DEFINE_STRUCT_SIZE(dfx_mix_args, learning_rate);
 
 /* Weighter: one weight per sample of the current batch (non-negative, finite, not all zero). Owned by
  * the host; valid during `weight` only. */
@@ -444,8 +457,10 @@ typedef struct dfx_weight_args {
   const int32_t* domains;    /* borrowed, batch_size entries                 */
   const float* losses;       /* borrowed, batch_size entries: per-sample mean token loss, float32 */
   double* weights_out;       /* caller-allocated, batch_size entries          */
+  double learning_rate;      /* [1.2] the rate of the step this batch is trained in; negative when
+                                the host does not know it */
 } dfx_weight_args;
-DFX_DEFINE_STRUCT_SIZE(dfx_weight_args, weights_out);
+DFX_DEFINE_STRUCT_SIZE(dfx_weight_args, learning_rate);
 
 /* Plugin state as a byte blob the host stores in checkpoints. save: call with buffer == NULL to learn
  * `size`, then with a buffer of at least that capacity. load: `buffer` is borrowed for the call. */
@@ -497,7 +512,7 @@ typedef struct dfx_plugin_api {
   dfx_status (*save_state)(dfx_state_args* args);
   dfx_status (*load_state)(dfx_state_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 and 1.1 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.2 */
 } dfx_plugin_api;
 DFX_DEFINE_STRUCT_SIZE(dfx_plugin_api, extension_start);
 
@@ -569,17 +584,21 @@ static inline void dfx_decision_context_init(dfx_decision_context* s) {
   DFX_INIT_STRUCT(dfx_decision_context, s);
   s->max_decisions = -1;
 }
+/* learning_rate -1: not known. */
 static inline void dfx_select_args_init(dfx_select_args* s) {
   DFX_INIT_STRUCT(dfx_select_args, s);
   dfx_decision_context_init(&s->context);
+  s->learning_rate = -1.0;
 }
 static inline void dfx_mix_args_init(dfx_mix_args* s) {
   DFX_INIT_STRUCT(dfx_mix_args, s);
   dfx_decision_context_init(&s->context);
+  s->learning_rate = -1.0;
 }
 static inline void dfx_weight_args_init(dfx_weight_args* s) {
   DFX_INIT_STRUCT(dfx_weight_args, s);
   dfx_decision_context_init(&s->context);
+  s->learning_rate = -1.0;
 }
 static inline void dfx_state_args_init(dfx_state_args* s) { DFX_INIT_STRUCT(dfx_state_args, s); }
 /* For plugins: a table of this header's version with every function NULL. */

@@ -325,10 +325,24 @@ class PluginBase {
   const HostServices& host() const { return ctx_.host; }
   const Params& params() const { return ctx_.params; }
   uint64_t seed() const { return ctx_.seed; }
+  // [1.2] During a decision: the optimizer's learning rate at the next step; negative when the host
+  // does not know it (a 1.0/1.1 host, a recording that does not state it).
+  double learning_rate() const { return learning_rate_; }
+  // Called by the adapter below before each decision (not for plugin code).
+  void set_decision_learning_rate(double rate) { learning_rate_ = rate; }
 
  private:
   PluginContext ctx_;
+  double learning_rate_ = -1;
 };
+
+namespace detail {
+// The learning rate an args struct carries, when the host's struct has the member.
+template <class Args>
+double learning_rate_of(const Args* a) {
+  return DFX_STRUCT_HAS_MEMBER(a, Args, learning_rate) ? a->learning_rate : -1.0;
+}
+}  // namespace detail
 
 class Selector : public PluginBase {
  public:
@@ -340,6 +354,20 @@ class Selector : public PluginBase {
   };
   virtual Selection select(const dfx_decision_context& ctx, size_t pool_size, size_t num_select,
                            bool allow_duplicates) = 0;
+
+  // [1.2] During `select`: the training-set id of pool position `pool_id` -- the key for anything kept
+  // across decisions, since with dataflex.candidates pool ids name other samples at each decision.
+  // A host that does not say (whole pool, or a 1.0/1.1 host) means pool id = training-set id.
+  int64_t sample_id(int64_t pool_id) const {
+    return pool_sample_ids_ ? pool_sample_ids_[static_cast<size_t>(pool_id)] : pool_id;
+  }
+  // Whether this decision's pool is a subset whose ids differ from training-set ids.
+  bool pool_is_subset() const { return pool_sample_ids_ != nullptr; }
+  // Called by the adapter below before each decision (not for plugin code).
+  void set_pool_sample_ids(const int64_t* ids) { pool_sample_ids_ = ids; }
+
+ private:
+  const int64_t* pool_sample_ids_ = nullptr;  // the host's, valid during `select` only
 };
 
 class Mixer : public PluginBase {
@@ -422,7 +450,15 @@ template <class T>
 dfx_status select(dfx_select_args* a) {
   Instance* inst = as_instance(a->instance);
   return guarded(inst->host_api, [&] {
-    auto sel = static_cast<T&>(*inst->plugin).select(a->context, a->pool_size, a->num_select, a->allow_duplicates != 0);
+    T& plugin = static_cast<T&>(*inst->plugin);
+    plugin.set_decision_learning_rate(learning_rate_of(a));
+    plugin.set_pool_sample_ids(DFX_STRUCT_HAS_MEMBER(a, dfx_select_args, pool_sample_ids) ? a->pool_sample_ids
+                                                                                          : nullptr);
+    struct Forget {  // the pointer is the host's for this call only
+      T& p;
+      ~Forget() { p.set_pool_sample_ids(nullptr); }
+    } forget{plugin};
+    auto sel = plugin.select(a->context, a->pool_size, a->num_select, a->allow_duplicates != 0);
     if (sel.ids.size() > a->num_select)
       throw Error("selected " + std::to_string(sel.ids.size()) + " ids but " + std::to_string(a->num_select) +
                   " were asked for");
@@ -442,6 +478,7 @@ dfx_status mix(dfx_mix_args* a) {
     obs.current_proportions.assign(a->current_proportions, a->current_proportions + k);
     obs.losses.assign(a->observed_losses, a->observed_losses + k);
     obs.tokens.assign(a->observed_tokens, a->observed_tokens + k);
+    inst->plugin->set_decision_learning_rate(learning_rate_of(a));
     auto p = static_cast<T&>(*inst->plugin).mix(a->context, obs);
     if (p.size() != k)
       throw Error("returned " + std::to_string(p.size()) + " proportions for " + std::to_string(k) + " domains");
@@ -458,6 +495,7 @@ dfx_status weight(dfx_weight_args* a) {
     b.sample_ids.assign(a->sample_ids, a->sample_ids + n);
     b.domains.assign(a->domains, a->domains + n);
     b.losses.assign(a->losses, a->losses + n);
+    inst->plugin->set_decision_learning_rate(learning_rate_of(a));
     auto w = static_cast<T&>(*inst->plugin).weight(a->context, b);
     if (w.size() != n)
       throw Error("returned " + std::to_string(w.size()) + " weights for a batch of " + std::to_string(n));

@@ -270,9 +270,10 @@ class PluginUnderTest {
     return {step, total_steps, index, max_decisions, static_cast<uint64_t>(index + 1)};
   }
 
+  // `pool_sample_ids`: empty, or the training-set id of each pool position (a candidate pool).
   host::Selection select(std::size_t pool_size, std::size_t num_select, host::DecisionContext ctx = context(),
-                         bool allow_duplicates = false) {
-    return instance_->select(ctx, pool_size, num_select, allow_duplicates);
+                         bool allow_duplicates = false, const std::vector<int64_t>& pool_sample_ids = {}) {
+    return instance_->select(ctx, pool_size, num_select, allow_duplicates, pool_sample_ids);
   }
   std::vector<double> mix(const host::MixInput& in, host::DecisionContext ctx = context()) {
     return instance_->mix(ctx, in);

@@ -90,6 +90,7 @@ struct DecisionContext {
   int64_t decision_index = 0;
   int64_t max_decisions = -1;
   uint64_t seed = 0;
+  double learning_rate = -1;  // [1.2] the optimizer's rate at the next step; negative: not known
 };
 
 struct Selection {
@@ -155,7 +156,11 @@ class Instance {
   const dfx_plugin_api& api() const { return api_; }
 
   // Outputs go to guarded buffers (host/guarded_buffer.hpp): a write past their end faults at once.
-  Selection select(const DecisionContext& ctx, std::size_t pool_size, std::size_t num_select, bool allow_duplicates) {
+  // `pool_sample_ids`: empty when pool id i is training sample i, else pool_size training-set ids.
+  Selection select(const DecisionContext& ctx, std::size_t pool_size, std::size_t num_select, bool allow_duplicates,
+                   const std::vector<int64_t>& pool_sample_ids) {
+    if (!pool_sample_ids.empty() && pool_sample_ids.size() != pool_size)
+      throw std::invalid_argument("select: pool_sample_ids must be empty or hold pool_size ids");
     // Pre-filled with an impossible id: a plugin that claims more ids than it wrote is caught.
     GuardedBuffer<int64_t> ids(num_select, -1);
     GuardedBuffer<double> scores(num_select, std::numeric_limits<double>::quiet_NaN());
@@ -163,11 +168,13 @@ class Instance {
     dfx_select_args_init(&args);
     args.instance = instance_;
     args.context = to_c(ctx);
+    args.learning_rate = ctx.learning_rate;
     args.pool_size = pool_size;
     args.num_select = num_select;
     args.allow_duplicates = allow_duplicates ? 1 : 0;
     args.selected_out = ids.data();
     args.scores_out = scores.data();
+    args.pool_sample_ids = pool_sample_ids.empty() ? nullptr : pool_sample_ids.data();
     begin(ctx.step);
     check_status(api_.select(&args), "select");
     Selection out{ids.to_vector(), scores.to_vector()};
@@ -188,6 +195,7 @@ class Instance {
     dfx_mix_args_init(&args);
     args.instance = instance_;
     args.context = to_c(ctx);
+    args.learning_rate = ctx.learning_rate;
     args.num_domains = k;
     args.domain_names = names.data();
     args.current_proportions = in.current_proportions.data();
@@ -210,6 +218,7 @@ class Instance {
     dfx_weight_args_init(&args);
     args.instance = instance_;
     args.context = to_c(ctx);
+    args.learning_rate = ctx.learning_rate;
     args.batch_size = n;
     args.sample_ids = in.sample_ids.data();
     args.domains = in.domains.data();
