@@ -17,6 +17,7 @@
 #include "feature_codec.hpp"
 #include "less_math.hpp"
 #include "less_targets.hpp"
+#include "offline_features.hpp"
 #include "score_history.hpp"
 
 namespace {
@@ -35,7 +36,9 @@ class LessSelector : public dataflex::Selector {
         dtype_(less::feature_dtype_of(params().get_string("feature_dtype"))),
         max_age_(params().get_int("max_feature_age")),
         chunk_(static_cast<size_t>(params().get_int("chunk_size"))),
-        options_(less::gradient_options(params())) {}
+        options_(less::gradient_options(params())),
+        offline_(params().get_string("pool_features"), params().get_string("target_features"),
+                 params().get_float_list("checkpoint_weights"), dtype_) {}
 
   Selection select(const dfx_decision_context& ctx, size_t pool_size, size_t num_select, bool) override {
     const double rate = learning_rate();
@@ -43,8 +46,22 @@ class LessSelector : public dataflex::Selector {
       throw std::invalid_argument(
           "history = \"lr_weighted\" needs each decision's learning rate, which this host does not pass (SDK ABI "
           "1.2 hosts do; a recording states it as calls[i].learning_rate)");
-    const auto means = target_means();
+    std::vector<double> score = offline_.empty() ? service_scores(ctx, pool_size) : offline_scores(pool_size);
+    if (lr_weighted_) {
+      for (size_t i = 0; i < pool_size; ++i) score[i] = history_.add(sample_id(int64_t(i)), score[i], rate);
+      host().metric("less.learning_rate", rate);
+    }
+    Selection out;
+    for (size_t i : less::top_k(score, num_select)) {
+      out.ids.push_back(int64_t(i));
+      out.scores.push_back(score[i]);
+    }
+    return out;
+  }
 
+  // Every pool sample's score at this decision from the host's gradient features (the online path).
+  std::vector<double> service_scores(const dfx_decision_context& ctx, size_t pool_size) {
+    const auto means = target_means();
     // The pool side, chunk by chunk: Adam-preconditioned features, unit rows, stored precision, scores.
     auto adam = options_;
     adam.preconditioner = DFX_PRECONDITIONER_ADAM;
@@ -86,17 +103,20 @@ class LessSelector : public dataflex::Selector {
     }
     host().metric("less.features_computed", double(computed));
     if (max_age_ > 0) host().metric("less.cache_bytes", double(cache_.size() * less::encoded_bytes(width_, dtype_)));
+    return score;
+  }
 
-    if (lr_weighted_) {
-      for (size_t i = 0; i < pool_size; ++i) score[i] = history_.add(sample_id(int64_t(i)), score[i], rate);
-      host().metric("less.learning_rate", rate);
-    }
-    Selection out;
-    for (size_t i : less::top_k(score, num_select)) {
-      out.ids.push_back(int64_t(i));
-      out.scores.push_back(score[i]);
-    }
-    return out;
+  // Every pool sample's score from the feature files (offline_features.hpp).
+  std::vector<double> offline_scores(size_t pool_size) const {
+    const size_t n_eval = host().dataset_info(DFX_DATASET_EVAL).num_samples;
+    std::vector<int64_t> eval_ids(n_eval);
+    std::iota(eval_ids.begin(), eval_ids.end(), int64_t{0});
+    std::vector<int32_t> subtask(n_eval, 0);
+    if (by_subtask_ && n_eval > 0) subtask = host().sample_domains(DFX_DATASET_EVAL, eval_ids);
+    const size_t num_subtasks = subtask.empty() ? 1 : size_t(*std::max_element(subtask.begin(), subtask.end())) + 1;
+    host().metric("less.offline_checkpoints", double(offline_.size()));
+    return offline_.scores(
+        pool_size, !pool_is_subset(), [this](int64_t i) { return sample_id(i); }, subtask, num_subtasks);
   }
 
   // Tag, feature dtype and width, the feature cache (id, decision, encoded row), the score history.
@@ -198,6 +218,7 @@ class LessSelector : public dataflex::Selector {
   int64_t max_age_;
   size_t chunk_;
   dataflex::HostServices::GradientOptions options_;
+  less::OfflineFeatures offline_;   // pool_features / target_features files, when given
   size_t width_ = 0;                // feature columns (from the target side of the current decision)
   std::map<int64_t, Entry> cache_;  // by training-set id
   less::ScoreHistory history_;      // by training-set id

@@ -32,6 +32,9 @@ int tokenize(const std::string& tokenizer, const std::string& text, bool add_spe
 // Returns the lines to print.
 std::vector<std::string> run_evaluation(const EvalOptions& options);
 
+// [engine] dataflex-run features: writes the file and returns the line to print.
+std::string extract_features(const FeaturesOptions& options);
+
 // Versions of the runtime, its ABI, LibTorch and the build features, one per line.
 std::string build_info();
 

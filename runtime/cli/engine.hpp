@@ -1,4 +1,4 @@
-// engine.hpp -- the commands that need LibTorch (train, eval) live in libdataflex_engine.so, which
+// engine.hpp -- the commands that need LibTorch (train, eval, features) live in libdataflex_engine.so, which
 // dataflex-run opens only when one of them runs: the other commands (plugins, config keys, version,
 // --dry-run, tokenize) start without loading LibTorch's ~1 s of shared libraries.
 //
@@ -31,8 +31,27 @@ struct EvalOptions {
   int64_t batch_size = 8;
 };
 
+// dataflex-run features: gradient features or embeddings of a split, into an .npy / safetensors file.
+struct FeaturesOptions {
+  std::string config;  // run config: model, fine-tuning and data keys
+  std::vector<std::string> overrides;
+  std::string out;                     // FILE.npy or FILE.safetensors
+  std::string checkpoint;              // a checkpoint-N folder: its weights and optimizer moments
+  std::string split = "train";         // train | eval
+  std::string kind = "gradients";      // gradients | embeddings
+  std::string preconditioner = "sgd";  // sgd | adam (needs checkpoint)
+  std::string projection = "factored";
+  int64_t proj_dim = 8192;
+  uint64_t seed = 0;
+  std::string parameter_filter;
+  int32_t layer = -1;  // embeddings
+  std::string pooling = "mean";
+  bool normalize = true;
+  int64_t chunk = 64;  // samples per service call (progress granularity)
+};
+
 // Changes whenever the table or the structs above change.
-constexpr uint32_t kEngineApiVersion = 1;
+constexpr uint32_t kEngineApiVersion = 2;
 
 struct EngineApi {
   uint32_t api_version;
@@ -40,6 +59,7 @@ struct EngineApi {
   // it is not 0, sets *error to a one-line message.
   int (*train)(const TrainRequest& request, std::string* error);
   int (*evaluate)(const EvalOptions& options, std::string* error);
+  int (*features)(const FeaturesOptions& options, std::string* error);
   const char* (*libtorch_version)();
 };
 

@@ -73,9 +73,16 @@ int evaluate(const EvalOptions& options, std::string* error) {
   });
 }
 
+int features(const FeaturesOptions& options, std::string* error) {
+  return guarded(error, [&] {
+    std::cout << extract_features(options) << "\n";
+    return 0;
+  });
+}
+
 const char* libtorch_version() { return TORCH_VERSION; }
 
-const EngineApi kApi = {kEngineApiVersion, &train, &evaluate, &libtorch_version};
+const EngineApi kApi = {kEngineApiVersion, &train, &evaluate, &features, &libtorch_version};
 
 }  // namespace
 }  // namespace dataflex::cli

@@ -4,8 +4,8 @@
 //   dataflex-run plugins list | info NAME | run NAME --host FILE.json
 //   dataflex-run tokenize --tokenizer PATH|builtin TEXT
 //   dataflex-run eval CONFIG.toml [--model DIR] [--split eval|train|all] [--mc FILE.jsonl] --out DIR
-//   dataflex-run config keys
-//   dataflex-run version
+//   dataflex-run features CONFIG.toml --out FILE.npy [--checkpoint DIR] [--split train|eval] [--kind
+//   gradients|embeddings] dataflex-run config keys dataflex-run version
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -103,6 +103,36 @@ int main(int argc, char** argv) {
   ev->add_option("--out", eval_options.output_dir, "folder for samples.jsonl and summary.json")->type_name("DIR");
   ev->add_option("--batch-size", eval_options.batch_size, "samples per forward pass")->check(CLI::PositiveNumber);
 
+  auto* feat = app.add_subcommand("features", "gradient features or embeddings of a dataset into .npy / safetensors");
+  cli::FeaturesOptions feature_options;
+  feat->add_option("config", feature_options.config, "run config naming the model, its fine-tuning and the data")
+      ->required()
+      ->type_name("CONFIG.toml");
+  feat->add_option("--out", feature_options.out, "the file to write (rows in dataset order)")
+      ->required()
+      ->type_name("FILE.npy|FILE.safetensors");
+  feat->add_option("--set", feature_options.overrides, "override a config key")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  feat->add_option("--checkpoint", feature_options.checkpoint, "a checkpoint-N folder: its weights and Adam moments")
+      ->type_name("DIR");
+  feat->add_option("--split", feature_options.split, "train | eval")->check(CLI::IsMember({"train", "eval"}));
+  feat->add_option("--kind", feature_options.kind, "gradients | embeddings")
+      ->check(CLI::IsMember({"gradients", "embeddings"}));
+  feat->add_option("--preconditioner", feature_options.preconditioner,
+                   "sgd | adam (LESS's pool side; needs --checkpoint)")
+      ->check(CLI::IsMember({"sgd", "adam"}));
+  feat->add_option("--projection", feature_options.projection, "factored | dense | none")
+      ->check(CLI::IsMember({"factored", "dense", "none"}));
+  feat->add_option("--proj-dim", feature_options.proj_dim, "projected columns (LESS: 8192)")
+      ->check(CLI::PositiveNumber);
+  feat->add_option("--seed", feature_options.seed, "projection seed (the plugin's `seed`)");
+  feat->add_option("--parameter-filter", feature_options.parameter_filter, "comma-separated parameter-name substrings");
+  feat->add_option("--layer", feature_options.layer, "embeddings: hidden layer (-1: the last)");
+  feat->add_option("--pooling", feature_options.pooling, "embeddings: mean | last | first")
+      ->check(CLI::IsMember({"mean", "last", "first"}));
+  feat->add_option("--chunk", feature_options.chunk, "samples per extraction call")->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,13 +150,18 @@ int main(int argc, char** argv) {
       const int code = cli::open_engine().evaluate(eval_options, &error);
       return cli::report_engine_result(code, error);
     }
+    if (*feat) {
+      std::string error;
+      const int code = cli::open_engine().features(feature_options, &error);
+      return cli::report_engine_result(code, error);
+    }
     if (*version) {
       std::cout << cli::build_info() << "\n";
       return 0;
     }
     if (config_path.empty()) {
       std::cerr << "dataflex-run: error: no run config given (dataflex-run [--plugin-dir DIR]... CONFIG.toml, or a "
-                   "command: plugins, config, version, tokenize, eval; --help lists everything)\n";
+                   "command: plugins, config, version, tokenize, eval, features; --help lists everything)\n";
       return 2;
     }
     if (overwrite) overrides.push_back("training.overwrite_output_dir=true");

@@ -2,12 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
+#include <dataflex/npy.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <regex>
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
@@ -31,31 +31,15 @@ using host::ServiceError;
 // An .npy file of float32 [rows, cols] (C order), or a safetensors file with one 2-D F32 tensor.
 std::vector<float> read_embedding_file(const std::string& path, int64_t& rows, int64_t& cols) {
   if (path.size() > 5 && path.substr(path.size() - 4) == ".npy") {
-    const std::string bytes = read_file(path);
-    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw Error(path + ": not an .npy file");
-    const int major = static_cast<unsigned char>(bytes[6]);
-    const std::size_t len_size = major == 1 ? 2 : 4;
-    std::size_t header_len = 0;
-    for (std::size_t i = 0; i < len_size; ++i)
-      header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
-    const std::size_t data_start = 8 + len_size + header_len;
-    if (data_start > bytes.size()) throw Error(path + ": .npy header runs past the end of the file");
-    const std::string header = bytes.substr(8 + len_size, header_len);
-    if (header.find("'descr': '<f4'") == std::string::npos)
-      throw Error(path + ": expected float32 ('<f4') embeddings, header " + one_line(header));
-    if (header.find("'fortran_order': False") == std::string::npos) throw Error(path + ": expected C-order data");
-    std::smatch m;
-    if (!std::regex_search(header, m, std::regex("'shape': \\((\\d+), (\\d+)\\)")))
-      throw Error(path + ": expected a 2-D shape (rows, dim)");
-    rows = std::stoll(m[1]);
-    cols = std::stoll(m[2]);
-    const std::size_t need = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * 4;
-    if (bytes.size() - data_start != need)
-      throw Error(path + ": " + std::to_string(bytes.size() - data_start) + " data bytes, expected " +
-                  std::to_string(need));
-    std::vector<float> out(static_cast<std::size_t>(rows * cols));
-    std::memcpy(out.data(), bytes.data() + data_start, need);
-    return out;
+    npy::Matrix m;
+    try {
+      m = npy::read(path);
+    } catch (const std::invalid_argument& e) {
+      throw Error(e.what());
+    }
+    rows = m.rows;
+    cols = m.cols;
+    return std::move(m.data);
   }
   auto st = SafetensorsFile::open(path);
   if (st->tensors().size() != 1 || st->tensors()[0].dtype != DType::F32 || st->tensors()[0].shape.size() != 2)

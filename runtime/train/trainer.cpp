@@ -100,6 +100,8 @@ std::string resume_point(const TrainingOptions& o) {
   return latest_checkpoint(o.output_dir);
 }
 
+}  // namespace
+
 std::string resolve_device(const std::string& wanted) {
 #ifdef DATAFLEX_WITH_CUDA
   if ((wanted == "cuda" || wanted == "auto") && torch::cuda::is_available()) return "cuda";
@@ -109,7 +111,6 @@ std::string resolve_device(const std::string& wanted) {
   return "cpu";
 }
 
-// Full, LoRA (new or continued adapter) or freeze fine-tuning of the loaded model.
 void prepare_finetuning(LlamaModel& model, const TrainingOptions& o) {
   if (!o.adapter_name_or_path.empty()) {
     if (o.finetuning_type != FinetuningType::Lora)
@@ -126,7 +127,6 @@ void prepare_finetuning(LlamaModel& model, const TrainingOptions& o) {
         "model.finetuning_type: \"full\" with an adapter: set finetuning_type = \"lora\" to continue the adapter");
 }
 
-// AdamW as transformers builds it: no weight decay on biases and norm weights.
 std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const TrainingOptions& o) {
   auto is_no_decay = [](const std::string& name) {
     return name.find(".bias") != std::string::npos || name.find("norm.weight") != std::string::npos;
@@ -146,6 +146,8 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
   return std::make_unique<torch::optim::AdamW>(groups, adamw);
 }
+
+namespace {
 
 // Weights, optimizer, RNG, data policy and plugin state, logs and counters of the checkpoint.
 void restore(Trainer::State& s) {

@@ -12,7 +12,13 @@
 #include "train/data_policy.hpp"
 #include "train/training_options.hpp"
 
+namespace torch::optim {
+class AdamW;
+}
+
 namespace dataflex {
+
+class LlamaModel;
 
 struct TrainResult {
   int64_t global_step = 0;
@@ -39,6 +45,14 @@ class Trainer {
  private:
   std::unique_ptr<State> s_;
 };
+
+// The pieces of the trainer's set-up that other engine commands (`features`) repeat exactly.
+// "cpu", or "cuda" where built and visible; throws dataflex::Error for a device this build cannot use.
+std::string resolve_device(const std::string& wanted);
+// Full, LoRA (new or continued adapter) or freeze fine-tuning of the loaded model, as `o` says.
+void prepare_finetuning(LlamaModel& model, const TrainingOptions& o);
+// AdamW as transformers builds it: no weight decay on biases and norm weights.
+std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const TrainingOptions& o);
 
 // Chooses LibTorch's intra-op and BLAS thread counts (0 = the cores this process may use); see
 // docs/performance.md.

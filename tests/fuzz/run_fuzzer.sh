@@ -14,6 +14,7 @@ case "$target" in
   fuzz_run_config)       seeds=("$root"/configs/*.toml "$root"/examples/*/*.toml) ;;
   fuzz_plugin_manifest)  seeds=("$root"/algorithms/*/plugin.toml "$root"/tests/plugins/*.toml "$root"/tests/abi/*.toml) ;;
   fuzz_safetensors)      seeds=("$root"/tests/fuzz/seeds/safetensors/*) ;;
+  fuzz_npy)              seeds=("$root"/tests/fuzz/seeds/npy/*) ;;
   fuzz_tokenizer_json)   seeds=("$root"/tests/fixtures/tokenizers/*/tokenizer.json) ;;
   fuzz_dataset_alpaca)   seeds=("$root"/tests/fixtures/datasets/alpaca_*.json) ;;
   fuzz_dataset_jsonl)    seeds=("$root"/tests/fixtures/datasets/*.jsonl) ;;

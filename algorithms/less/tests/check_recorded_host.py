@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The shipped `less` plugin through `dataflex-run plugins run` on recordings of tests/recordings.
+"""The shipped `less` plugin through `dataflex-run plugins run` on recordings of tests/recordings, and on
+feature files (its offline workflow).
 
 usage: check_recorded_host.py DATAFLEX_RUN PLUGIN_DIR RECORDINGS_DIR
 
@@ -86,4 +87,35 @@ ok = out.returncode != 0 and "needs each decision's learning rate" in out.stderr
 print(("ok  " if ok else "FAIL") + " lr_weighted without a learning rate is refused: " + out.stderr.strip()[-200:])
 if not ok:
     failures.append("no learning rate")
+# The offline workflow: the same features from .npy files (as `dataflex-run features` writes them).
+sys.path.insert(0, os.path.dirname(os.path.abspath(RECORDINGS)))
+import npy_tools  # noqa: E402  (tests/npy_tools.py)
+
+with tempfile.TemporaryDirectory() as tmp:
+    def save(name, rows):
+        path = os.path.join(tmp, name)
+        npy_tools.save(path, rows)
+        return path
+
+    pool = save("pool.npy", [[0, 1], [0.8, 0.6], [-1, 0], [0.6, 0.8]])
+    targets = save("targets.npy", [[1, 0], [2, 0], [0, 5]])
+    d = run(subtasks, "--set", f"pool_features=\"{pool}\"", "--set", f"target_features=\"{targets}\"")["decisions"][0]
+    check("offline files: selected", d["selected"], [0, 1], 0)
+    check("offline files: scores", d["scores"], [1.0, 0.8])
+    # Two checkpoints weighted 3 and 1 (LESS's learning rates): the lr_weighted example, offline.
+    a = save("a.npy", [[1, 0], [0, 1], [0.6, 0.8]])
+    b = save("b.npy", [[0, 1], [1, 0], [0.8, 0.6]])
+    t = save("t.npy", [[1, 0]])
+    d = run(history, "--set", "history=\"none\"", "--set", f"pool_features=\"{a},{b}\"",
+            "--set", f"target_features=\"{t},{t}\"", "--set", "checkpoint_weights=[3.0, 1.0]")["decisions"][0]
+    check("offline checkpoints weighted 3:1: selected", d["selected"], [0, 2], 0)
+    check("offline checkpoints weighted 3:1: scores", d["scores"], [0.75, 0.65])
+    # A file of the wrong size is named.
+    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "less", "--host", subtasks, "--set",
+                          f"pool_features=\"{a}\"", "--set", f"target_features=\"{targets}\""],
+                         capture_output=True, text=True)
+    ok = out.returncode != 0 and "a.npy: 3 rows, but the training pool has 4 samples" in out.stderr
+    print(("ok  " if ok else "FAIL") + " a pool file of the wrong size is refused: " + out.stderr.strip()[-160:])
+    if not ok:
+        failures.append("wrong size")
 sys.exit(1 if failures else 0)

@@ -304,12 +304,7 @@ class HostBridge {
       invalid("projection_dim must be positive for a projection");
     r.projection_dim = a.projection_dim;
     r.projection_seed = a.projection_seed;
-    const std::string filter = a.parameter_filter ? a.parameter_filter : "";
-    for (std::size_t start = 0; start <= filter.size();) {
-      const std::size_t comma = std::min(filter.find(',', start), filter.size());
-      if (comma > start) r.parameter_filter.push_back(filter.substr(start, comma - start));
-      start = comma + 1;
-    }
+    r.parameter_filter = parameter_filter_of(a.parameter_filter ? a.parameter_filter : "");
     return r;
   }
 

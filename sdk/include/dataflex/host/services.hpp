@@ -12,6 +12,7 @@
 
 #include <dataflex/dataflex_plugin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -66,6 +67,17 @@ struct GradientRequest {
   uint64_t projection_seed = 0;
   std::vector<std::string> parameter_filter;  // parameter-name substrings; empty = all trainable
 };
+
+// The C ABI's parameter_filter ("q_proj,v_proj") as the list GradientRequest holds; empty parts dropped.
+inline std::vector<std::string> parameter_filter_of(const std::string& filter) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start <= filter.size();) {
+    const std::size_t comma = std::min(filter.find(',', start), filter.size());
+    if (comma > start) out.push_back(filter.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
 
 struct EmbeddingRequest {
   Dataset dataset = Dataset::Train;

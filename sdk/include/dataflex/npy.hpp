@@ -1,0 +1,124 @@
+// npy.hpp -- NumPy .npy files of a float32 matrix, read and written (header-only, C++17).
+//
+// The one format DataFlex exchanges feature matrices in: `dataflex-run features` writes them, the
+// runtime reads precomputed embeddings from them, and a plugin (LESS's offline workflow) may read them
+// itself. Only what those need: format versions 1-3, little-endian float32 ('<f4'), C order, two
+// dimensions. Anything else is refused with a message naming the file and what was found.
+#ifndef DATAFLEX_NPY_HPP
+#define DATAFLEX_NPY_HPP
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dataflex::npy {
+
+struct Matrix {
+  std::vector<float> data;  // row-major rows x cols
+  int64_t rows = 0, cols = 0;
+};
+
+namespace detail {
+
+// The value after `'key':` in a header dict: a quoted string, a parenthesised tuple, or a bare word up
+// to the next comma. False when the key is absent or the value unterminated.
+inline bool find_value(const std::string& header, const std::string& key, std::string& value) {
+  const auto k = header.find("'" + key + "'");
+  if (k == std::string::npos) return false;
+  const auto colon = header.find(':', k);
+  if (colon == std::string::npos) return false;
+  auto start = header.find_first_not_of(' ', colon + 1);
+  if (start == std::string::npos) return false;
+  const char open = header[start];
+  const char close = open == '(' ? ')' : open == '\'' ? '\'' : ',';
+  const auto end = header.find(close, start + 1);
+  if (end == std::string::npos) return false;
+  value = header.substr(start, end - start + (open == '(' || open == '\'' ? 1 : 0));
+  return true;
+}
+
+inline int64_t parse_dim(const std::string& text, const std::string& where) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
+  return std::stoll(text);
+}
+
+}  // namespace detail
+
+// Parses the bytes of an .npy file; `where` names it in errors.
+inline Matrix parse(const std::string& bytes, const std::string& where) {
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+    throw std::invalid_argument(where + ": not an .npy file (no \\x93NUMPY magic)");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3) throw std::invalid_argument(where + ": .npy format version " + std::to_string(major));
+  const std::size_t len_size = major == 1 ? 2 : 4;
+  if (bytes.size() < 8 + len_size) throw std::invalid_argument(where + ": .npy header cut short");
+  std::size_t header_len = 0;
+  for (std::size_t i = 0; i < len_size; ++i)
+    header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+  if (header_len > bytes.size() - 8 - len_size)
+    throw std::invalid_argument(where + ": .npy header runs past the end of the file");
+  const std::size_t data_start = 8 + len_size + header_len;
+  const std::string header = bytes.substr(8 + len_size, header_len);
+  std::string descr, order, shape;
+  if (!detail::find_value(header, "descr", descr) || descr != "'<f4'")
+    throw std::invalid_argument(where + ": expected float32 data ('descr': '<f4'), found " +
+                                (descr.empty() ? "no descr" : descr));
+  if (!detail::find_value(header, "fortran_order", order) || order != "False")
+    throw std::invalid_argument(where + ": expected C-order data ('fortran_order': False)");
+  if (!detail::find_value(header, "shape", shape) || shape.size() < 2)
+    throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
+  const std::string inner = shape.substr(1, shape.size() - 2);
+  const auto comma = inner.find(',');
+  if (comma == std::string::npos) throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
+  auto trim = [](std::string s) {
+    const auto a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
+    return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+  };
+  Matrix m;
+  m.rows = detail::parse_dim(trim(inner.substr(0, comma)), where);
+  m.cols = detail::parse_dim(trim(inner.substr(comma + 1)), where);
+  const std::size_t available = bytes.size() - data_start;
+  if (m.cols != 0 && static_cast<uint64_t>(m.rows) > available / 4 / static_cast<uint64_t>(m.cols))
+    throw std::invalid_argument(where + ": " + std::to_string(available) + " data bytes, fewer than the header's " +
+                                std::to_string(m.rows) + " x " + std::to_string(m.cols) + " floats");
+  const std::size_t need = static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * 4;
+  if (available != need)
+    throw std::invalid_argument(where + ": " + std::to_string(available) + " data bytes, expected " +
+                                std::to_string(need));
+  m.data.resize(static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols));
+  if (need) std::memcpy(m.data.data(), bytes.data() + data_start, need);
+  return m;
+}
+
+inline Matrix read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument(path + ": cannot be opened");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return parse(s.str(), path);
+}
+
+// The bytes of an .npy file (version 1.0) holding `data` as a rows x cols float32 matrix.
+inline std::string serialize(const float* data, int64_t rows, int64_t cols) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
+                       std::to_string(cols) + "), }";
+  // Magic (6) + version (2) + length (2) + header + '\n', padded with spaces to a multiple of 64.
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xFF);
+  out += static_cast<char>((header.size() >> 8) & 0xFF);
+  out += header;
+  out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(rows * cols) * 4);
+  return out;
+}
+
+}  // namespace dataflex::npy
+
+#endif  // DATAFLEX_NPY_HPP
