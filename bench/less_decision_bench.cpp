@@ -201,7 +201,12 @@ int main(int argc, char** argv) {
     o.preconditioner = Preconditioner::Sgd;
     const at::Tensor t = per_sample_gradient_features(model, target_ptrs, o, nullptr, batch, 0);
     o.preconditioner = Preconditioner::Adam;
-    const at::Tensor p = per_sample_gradient_features(model, pool_ptrs, o, moments.get(), batch, 0);
+    GradientTimings tm;
+    const at::Tensor p = per_sample_gradient_features(model, pool_ptrs, o, moments.get(), batch, 0, {}, &tm);
+    out[std::string(tag) + "_pool_timings_s"] = {{"forward", tm.forward},
+                                                 {"backward", tm.backward},
+                                                 {"per_sample_products", tm.per_sample},
+                                                 {"projection", tm.projection}};
     const auto top = less_top_k(t, target_samples, p, static_cast<size_t>(select));
     out[std::string(tag) + "_s"] = seconds_since(t0);
     out[std::string(tag) + "_feature_dim"] = p.size(1);
