@@ -4,12 +4,8 @@
 # ClusterLESS scores a fresh seeded subset of the pool (its size in decisions.jsonl), selects pool ids
 # (not candidate positions) of the whole pool, and two runs decide identically.
 #   candidates_e2e.sh DATAFLEX_RUN SOURCE_DIR
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
+. "$(dirname "$0")/lib.sh"
 variants=(select_loss select_less select_less:history select_cluster_less)
 [ -f "$(dirname "$RUN")/../lib/dataflex/plugins/cluster_less/plugin.toml" ] ||
   { echo "note: cluster_less is not built (no libfaiss-dev): its case is skipped"; unset 'variants[3]'; }

@@ -5,13 +5,8 @@
 # LESS run then selects once from those files (pool_features / target_features, weighted per
 # checkpoint) without computing a gradient. Bad requests are refused with one line.
 #   features_offline_less.sh DATAFLEX_RUN SOURCE_DIR
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 data=(--set data.max_samples=3 --set data.cutoff_len=128 --set data.val_size=1 --set training.num_threads=1
       --set dataflex.params.proj_dim=64)
 "$RUN" configs/select_less.toml "${data[@]}" --set training.max_steps=4 --set training.save_steps=2 \

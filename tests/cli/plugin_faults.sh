@@ -5,12 +5,8 @@
 # plugin resumes from it and finishes. (Before issue 12 a segfault said nothing, exit(0) ended the run "successfully" without
 # results, and a hang stalled the run forever.)
 #   plugin_faults.sh DATAFLEX_RUN SOURCE_DIR TEST_PLUGIN_DIR
-set -u
 RUN=$1 SRC=$2 TP=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
+. "$(dirname "$0")/lib.sh"
 common=(--set data.max_samples=16 --set data.cutoff_len=32 --set data.val_size=0 --set training.max_steps=8
         --set training.per_device_train_batch_size=2 --set training.save_steps=2 --set training.logging_steps=2
         --set dataflex.warmup_step=4 --set dataflex.update_step=10 --set training.num_threads=1

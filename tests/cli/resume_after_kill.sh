@@ -2,11 +2,8 @@
 # Training is a function of (config, data, seed): two runs with one seed log the same losses; a run
 # killed with SIGKILL after a checkpoint and started again resumes from that checkpoint and logs the
 # same losses as the uninterrupted run, step for step. Tiny model, tiny batches: a few seconds.
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
+. "$(dirname "$0")/lib.sh"
 common=(--set data.max_samples=40 --set data.cutoff_len=96 --set data.val_size=2
         --set training.max_steps=48 --set training.per_device_train_batch_size=4
         --set training.logging_steps=1 --set training.save_steps=8 --set training.eval_steps=16

@@ -3,11 +3,8 @@
 # later decisions and logs the same losses as an uninterrupted run: the sampler position, the current
 # selection / proportions and the plugin's own state (ODM's rewards, Delta Loss's stored losses) are
 # all in the checkpoint.   resume_decisions.sh DATAFLEX_RUN SOURCE_DIR CONFIG
-set -u
 RUN=$1 SRC=$2 CFG=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
+. "$(dirname "$0")/lib.sh"
 fail() { echo "FAIL $*"; exit 1; }
 # Decisions at steps 3, 9, 15, 21; checkpoints every 6 steps (6, 12, 18, 24): each one between two decisions.
 common=(--set data.max_samples=24 --set data.cutoff_len=64 --set data.val_size=2 --set training.max_steps=24

@@ -6,13 +6,8 @@
 #   - a manifest without `abi` in the search path is listed as broken, and runs of other plugins work;
 #   - `--plugin-dir DIR CONFIG` reads CONFIG as the config; no config is one line.
 #   run_folder_cases.sh DATAFLEX_RUN SOURCE_DIR
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 small=(--set data.max_samples=16 --set data.cutoff_len=32 --set data.val_size=2 --set training.max_steps=6
        --set training.per_device_train_batch_size=2 --set training.logging_steps=2 --set training.save_steps=3
        --set training.eval_steps=0 --set training.num_threads=1)

@@ -2,13 +2,8 @@
 # dataflex-run train / eval / tokenize as users meet them: tiny runs (a few steps) of every
 # fine-tuning type and data stage, the output folder's files, and one-line errors for bad data and
 # bad model files.
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 expect_error() {  # NAME REGEX -- COMMAND...
   local name=$1 regex=$2

@@ -4,12 +4,8 @@
 # update_step, at most update_times (static + plugin: once, before step 1; Weight: every step from
 # warmup_step on). And `--dry-run` with the same settings prints exactly that schedule, for every
 # train type (static without and with a plugin, dynamic_select, dynamic_mix, dynamic_weight).
-set -u
 RUN=$1 SRC=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$SRC"
-failures=0
+. "$(dirname "$0")/lib.sh"
 small=(--set data.max_samples=24 --set data.cutoff_len=64 --set data.val_size=2 --set training.max_steps=12
        --set training.per_device_train_batch_size=4 --set training.logging_steps=4 --set training.save_steps=0
        --set training.eval_steps=0 --set training.num_threads=1)
