@@ -15,8 +15,9 @@ const EngineApi& open_engine() {
   static const EngineApi* api = [] {
     // LibTorch's OpenMP pool and OpenBLAS's pthread pool share the cores. libgomp's idle threads spin
     // (OMP_WAIT_POLICY=active by default) and steal the cores OpenBLAS needs: a training step runs
-    // several times slower (docs/performance.md). libgomp reads the variable once, when it is loaded:
-    // here, with the engine, so setting it now is enough. A value the user set is kept.
+    // several times slower (docs/performance.md). libgomp reads the variable once, when it is loaded.
+    // dataflex-run's main() sets it first thing (a plugin may load libgomp before the engine); this
+    // covers other programs that open the engine. A value the user set is kept.
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
     std::error_code ec;
     const auto exe = boost::dll::program_location(ec);

@@ -4,12 +4,14 @@
 //   dataflex-run plugins list | info NAME | run NAME --host FILE.json
 //   dataflex-run tokenize --tokenizer PATH|builtin TEXT
 //   dataflex-run eval CONFIG.toml [--model DIR] [--split eval|train|all] [--mc FILE.jsonl] --out DIR
-//   dataflex-run features CONFIG.toml --out FILE.npy [--checkpoint DIR] [--split train|eval] [--kind
-//   gradients|embeddings] dataflex-run config keys dataflex-run version
+//   dataflex-run features CONFIG.toml --out FILE.npy [--checkpoint DIR] [--split train|eval]
+//   dataflex-run config keys
+//   dataflex-run version
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -20,6 +22,11 @@
 
 int main(int argc, char** argv) {
   using namespace dataflex;
+  // libgomp reads OMP_WAIT_POLICY once, when it is first loaded -- with the engine, or earlier with a
+  // plugin that uses OpenMP (cluster_less's FAISS), which the run's check loads first. Its default,
+  // active, lets idle OpenMP threads spin on the cores OpenBLAS needs (a training step ran 2x slower
+  // with cluster_less loaded): so it is set before anything is loaded. A value the user set is kept.
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   auto logger = spdlog::stderr_color_mt("dataflex");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("[%H:%M:%S] %^%l%$: %v");
