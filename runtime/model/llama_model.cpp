@@ -171,7 +171,7 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
 }
 
 at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                     const at::Tensor& mask) const {
+                                     const at::Tensor& mask, at::Tensor* cached_k, at::Tensor* cached_v) const {
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
   at::Tensor h = rms_norm(x, L.input_norm, c.rms_norm_eps);
@@ -180,9 +180,16 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
   at::Tensor v = linear(L.v, h).view({B, T, KV, D}).transpose(1, 2);
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
+  if (cached_k) {  // generation: attend to every cached token too
+    *cached_k = cached_k->defined() ? at::cat({*cached_k, k}, 2) : k;
+    *cached_v = cached_v->defined() ? at::cat({*cached_v, v}, 2) : v;
+    k = *cached_k;
+    v = *cached_v;
+  }
+  const int64_t S = k.size(2);
   if (KV != H) {  // repeat_kv: head j of the queries reads key/value head j / (H / KV)
-    k = k.unsqueeze(2).expand({B, KV, H / KV, T, D}).reshape({B, H, T, D});
-    v = v.unsqueeze(2).expand({B, KV, H / KV, T, D}).reshape({B, H, T, D});
+    k = k.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
+    v = v.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
   }
   at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(D)));
   at::Tensor probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
@@ -210,11 +217,34 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer)
   return x;
 }
 
-at::Tensor LlamaModel::forward(const at::Tensor& input_ids) const {
-  at::Tensor x = hidden_states(input_ids, -1);
+at::Tensor LlamaModel::logits_of(const at::Tensor& hidden) const {
   const at::Tensor head =
       config_.tie_word_embeddings ? parameter("model.embed_tokens.weight") : parameter("lm_head.weight");
-  return at::linear(x, head).to(at::kFloat);
+  return at::linear(hidden, head).to(at::kFloat);
+}
+
+at::Tensor LlamaModel::forward(const at::Tensor& input_ids) const { return logits_of(hidden_states(input_ids, -1)); }
+
+at::Tensor LlamaModel::forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
+                                      KvCache& cache) const {
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device());
+  at::Tensor x = at::embedding(parameter("model.embed_tokens.weight"), input_ids.to(device(), at::kLong));
+  at::Tensor freqs = positions.to(device(), at::kFloat).unsqueeze(-1) * inv_freq_;  // [B, T, D/2]
+  at::Tensor emb = at::cat({freqs, freqs}, -1).unsqueeze(1);                        // [B, 1, T, D]
+  at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
+  // Padding keys get a large finite bias, not -inf: a padding query then still has a finite softmax
+  // (its row is never read), and exp() of the bias is exactly 0 for every other query.
+  at::Tensor new_bias =
+      at::where(valid.to(device()).view({B, 1, 1, T}), at::zeros({}, f32), at::full({}, kPaddingBias, f32));
+  cache.key_bias = cache.key_bias.defined() ? at::cat({cache.key_bias, new_bias}, 3) : new_bias;
+  const int64_t S = cache.key_bias.size(3);
+  at::Tensor causal = at::full({T, S}, -std::numeric_limits<float>::infinity(), f32).triu(1 + S - T);
+  at::Tensor mask = causal.view({1, 1, T, S}) + cache.key_bias;
+  if (cache.keys.empty()) cache.keys.resize(layers_.size()), cache.values.resize(layers_.size());
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    x = decoder_layer(layers_[i], x, cos, sin, mask, &cache.keys[i], &cache.values[i]);
+  return logits_of(rms_norm(x, parameter("model.norm.weight"), config_.rms_norm_eps));
 }
 
 at::Tensor LlamaModel::token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const {

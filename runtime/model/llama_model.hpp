@@ -36,6 +36,16 @@ class LinearObserver {
                          const std::string& bias_name) = 0;  // bias_name empty when there is no trainable bias
 };
 
+// The attention bias of a padding key during generation: finite, so a padding query's softmax stays
+// finite, and far enough below any score that exp() of it is exactly 0 in float32.
+constexpr float kPaddingBias = -1e30f;
+
+// Keys and values of every layer for the tokens a generation has seen so far (runtime/model/generation.*).
+struct KvCache {
+  std::vector<at::Tensor> keys, values;  // per layer [B, KV heads, S, head_dim], before repeat_kv
+  at::Tensor key_bias;                   // [B, 1, 1, S] f32: 0 for a token, kPaddingBias for padding
+};
+
 class LlamaModel {
  public:
   // Random init from `seed` (normal(0, initializer_range) for linears and embeddings, ones for norms,
@@ -54,6 +64,11 @@ class LlamaModel {
   // Next-token cross-entropy per position: [B, T-1], zero where the (shifted) label is ignored.
   // `labels` [B, T] uses -100 for ignored tokens, as Hugging Face does.
   at::Tensor token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const;
+  // Generation: logits [B, T, V] (f32) of new tokens `input_ids` [B, T] at rotary `positions` [B, T]
+  // (int64), each attending to the cached tokens and causally to the new ones; their keys and values
+  // are appended to `cache`. `valid` [B, T] (bool) is false for padding, which no token attends to.
+  at::Tensor forward_cached(const at::Tensor& input_ids, const at::Tensor& positions, const at::Tensor& valid,
+                            KvCache& cache) const;
 
   // Every parameter under its HF name (base weights, then LoRA A/B when present), in a stable order.
   const std::vector<NamedTensor>& parameters() const { return params_; }
@@ -89,8 +104,11 @@ class LlamaModel {
   struct Linear;
   struct Layer;
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
+  // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
   at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                           const at::Tensor& mask) const;
+                           const at::Tensor& mask, at::Tensor* cached_k = nullptr,
+                           at::Tensor* cached_v = nullptr) const;
+  at::Tensor logits_of(const at::Tensor& hidden) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);
   void rebuild_layers();
 
