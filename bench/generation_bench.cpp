@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,21 +22,12 @@ using Clock = std::chrono::steady_clock;
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
   int64_t prompt = 64, fresh = 64, threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config")
-      config = v;
-    else if (k == "--prompt")
-      prompt = std::stoll(v);
-    else if (k == "--new")
-      fresh = std::stoll(v);
-    else if (k == "--threads")
-      threads = std::stoll(v);
-    else {
-      std::cerr << "unknown option " << k << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"bench_generation: KV-cache generation against the no-cache loop"};
+  app.add_option("--config", config, "model config.json");
+  app.add_option("--prompt", prompt, "prompt tokens");
+  app.add_option("--new", fresh, "new tokens per prompt");
+  app.add_option("--threads", threads, "LibTorch and BLAS threads");
+  CLI11_PARSE(app, argc, argv);
   configure_threads(threads);
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, 0);

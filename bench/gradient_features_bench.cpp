@@ -9,11 +9,13 @@
 //
 //   build/bin/bench_gradient_features --config bench/configs/llama_h256_l4.json --pool 64 --seq 256
 #include <ATen/ATen.h>
+#include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
-#include <torch/types.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -31,27 +33,15 @@ static double seconds_since(Clock::time_point t) { return std::chrono::duration<
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
   int64_t pool = 64, seq = 256, batch = 8, dim = 128, factored_dim = 8192, threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config")
-      config = v;
-    else if (k == "--pool")
-      pool = std::stoll(v);
-    else if (k == "--seq")
-      seq = std::stoll(v);
-    else if (k == "--batch")
-      batch = std::stoll(v);
-    else if (k == "--dim")
-      dim = std::stoll(v);
-    else if (k == "--factored-dim")
-      factored_dim = std::stoll(v);
-    else if (k == "--threads")
-      threads = std::stoll(v);
-    else {
-      std::cerr << "unknown option " << k << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"bench_gradient_features: per-sample gradient features three ways"};
+  app.add_option("--config", config, "model config.json");
+  app.add_option("--pool", pool, "samples");
+  app.add_option("--seq", seq, "tokens per sample");
+  app.add_option("--batch", batch, "samples per batch");
+  app.add_option("--dim", dim, "dense projection columns");
+  app.add_option("--factored-dim", factored_dim, "factored projection target");
+  app.add_option("--threads", threads, "LibTorch and BLAS threads");
+  CLI11_PARSE(app, argc, argv);
   configure_threads(threads);
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, 0);

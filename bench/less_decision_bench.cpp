@@ -17,6 +17,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/types.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -121,32 +122,17 @@ double overlap(const std::vector<size_t>& a, const std::vector<size_t>& b) {
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
   int64_t pool = 256, targets = 16, seq = 128, k = 8192, select = 32, rank = 8, batch = 8, threads = 2;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string v = argv[i + 1];
-    if (key == "--config")
-      config = v;
-    else if (key == "--pool")
-      pool = std::stoll(v);
-    else if (key == "--targets")
-      targets = std::stoll(v);
-    else if (key == "--seq")
-      seq = std::stoll(v);
-    else if (key == "--k")
-      k = std::stoll(v);
-    else if (key == "--select")
-      select = std::stoll(v);
-    else if (key == "--lora-rank")
-      rank = std::stoll(v);
-    else if (key == "--batch")
-      batch = std::stoll(v);
-    else if (key == "--threads")
-      threads = std::stoll(v);
-    else {
-      std::cerr << "unknown option " << key << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"bench_less_decision: one LESS decision, the original way against ours"};
+  app.add_option("--config", config, "model config.json");
+  app.add_option("--pool", pool, "pool samples");
+  app.add_option("--targets", targets, "target examples");
+  app.add_option("--seq", seq, "tokens per sample");
+  app.add_option("--k", k, "projected columns");
+  app.add_option("--select", select, "samples selected");
+  app.add_option("--lora-rank", rank, "LoRA rank");
+  app.add_option("--batch", batch, "samples per extraction batch");
+  app.add_option("--threads", threads, "LibTorch and BLAS threads");
+  CLI11_PARSE(app, argc, argv);
   configure_threads(threads);
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, 0);

@@ -6,11 +6,13 @@
 //   build/bin/bench_train_step --config bench/configs/llama_h256_l4.json --batch 8 --seq 256 \
 //       --steps 10 --warmup 2 --threads 2
 #include <ATen/ATen.h>
+#include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
-#include <torch/types.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -24,27 +26,15 @@
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
   int64_t batch = 8, seq = 256, steps = 10, warmup = 2, threads = 2, seed = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config")
-      config = v;
-    else if (k == "--batch")
-      batch = std::stoll(v);
-    else if (k == "--seq")
-      seq = std::stoll(v);
-    else if (k == "--steps")
-      steps = std::stoll(v);
-    else if (k == "--warmup")
-      warmup = std::stoll(v);
-    else if (k == "--threads")
-      threads = std::stoll(v);
-    else if (k == "--seed")
-      seed = std::stoll(v);
-    else {
-      std::cerr << "unknown option " << k << "\n";
-      return 2;
-    }
-  }
+  CLI::App app{"bench_train_step: DataFlex's training step"};
+  app.add_option("--config", config, "model config.json");
+  app.add_option("--batch", batch, "sequences per step");
+  app.add_option("--seq", seq, "tokens per sequence");
+  app.add_option("--steps", steps, "timed steps");
+  app.add_option("--warmup", warmup, "untimed steps first");
+  app.add_option("--threads", threads, "LibTorch and BLAS threads");
+  app.add_option("--seed", seed, "init and data seed");
+  CLI11_PARSE(app, argc, argv);
   using namespace dataflex;
   configure_threads(threads);  // what dataflex-run does: LibTorch's and OpenBLAS's pools both get `threads`
   const ModelConfig cfg = ModelConfig::load(config);
