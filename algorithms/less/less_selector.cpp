@@ -108,15 +108,10 @@ class LessSelector : public dataflex::Selector {
 
   // Every pool sample's score from the feature files (offline_features.hpp).
   std::vector<double> offline_scores(size_t pool_size) const {
-    const size_t n_eval = host().dataset_info(DFX_DATASET_EVAL).num_samples;
-    std::vector<int64_t> eval_ids(n_eval);
-    std::iota(eval_ids.begin(), eval_ids.end(), int64_t{0});
-    std::vector<int32_t> subtask(n_eval, 0);
-    if (by_subtask_ && n_eval > 0) subtask = host().sample_domains(DFX_DATASET_EVAL, eval_ids);
-    const size_t num_subtasks = subtask.empty() ? 1 : size_t(*std::max_element(subtask.begin(), subtask.end())) + 1;
+    const auto subtasks = less::target_subtasks(host(), by_subtask_);
     host().metric("less.offline_checkpoints", double(offline_.size()));
     return offline_.scores(
-        pool_size, !pool_is_subset(), [this](int64_t i) { return sample_id(i); }, subtask, num_subtasks);
+        pool_size, !pool_is_subset(), [this](int64_t i) { return sample_id(i); }, subtasks.of_example, subtasks.count);
   }
 
   // Tag, feature dtype and width, the feature cache (id, decision, encoded row), the score history.

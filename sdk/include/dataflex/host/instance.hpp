@@ -156,9 +156,10 @@ class Instance {
   const dfx_plugin_api& api() const { return api_; }
 
   // Outputs go to guarded buffers (host/guarded_buffer.hpp): a write past their end faults at once.
-  // `pool_sample_ids`: empty when pool id i is training sample i, else pool_size training-set ids.
+  // `pool_sample_ids` (1.2; defaulted so that 1.1 host code compiles unchanged): empty when pool id i
+  // is training sample i, else pool_size training-set ids.
   Selection select(const DecisionContext& ctx, std::size_t pool_size, std::size_t num_select, bool allow_duplicates,
-                   const std::vector<int64_t>& pool_sample_ids) {
+                   const std::vector<int64_t>& pool_sample_ids = {}) {
     if (!pool_sample_ids.empty() && pool_sample_ids.size() != pool_size)
       throw std::invalid_argument("select: pool_sample_ids must be empty or hold pool_size ids");
     // Pre-filled with an impossible id: a plugin that claims more ids than it wrote is caught.
