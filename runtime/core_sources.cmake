@@ -29,6 +29,7 @@ set(DATAFLEX_CORE_SOURCES
   data/sample_encoding.cpp
   data/domain_split.cpp
   data/corpus.cpp
+  eval/text_metrics.cpp
   model/safetensors.cpp
   model/model_config.cpp
   plugins/manifest.cpp

@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -146,6 +147,12 @@ class TrainingModeScope {
 // model.safetensors.index.json). "builtin:tiny" builds the embedded default from `seed`.
 std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size, uint64_t seed,
                                        const std::string& device = "cpu");
+// As load_model for a Hugging Face folder, with its config given. A tensor that is no parameter of
+// the model goes to `extra`, which takes it (true) or leaves it to the usual error (false); empty:
+// every such tensor is an error. (A sequence classifier's score head arrives this way.)
+using ExtraTensor = std::function<bool(const std::string& name, const at::Tensor& value)>;
+std::unique_ptr<LlamaModel> load_model_folder(const std::string& dir, const ModelConfig& config, uint64_t seed,
+                                              const std::string& device, const ExtraTensor& extra);
 // Writes config.json and model.safetensors (base weights only; LoRA must be merged or saved apart)
 // in `dtype` ("float32", "bfloat16", "float16"). Each file is written atomically.
 void save_model(const LlamaModel& model, const std::string& dir, const std::string& dtype = "float32");

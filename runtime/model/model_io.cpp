@@ -80,7 +80,11 @@ std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t 
   const std::string dir = name_or_path;
   if (!fs::is_directory(dir))
     throw Error("model_name_or_path: \"" + dir + "\" is not a folder (nothing is downloaded here)");
-  ModelConfig c = ModelConfig::load((fs::path(dir) / "config.json").string());
+  return load_model_folder(dir, ModelConfig::load((fs::path(dir) / "config.json").string()), seed, device, {});
+}
+
+std::unique_ptr<LlamaModel> load_model_folder(const std::string& dir, const ModelConfig& c, uint64_t seed,
+                                              const std::string& device, const ExtraTensor& extra) {
   auto model = std::make_unique<LlamaModel>(c, seed, device);
   std::set<std::string> missing;
   for (const auto& p : model->parameters()) missing.insert(p.name);
@@ -89,9 +93,11 @@ std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t 
     for (const auto& v : st->tensors()) {
       if (v.name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // older checkpoints store it
       if (c.tie_word_embeddings && v.name == "lm_head.weight") continue;      // some tied checkpoints still do
-      if (!model->has_parameter(v.name))
+      if (!model->has_parameter(v.name)) {
+        if (extra && extra(v.name, to_tensor(v, file))) continue;
         throw Error(file + ": tensor '" + v.name + "' is not a parameter of a " + c.model_type +
                     " model with this config.json");
+      }
       model->assign(v.name, to_tensor(v, file).to(model->device()), file);
       missing.erase(v.name);
     }

@@ -48,6 +48,18 @@ std::vector<float> CandidateView::embeddings(const host::EmbeddingRequest& r, co
 host::SampleTokens CandidateView::sample_tokens(host::Dataset d, const host::SampleIds& ids) {
   return host_.sample_tokens(d, pool_ids(d, ids));
 }
+host::Responses CandidateView::generate(const host::GenerateRequest& r, const host::SampleIds& ids) {
+  return host_.generate(r, pool_ids(r.dataset, ids));
+}
+std::vector<float> CandidateView::reward(host::Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                                         const host::Responses& responses) {
+  return host_.reward(d, kind, pool_ids(d, ids), responses);
+}
+std::vector<float> CandidateView::response_gradient_features(const host::ResponseFeatureRequest& r,
+                                                             const host::SampleIds& ids,
+                                                             const host::Responses& responses) {
+  return host_.response_gradient_features(r, pool_ids(r.dataset, ids), responses);
+}
 
 std::vector<int64_t> draw_candidates(std::size_t pool_size, std::size_t count, uint64_t seed) {
   count = std::min(count, pool_size);

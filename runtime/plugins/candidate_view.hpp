@@ -36,6 +36,14 @@ class CandidateView final : public host::ServiceProvider {
   std::size_t embedding_dim(const host::EmbeddingRequest& r) override { return host_.embedding_dim(r); }
   std::vector<float> embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) override;
   host::SampleTokens sample_tokens(host::Dataset d, const host::SampleIds& ids) override;
+  host::Responses generate(const host::GenerateRequest& r, const host::SampleIds& ids) override;
+  std::vector<float> reward(host::Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                            const host::Responses& responses) override;
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest& r) override {
+    return host_.response_feature_dim(r);
+  }
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& r, const host::SampleIds& ids,
+                                                const host::Responses& responses) override;
 
  private:
   // The pool ids of the plugin's ids (training set only; the eval set is never narrowed).

@@ -273,6 +273,32 @@ void IsolatedPlugin::serve_service(Reader& r) {
         w = channel_->begin(), w.vec(out.token_ids), w.vec(out.trained), w.vec(out.offsets);
         break;
       }
+      case Service::Generate: {
+        const auto q = get_generate_request(r);
+        const auto out = services_.generate(q, r.vec<int64_t>());
+        w = channel_->begin(), put(w, out);
+        break;
+      }
+      case Service::Reward: {
+        const auto d = dataset();
+        const auto kind = static_cast<dfx_reward>(r.pod<int32_t>());
+        const auto ids = r.vec<int64_t>();
+        const auto out = services_.reward(d, kind, ids, get_responses(r));
+        w = channel_->begin(), w.vec(out);
+        break;
+      }
+      case Service::ResponseFeatureDim: {
+        const auto n = services_.response_feature_dim(get_response_feature_request(r));
+        w = channel_->begin(), w.pod<uint64_t>(n);
+        break;
+      }
+      case Service::ResponseFeatures: {
+        const auto q = get_response_feature_request(r);
+        const auto ids = r.vec<int64_t>();
+        const auto out = services_.response_gradient_features(q, ids, get_responses(r));
+        w = channel_->begin(), w.vec(out);
+        break;
+      }
       default: throw ProtocolError{"an unknown host service " + std::to_string(static_cast<uint32_t>(service))};
     }
   } catch (const host::ServiceError& e) {

@@ -24,6 +24,10 @@ enum class Service : uint32_t {
   EmbeddingDim,
   Embeddings,
   SampleTokens,
+  Generate,  // 1.3
+  Reward,
+  ResponseFeatureDim,
+  ResponseFeatures,
 };
 
 inline void put(Writer& w, const host::DecisionContext& c) {
@@ -87,6 +91,41 @@ inline host::EmbeddingRequest get_embedding_request(Reader& r) {
   q.dataset = static_cast<host::Dataset>(r.pod<int32_t>());
   q.model = static_cast<host::Model>(r.pod<int32_t>());
   q.layer = r.pod<int32_t>(), q.pooling = static_cast<dfx_pooling>(r.pod<int32_t>()), q.normalize = r.pod<uint8_t>();
+  return q;
+}
+
+inline void put(Writer& w, const host::GenerateRequest& q) {
+  w.pod<int32_t>(static_cast<int32_t>(q.dataset)), w.pod<int32_t>(static_cast<int32_t>(q.model));
+  w.pod(q.num_return), w.pod(q.max_new_tokens), w.pod(q.temperature), w.pod(q.top_p), w.pod(q.top_k), w.pod(q.seed);
+}
+inline host::GenerateRequest get_generate_request(Reader& r) {
+  host::GenerateRequest q;
+  q.dataset = static_cast<host::Dataset>(r.pod<int32_t>());
+  q.model = static_cast<host::Model>(r.pod<int32_t>());
+  q.num_return = r.pod<uint32_t>(), q.max_new_tokens = r.pod<uint32_t>();
+  q.temperature = r.pod<double>(), q.top_p = r.pod<double>(), q.top_k = r.pod<int32_t>(), q.seed = r.pod<uint64_t>();
+  return q;
+}
+
+inline void put(Writer& w, const host::Responses& responses) { w.vec(responses.tokens), w.vec(responses.offsets); }
+inline host::Responses get_responses(Reader& r) {
+  host::Responses out;
+  out.tokens = r.vec<int32_t>();
+  out.offsets = r.vec<int64_t>();
+  return out;
+}
+
+inline void put(Writer& w, const host::ResponseFeatureRequest& q) {
+  w.pod<int32_t>(static_cast<int32_t>(q.dataset)), w.vec(q.weights), w.pod<uint64_t>(q.group_size);
+  w.pod<int32_t>(q.projection), w.pod(q.projection_dim), w.pod(q.projection_seed), w.strings(q.parameter_filter);
+}
+inline host::ResponseFeatureRequest get_response_feature_request(Reader& r) {
+  host::ResponseFeatureRequest q;
+  q.dataset = static_cast<host::Dataset>(r.pod<int32_t>());
+  q.weights = r.vec<float>();
+  q.group_size = static_cast<std::size_t>(r.pod<uint64_t>());
+  q.projection = static_cast<dfx_projection>(r.pod<int32_t>());
+  q.projection_dim = r.pod<uint32_t>(), q.projection_seed = r.pod<uint64_t>(), q.parameter_filter = r.strings();
   return q;
 }
 

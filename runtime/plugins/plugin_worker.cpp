@@ -93,6 +93,30 @@ class RemoteServices final : public host::ServiceProvider {
           return t;
         });
   }
+  host::Responses generate(const host::GenerateRequest& q, const host::SampleIds& ids) override {
+    return ask(
+        Service::Generate, [&](Writer& w) { put(w, q), w.vec(ids); }, [](Reader& r) { return get_responses(r); });
+  }
+  std::vector<float> reward(host::Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                            const host::Responses& responses) override {
+    return ask(
+        Service::Reward,
+        [&](Writer& w) {
+          w.pod<int32_t>(static_cast<int32_t>(d)), w.pod<int32_t>(kind), w.vec(ids), put(w, responses);
+        },
+        [](Reader& r) { return r.vec<float>(); });
+  }
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest& q) override {
+    return ask(
+        Service::ResponseFeatureDim, [&](Writer& w) { put(w, q); },
+        [](Reader& r) { return static_cast<std::size_t>(r.pod<uint64_t>()); });
+  }
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& q, const host::SampleIds& ids,
+                                                const host::Responses& responses) override {
+    return ask(
+        Service::ResponseFeatures, [&](Writer& w) { put(w, q), w.vec(ids), put(w, responses); },
+        [](Reader& r) { return r.vec<float>(); });
+  }
 
  private:
   static void dataset_model(Writer& w, host::Dataset d, host::Model m) {

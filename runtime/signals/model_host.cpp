@@ -15,6 +15,7 @@
 #include "model/llama_model.hpp"
 #include "model/padded_batch.hpp"
 #include "model/safetensors.hpp"
+#include "model/sequence_classifier.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
@@ -75,6 +76,11 @@ ModelHost::~ModelHost() = default;
 void ModelHost::set_reference_model(std::unique_ptr<LlamaModel> model) { reference_ = std::move(model); }
 void ModelHost::set_embedding_model(std::unique_ptr<LlamaModel> model) { embedding_ = std::move(model); }
 void ModelHost::set_adam_moments(std::shared_ptr<AdamMoments> moments) { adam_ = std::move(moments); }
+void ModelHost::set_policy_model(std::unique_ptr<LlamaModel> model) { policy_ = std::move(model); }
+void ModelHost::set_reward_model(std::unique_ptr<SequenceClassifier> model, std::unique_ptr<Tokenizer> tokenizer) {
+  reward_model_ = std::move(model);
+  reward_tokenizer_ = std::move(tokenizer);
+}
 void ModelHost::set_weights_changed() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   fingerprint_stale_ = true;
@@ -106,6 +112,10 @@ const LlamaModel& ModelHost::model_for(Model which) const {
   if (which == Model::Embedding) {
     if (!embedding_) throw ServiceError(DFX_ERR_UNIMPLEMENTED, "no embedding model (set dataflex.embedding_model)");
     return *embedding_;
+  }
+  if (which == Model::Policy) {
+    if (!policy_) throw ServiceError(DFX_ERR_UNIMPLEMENTED, "no policy model (set dataflex.policy_model)");
+    return *policy_;
   }
   return model_;
 }

@@ -20,6 +20,7 @@
 namespace dataflex {
 
 class LlamaModel;
+class SequenceClassifier;
 class Tokenizer;
 struct Corpus;
 struct Sample;
@@ -30,6 +31,9 @@ struct ModelHostOptions {
   int64_t cache_mb = 1024;       // result cache budget
   std::string embeddings_file;   // precomputed embeddings of the training pool (.npy f32 or safetensors)
   int64_t progress_every = 512;  // log progress every this many samples of a long extraction
+  // The reward model's input (dfx_reward MODEL): {prompt}, {reference} and {response} are replaced
+  // by the texts of the prompt, its reference answer and the response.
+  std::string reward_template = "Question: {prompt}\nReference answer: {reference}\nAnswer: {response}";
 };
 
 class ModelHost : public host::ServiceProvider {
@@ -42,6 +46,10 @@ class ModelHost : public host::ServiceProvider {
   void set_reference_model(std::unique_ptr<LlamaModel> model);
   void set_embedding_model(std::unique_ptr<LlamaModel> model);
   void set_adam_moments(std::shared_ptr<AdamMoments> moments);
+  // NICE's pieces: the model responses are sampled from (instead of the current one), and the reward
+  // model with the tokenizer its input is encoded with (nullptr: the run's).
+  void set_policy_model(std::unique_ptr<LlamaModel> model);
+  void set_reward_model(std::unique_ptr<SequenceClassifier> model, std::unique_ptr<Tokenizer> tokenizer);
   // The current model's weights changed (an optimizer step): its fingerprint is recomputed lazily.
   void set_weights_changed();
 
@@ -57,6 +65,13 @@ class ModelHost : public host::ServiceProvider {
   std::size_t embedding_dim(const host::EmbeddingRequest& r) override;
   std::vector<float> embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) override;
   host::SampleTokens sample_tokens(host::Dataset d, const host::SampleIds& ids) override;
+  // Generation, rewards and response gradients: signals/response_services.cpp.
+  host::Responses generate(const host::GenerateRequest& r, const host::SampleIds& ids) override;
+  std::vector<float> reward(host::Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                            const host::Responses& responses) override;
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest& r) override;
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& r, const host::SampleIds& ids,
+                                                const host::Responses& responses) override;
 
   const SignalCache& cache() const { return cache_; }
   // Held by the trainer from a step's forward pass to its optimizer step: services called from
@@ -76,7 +91,9 @@ class ModelHost : public host::ServiceProvider {
   const Tokenizer& tokenizer_;
   const LlamaModel& model_;
   ModelHostOptions options_;
-  std::unique_ptr<LlamaModel> reference_, embedding_;
+  std::unique_ptr<LlamaModel> reference_, embedding_, policy_;
+  std::unique_ptr<SequenceClassifier> reward_model_;
+  std::unique_ptr<Tokenizer> reward_tokenizer_;
   std::shared_ptr<AdamMoments> adam_;
   std::vector<float> file_embeddings_;  // rows of the training pool, when embeddings_file is set
   int64_t file_embedding_dim_ = 0;

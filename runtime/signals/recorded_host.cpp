@@ -302,4 +302,109 @@ host::SampleTokens RecordedHost::tokens_of(const json& table, const json* traine
   return t;
 }
 
+// --- [1.3] Generation, rewards, response gradients ------------------------------------------------
+
+host::Responses RecordedHost::generate(const host::GenerateRequest& r, const host::SampleIds& ids) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "responses", r.dataset);
+  const std::string what = std::string("services.responses.") + host::to_string(r.dataset);
+  return reading(*data_, what, [&] {
+    host::Responses out;
+    out.offsets.push_back(0);
+    for (int64_t id : ids) {
+      const json& recorded = row_of(*data_, table, what, id);
+      if (!recorded.is_array() || recorded.size() < r.num_return)
+        throw ServiceError(DFX_ERR_FAILED_PRECONDITION, data_->file + ": '" + what + "' records " +
+                                                            std::to_string(recorded.size()) + " responses for sample " +
+                                                            std::to_string(id) + "; the plugin asked for " +
+                                                            std::to_string(r.num_return));
+      for (uint32_t j = 0; j < r.num_return; ++j) {
+        const json& tokens = recorded[j];
+        if (tokens.size() > r.max_new_tokens)
+          throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                             data_->file + ": '" + what + "' response " + std::to_string(j) + " of sample " +
+                                 std::to_string(id) + " has " + std::to_string(tokens.size()) +
+                                 " tokens, more than the max_new_tokens " + std::to_string(r.max_new_tokens) +
+                                 " the plugin asked for");
+        for (const auto& t : tokens) out.tokens.push_back(t.get<int32_t>());
+        out.offsets.push_back(static_cast<int64_t>(out.tokens.size()));
+      }
+    }
+    return out;
+  });
+}
+
+std::size_t RecordedHost::recorded_response(Dataset d, int64_t id, const host::Responses& responses,
+                                            std::size_t i) const {
+  const json& table = lookup(*data_, "responses", d);
+  const std::string what = std::string("services.responses.") + host::to_string(d);
+  const json& recorded = row_of(*data_, table, what, id);
+  const std::vector<int32_t> tokens(responses.tokens.begin() + responses.offsets[i],
+                                    responses.tokens.begin() + responses.offsets[i + 1]);
+  for (std::size_t j = 0; j < recorded.size(); ++j)
+    if (recorded[j].get<std::vector<int32_t>>() == tokens) return j;
+  throw ServiceError(DFX_ERR_INVALID_ARGUMENT, data_->file + ": response " + std::to_string(i) +
+                                                   " is none of the responses '" + what + "' records for sample " +
+                                                   std::to_string(id));
+}
+
+std::vector<float> RecordedHost::reward(Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                                        const host::Responses& responses) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "rewards", d);
+  const std::string what = std::string("services.rewards.") + host::to_string(d);
+  return reading(*data_, what, [&] {
+    (void)kind;  // the recording holds the rewards of the one kind the recorded plugin asks for
+    std::vector<float> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::size_t j = recorded_response(d, ids[i], responses, i);
+      const json& row = row_of(*data_, table, what, ids[i]);
+      if (j >= row.size())
+        throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": '" + what + "' has no reward for response " +
+                                                 std::to_string(j) + " of sample " + std::to_string(ids[i]));
+      out.push_back(to_float(row[j]));
+    }
+    return out;
+  });
+}
+
+std::size_t RecordedHost::response_feature_dim(const host::ResponseFeatureRequest& r) {
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "response_gradient_features", r.dataset);
+  std::size_t width = 0;
+  for (const auto& sample : table)
+    if (sample.is_array() && !sample.empty()) {
+      width = sample[0].size();
+      break;
+    }
+  if (r.projection != DFX_PROJECTION_NONE && r.projection_dim != width)
+    throw ServiceError(DFX_ERR_INVALID_ARGUMENT,
+                       data_->file + ": recorded response gradient features have " + std::to_string(width) +
+                           " columns but the plugin asked for projection_dim " + std::to_string(r.projection_dim));
+  return width;
+}
+
+std::vector<float> RecordedHost::response_gradient_features(const host::ResponseFeatureRequest& r,
+                                                            const host::SampleIds& ids,
+                                                            const host::Responses& responses) {
+  const std::size_t width = response_feature_dim(r);
+  std::lock_guard<std::mutex> lock(data_->mutex);
+  const json& table = lookup(*data_, "response_gradient_features", r.dataset);
+  const std::string what = std::string("services.response_gradient_features.") + host::to_string(r.dataset);
+  return reading(*data_, what, [&] {
+    std::vector<double> acc(ids.size() / r.group_size * width, 0.0);
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      const std::size_t j = recorded_response(r.dataset, ids[m], responses, m);
+      const json& row = row_of(*data_, table, what, ids[m]);
+      if (j >= row.size() || row[j].size() != width)
+        throw ServiceError(DFX_ERR_INTERNAL, data_->file + ": '" + what + "' has no " + std::to_string(width) +
+                                                 "-column feature for response " + std::to_string(j) + " of sample " +
+                                                 std::to_string(ids[m]));
+      const double w = (r.weights.empty() ? 1.0 : r.weights[m]) / static_cast<double>(r.group_size);
+      for (std::size_t c = 0; c < width; ++c) acc[m / r.group_size * width + c] += w * to_float(row[j][c]);
+    }
+    return std::vector<float>(acc.begin(), acc.end());
+  });
+}
+
 }  // namespace dataflex

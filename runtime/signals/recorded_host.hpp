@@ -36,6 +36,16 @@ class RecordedHost : public host::ServiceProvider {
   std::size_t embedding_dim(const host::EmbeddingRequest& r) override;
   std::vector<float> embeddings(const host::EmbeddingRequest& r, const host::SampleIds& ids) override;
   host::SampleTokens sample_tokens(host::Dataset d, const host::SampleIds& ids) override;
+  // [1.3] services.responses.<dataset>[id] lists each sample's recorded responses (token lists);
+  // services.rewards.<dataset>[id][j] and services.response_gradient_features.<dataset>[id][j] (the
+  // feature of response j's summed NLL) belong to response j. A response handed back is found by its
+  // tokens among its sample's recorded ones.
+  host::Responses generate(const host::GenerateRequest& r, const host::SampleIds& ids) override;
+  std::vector<float> reward(host::Dataset d, dfx_reward kind, const host::SampleIds& ids,
+                            const host::Responses& responses) override;
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest& r) override;
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& r, const host::SampleIds& ids,
+                                                const host::Responses& responses) override;
 
   // Facts of the recorded training set that decisions need.
   size_t train_size() const;
@@ -47,6 +57,8 @@ class RecordedHost : public host::ServiceProvider {
   std::vector<std::string> domain_names_unchecked() const;
   host::SampleTokens tokens_of(const nlohmann::json& table, const nlohmann::json* trained, const std::string& what,
                                const host::SampleIds& ids) const;
+  // Which recorded response of sample `id` response `i` of `responses` is (data_->mutex held).
+  std::size_t recorded_response(host::Dataset d, int64_t id, const host::Responses& responses, std::size_t i) const;
 
   std::unique_ptr<Data> data_;
 };

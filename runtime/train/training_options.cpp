@@ -105,6 +105,9 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.candidates = c.get_float("dataflex.candidates");
   o.reference_model = c.get_string("dataflex.reference_model");
   o.embedding_model = c.get_string("dataflex.embedding_model");
+  o.policy_model = c.get_string("dataflex.policy_model");
+  o.reward_model = c.get_string("dataflex.reward_model");
+  o.reward_template = c.get_string("dataflex.reward_template");
   o.embeddings_file = c.get_string("dataflex.embeddings_file");
   o.signal_batch_size = c.get_int("dataflex.signal_batch_size");
   o.signal_cache_mb = c.get_int("dataflex.signal_cache_mb");

@@ -74,6 +74,9 @@ struct TrainingOptions {
   // [dataflex]: what the host services need
   std::string reference_model;
   std::string embedding_model;
+  std::string policy_model;     // NICE: responses sampled from this model instead of the trained one
+  std::string reward_model;     // NICE: a *ForSequenceClassification folder
+  std::string reward_template;  // the reward model's input, with {prompt}, {reference}, {response}
   std::string embeddings_file;
   int64_t signal_batch_size{};
   int64_t signal_cache_mb{};

@@ -14,7 +14,7 @@
 
 /* Appended to the host table. */
 PIN_OFFSET(dfx_host_api, sample_tokens, 112);
-PIN_CONSTANT(dfx_host_api, 120);
+PIN_SIZE_THROUGH(dfx_host_api, sample_tokens, 120); /* 1.3 appended generate, reward, ... */
 
 PIN_OFFSET(dfx_sample_tokens_args, struct_size, 0);
 PIN_OFFSET(dfx_sample_tokens_args, host, 8);

@@ -10,7 +10,10 @@
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
 #include "engine_test_support.hpp"
+#include "eval/text_metrics.hpp"
+#include "model/generation.hpp"
 #include "model/llama_model.hpp"
+#include "model/sequence_classifier.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "plugins/plugin_library.hpp"
@@ -19,8 +22,10 @@
 #include "signals/per_sample_gradients.hpp"
 #include "signals/projection.hpp"
 #include "train/host_factory.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/optim/adamw.h>
 #include <torch/types.h>
 
@@ -263,6 +268,142 @@ TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReference
     const at::Tensor row = at::from_blob(const_cast<float*>(got.data()) + i * feature_dim,
                                          {static_cast<int64_t>(feature_dim)}, at::kFloat);
     EXPECT_LT(((row - want).abs().max() / want.abs().max()).item<double>(), 1e-5) << "sample " << i;
+  }
+}
+
+// --- SDK 1.3: generate, reward, response_gradient_features (NICE) ----------------------------------
+
+host::Responses responses_of(const std::vector<std::vector<int32_t>>& rs) {
+  host::Responses out;
+  out.offsets.push_back(0);
+  for (const auto& r : rs) {
+    out.tokens.insert(out.tokens.end(), r.begin(), r.end());
+    out.offsets.push_back(static_cast<int64_t>(out.tokens.size()));
+  }
+  return out;
+}
+
+TEST_F(ModelHostTest, GeneratedResponsesContinueEachPromptAndDependOnlyOnTheSeedAndSample) {
+  host::GenerateRequest r;
+  r.num_return = 3;
+  r.max_new_tokens = 5;
+  r.temperature = 1.0;
+  r.seed = 7;
+  const host::Responses both = host_->generate(r, {0, 1});
+  ASSERT_EQ(both.size(), 6u);
+  for (std::size_t i = 0; i < both.size(); ++i) EXPECT_LE(both.offsets[i + 1] - both.offsets[i], 5);
+  EXPECT_EQ(host_->generate(r, {0, 1}).tokens, both.tokens);  // deterministic
+  // Sample 1's responses alone equal its responses next to sample 0's: no dependence on the batch.
+  const host::Responses alone = host_->generate(r, {1});
+  EXPECT_EQ(alone.tokens, std::vector<int32_t>(both.tokens.begin() + both.offsets[3], both.tokens.end()));
+  r.seed = 8;
+  EXPECT_NE(host_->generate(r, {0, 1}).tokens, both.tokens);
+
+  // Greedy: exactly the model's greedy continuation of the prompt (eval sample 1's prompt is its two
+  // masked tokens "re").
+  r.temperature = 0.0;
+  r.num_return = 1;
+  const host::Responses greedy = host_->generate(r, {1});
+  GenerationOptions o;
+  o.max_new_tokens = 5;
+  o.stop_ids = {*tokenizer_->eos_id()};
+  const auto want = generate(*model_, {{corpus_.eval[1].input_ids[0], corpus_.eval[1].input_ids[1]}}, o, {0},
+                             tokenizer_->pad_id().value_or(0));
+  EXPECT_EQ(greedy.tokens, want[0]);
+
+  r.model = host::Model::Policy;
+  try {
+    host_->generate(r, {0});
+    FAIL() << "a policy model that was not configured answered";
+  } catch (const host::ServiceError& e) {
+    EXPECT_EQ(e.status(), DFX_ERR_UNIMPLEMENTED);
+    EXPECT_NE(std::string(e.what()).find("dataflex.policy_model"), std::string::npos);
+  }
+}
+
+TEST_F(ModelHostTest, MetricRewardsCompareTheResponseWithTheSamplesAnswer) {
+  // Eval sample 0 is "the dog" with every token but the first trained: its answer is "he dog".
+  const auto enc = [&](const std::string& text) { return tokenizer_->encode(text, false); };
+  const host::Responses rs = responses_of({enc("he dog"), enc("the dog"), enc("cat")});
+  const host::SampleIds ids = {0, 0, 0};
+  EXPECT_EQ(host_->reward(host::Dataset::Eval, DFX_REWARD_EXACT_MATCH, ids, rs), (std::vector<float>{1, 0, 0}));
+  const auto f1 = host_->reward(host::Dataset::Eval, DFX_REWARD_TOKEN_F1, ids, rs);
+  EXPECT_FLOAT_EQ(f1[0], 1.0f);
+  EXPECT_FLOAT_EQ(f1[1], 2.0f / 3.0f);  // {dog} against {he, dog}
+  EXPECT_FLOAT_EQ(f1[2], 0.0f);
+  const auto rouge = host_->reward(host::Dataset::Eval, DFX_REWARD_ROUGE_L, ids, rs);
+  EXPECT_FLOAT_EQ(rouge[1], static_cast<float>(rouge_l("the dog", "he dog")));
+  try {
+    host_->reward(host::Dataset::Eval, DFX_REWARD_MODEL, ids, rs);
+    FAIL() << "a reward model that was not configured answered";
+  } catch (const host::ServiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("dataflex.reward_model"), std::string::npos);
+  }
+}
+
+TEST_F(ModelHostTest, TheRewardModelScoresTheFilledTemplate) {
+  if (!python_torch_available()) GTEST_SKIP() << "/usr/bin/python3 with torch (python3-torch) is not installed";
+  TempDir dir;
+  const std::string cmd = "/usr/bin/python3 " + source_dir() +
+                          "/tests/reference/hf_llama_reference.py --variant llama --num-labels 1 --out " + dir.str() +
+                          " > " + dir.str() + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.str() + "/log.txt");
+  TrainingOptions o = TrainingOptions::defaults();
+  o.reward_model = dir.str();
+  o.reward_template = "Q: {prompt} A: {response} Ref: {reference}";
+  auto host = make_model_host(o, corpus_, *tokenizer_, *model_, nullptr);
+  const host::Responses rs = responses_of({tokenizer_->encode("a dog", false), tokenizer_->encode("x", false)});
+  const auto got = host->reward(host::Dataset::Eval, DFX_REWARD_MODEL, {0, 1}, rs);
+  const auto classifier = SequenceClassifier::load(dir.str(), "cpu", "test");
+  // Eval 0: prompt "t", answer "he dog"; eval 1: prompt "re", answer "turn 0;".
+  const auto want = classifier->rewards(
+      {tokenizer_->encode("Q: t A: a dog Ref: he dog", true), tokenizer_->encode("Q: re A: x Ref: turn 0;", true)}, 1);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NEAR(got[0], want[0], 1e-6);
+  EXPECT_NEAR(got[1], want[1], 1e-6);
+  EXPECT_NE(got[0], got[1]);
+}
+
+TEST_F(ModelHostTest, ResponseFeaturesAreTheRewardWeightedGradientsOfTheResponsesSummedNll) {
+  const auto enc = [&](const std::string& text) { return tokenizer_->encode(text, false); };
+  const std::vector<std::vector<int32_t>> texts = {enc("he"), enc("ree"), enc("turn"), enc("x")};
+  const host::SampleIds ids = {0, 0, 1, 1};
+  const std::vector<float> w = {1.0f, 0.5f, -2.0f, 0.25f};
+  host::ResponseFeatureRequest r;
+  r.weights = w;
+  r.group_size = 2;
+  r.projection = DFX_PROJECTION_NONE;
+  r.parameter_filter = {"mlp"};
+  const std::size_t dim = host_->response_feature_dim(r);
+  const std::vector<float> got = host_->response_gradient_features(r, ids, responses_of(texts));
+  ASSERT_EQ(got.size(), 2 * dim);
+
+  // Autograd, one response at a time: the gradient of the summed NLL of its tokens after its prompt.
+  const auto layout = feature_layout(*model_, {"mlp"});
+  // (Two tensors: a vector filled with copies of one would share its storage.)
+  std::vector<at::Tensor> want = {at::zeros({static_cast<int64_t>(dim)}, at::kDouble),
+                                  at::zeros({static_cast<int64_t>(dim)}, at::kDouble)};
+  for (std::size_t m = 0; m < texts.size(); ++m) {
+    const Sample& prompt_of = corpus_.eval[static_cast<std::size_t>(ids[m])];
+    std::vector<int64_t> seq, labels;
+    const std::size_t prompt_len = ids[m] == 0 ? 1 : 2;  // tokens before the first trained one
+    for (std::size_t t = 0; t < prompt_len; ++t) seq.push_back(prompt_of.input_ids[t]), labels.push_back(kIgnoreIndex);
+    for (int32_t t : texts[m]) seq.push_back(t), labels.push_back(t);
+    const auto T = static_cast<int64_t>(seq.size());
+    TrainingModeScope eval_mode(*model_, false);
+    const at::Tensor loss = model_->token_losses(at::tensor(seq).view({1, T}), at::tensor(labels).view({1, T})).sum();
+    std::vector<at::Tensor> weights;
+    for (const auto& b : layout) weights.push_back(model_->parameter(b.weight_name));
+    const auto grads = torch::autograd::grad({loss}, weights);
+    std::vector<at::Tensor> flat;
+    for (const auto& g : grads) flat.push_back(g.reshape({-1}).to(at::kDouble));
+    want[m / 2] += at::cat(flat) * (static_cast<double>(w[m]) / 2.0);
+  }
+  for (std::size_t g = 0; g < 2; ++g) {
+    const at::Tensor row =
+        at::from_blob(const_cast<float*>(got.data()) + g * dim, {static_cast<int64_t>(dim)}, at::kFloat)
+            .to(at::kDouble);
+    EXPECT_LT(((row - want[g]).abs().max() / want[g].abs().max()).item<double>(), 1e-4) << "prompt " << g;
   }
 }
 

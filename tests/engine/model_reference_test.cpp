@@ -11,7 +11,9 @@
 
 #include "engine_test_support.hpp"
 #include "model/llama_model.hpp"
+#include "model/sequence_classifier.hpp"
 #include "util/atomic_file.hpp"
+#include "util/error.hpp"
 
 namespace dataflex {
 namespace {
@@ -68,6 +70,70 @@ INSTANTIATE_TEST_SUITE_P(Variants, HfReference,
                          [](const auto& info) {
                            return info.param.name + "_" + info.param.dtype + (info.param.sharded ? "_sharded" : "");
                          });
+
+// NICE's reward model: a *ForSequenceClassification folder written by the same reference, its score
+// head read at each row's last non-padding token; one label -> sigmoid, several -> softmax's last.
+struct ClassifierCase {
+  std::string variant;
+  int num_labels;
+};
+void PrintTo(const ClassifierCase& c, std::ostream* os) { *os << c.variant << "/" << c.num_labels; }
+class HfClassifierReference : public ::testing::TestWithParam<ClassifierCase> {};
+
+TEST_P(HfClassifierReference, RewardsMatchTheHuggingFaceReference) {
+  if (!python_torch_available()) GTEST_SKIP() << "/usr/bin/python3 with torch (python3-torch) is not installed";
+  const ClassifierCase c = GetParam();
+  TempDir dir;
+  const std::string cmd = "/usr/bin/python3 " + source_dir() + "/tests/reference/hf_llama_reference.py --variant " +
+                          c.variant + " --num-labels " + std::to_string(c.num_labels) + " --out " + dir.str() + " > " +
+                          dir.str() + "/log.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.str() + "/log.txt");
+  const auto ref = nlohmann::json::parse(read_file(dir.str() + "/reference.json"));
+  const auto classifier = SequenceClassifier::load(dir.str(), "cpu", "dataflex.reward_model");
+  EXPECT_EQ(classifier->num_labels(), c.num_labels);
+  const auto sequences = ref["sequences"].get<std::vector<std::vector<int32_t>>>();
+  // Batched together (the shorter row padded inside), and one at a time: the same answers.
+  for (int64_t batch : {2, 1}) {
+    const std::vector<float> logits = classifier->logits(sequences, batch);
+    const std::vector<float> rewards = classifier->rewards(sequences, batch);
+    ASSERT_EQ(rewards.size(), sequences.size());
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+      for (int l = 0; l < c.num_labels; ++l)
+        EXPECT_NEAR(logits[i * c.num_labels + l], ref["logits"][i][l].get<double>(), 1e-4) << "row " << i;
+      EXPECT_NEAR(rewards[i], ref["rewards"][i].get<double>(), 1e-5) << "row " << i << " batch " << batch;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Heads, HfClassifierReference,
+                         ::testing::Values(ClassifierCase{"llama", 1}, ClassifierCase{"qwen2", 3}),
+                         [](const auto& info) {
+                           return info.param.variant + "_" + std::to_string(info.param.num_labels) + "_labels";
+                         });
+
+TEST(SequenceClassifier, RefusesACausalLmFolderAndAMissingHead) {
+  TempDir dir;
+  const auto model = load_model("builtin:tiny", 300, 0);
+  save_model(*model, dir.str());
+  try {
+    SequenceClassifier::load(dir.str(), "cpu", "dataflex.reward_model");
+    FAIL() << "a causal-LM folder was accepted as a reward model";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected a *ForSequenceClassification model for dataflex.reward_model"),
+              std::string::npos)
+        << e.what();
+  }
+  // The right architecture, but no score head in the weights.
+  auto config = nlohmann::json::parse(read_file(dir.str() + "/config.json"));
+  config["architectures"] = {"LlamaForSequenceClassification"};
+  write_file_atomically(dir.str() + "/config.json", config.dump());
+  try {
+    SequenceClassifier::load(dir.str(), "cpu", "dataflex.reward_model");
+    FAIL() << "a classifier without score.weight was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("score.weight"), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace
 }  // namespace dataflex

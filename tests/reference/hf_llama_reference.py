@@ -328,8 +328,9 @@ def rms_norm(x, weight, eps):
     return weight * (x * torch.rsqrt(var + eps))
 
 
-def forward(cfg, w, input_ids, dtype=torch.float64):
-    """w: name -> tensor (any float dtype; upcast to `dtype`). Returns logits [B, T, V]."""
+def forward(cfg, w, input_ids, dtype=torch.float64, hidden=False):
+    """w: name -> tensor (any float dtype; upcast to `dtype`). Returns logits [B, T, V], or with
+    `hidden` the final hidden states [B, T, H] (after the last norm)."""
     w = {k: v.to(dtype) for k, v in w.items()}
     B, T = input_ids.shape
     H = cfg["hidden_size"]
@@ -372,6 +373,8 @@ def forward(cfg, w, input_ids, dtype=torch.float64):
         up = linear(m, p + "mlp.up_proj")
         h = h + linear(torch.nn.functional.silu(gate) * up, p + "mlp.down_proj")
     h = rms_norm(h, w["model.norm.weight"], eps)
+    if hidden:
+        return h
     head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
     return h @ head.t()
 
@@ -389,8 +392,12 @@ def main(argv=None):
     ap.add_argument("--dtype", default="f32", choices=sorted(DTYPES))
     ap.add_argument("--sharded", action="store_true")
     ap.add_argument("--compute", default="f64", choices=("f64", "f32"))
+    ap.add_argument("--num-labels", type=int, default=0,
+                    help="write a *ForSequenceClassification folder with this many labels instead")
     args = ap.parse_args(argv)
     assert sys.byteorder == "little"
+    if args.num_labels > 0:
+        return write_classifier(args)
 
     os.makedirs(args.out, exist_ok=True)
     cfg = make_config(args.variant, args.dtype)
@@ -418,6 +425,62 @@ def main(argv=None):
     print("wrote %s: variant=%s dtype=%s sharded=%s logits %s |max| %.4g" % (
         args.out, args.variant, args.dtype, args.sharded, tuple(logits.shape),
         logits.abs().max().item()))
+
+
+PAD_ID = 0
+
+
+def write_classifier(args):
+    """A *ForSequenceClassification folder and what transformers computes for it.
+
+    transformers' LlamaForSequenceClassification / Qwen2ForSequenceClassification: the decoder's final
+    hidden states, then score = Linear(hidden, num_labels, bias=False) at every position, read at the
+    last token that is not config.pad_token_id (the rightmost such token of each row). The reward is
+    sigmoid(logit) for one label and softmax(logits)[-1] otherwise. The rows of input_ids are right-
+    padded with PAD_ID to different lengths."""
+    os.makedirs(args.out, exist_ok=True)
+    cfg = make_config(args.variant, args.dtype)
+    cfg["architectures"] = [cfg["architectures"][0].replace("ForCausalLM", "ForSequenceClassification")]
+    cfg["id2label"] = OrderedDict((str(i), "LABEL_%d" % i) for i in range(args.num_labels))
+    cfg["label2id"] = OrderedDict(("LABEL_%d" % i, i) for i in range(args.num_labels))
+    cfg["pad_token_id"] = PAD_ID
+    tdtype, st_dtype, _ = DTYPES[args.dtype]
+    weights = init_weights(cfg)
+    weights.pop("lm_head.weight", None)  # a classifier has no language-model head
+    g = torch.Generator().manual_seed(SEED + 1)
+    # Large enough that the rewards spread over (0, 1) rather than sitting at 0.5.
+    weights["score.weight"] = torch.randn(args.num_labels, cfg["hidden_size"], generator=g) * 0.2
+    stored = OrderedDict((k, v.to(tdtype)) for k, v in weights.items())
+    with open(os.path.join(args.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    write_checkpoint(args.out, cfg, stored, st_dtype, args.sharded)
+
+    ids = make_input_ids(cfg["vocab_size"])
+    lengths = [ids.shape[1], ids.shape[1] - 4]
+    ids[1, lengths[1]:] = PAD_ID
+    cdtype = torch.float64 if args.compute == "f64" else torch.float32
+    with torch.no_grad():
+        h = forward(cfg, {k: v.float() for k, v in stored.items()}, ids, cdtype, hidden=True)
+        logits_all = h @ stored["score.weight"].to(cdtype).t()              # [B, T, L]
+        non_pad = (ids != PAD_ID).long() * torch.arange(ids.shape[1])
+        last = non_pad.argmax(-1)                                           # rightmost non-pad token
+        logits = logits_all[torch.arange(ids.shape[0]), last]                # [B, L]
+        if args.num_labels == 1:
+            rewards = torch.sigmoid(logits[:, 0])
+        else:
+            rewards = torch.softmax(logits, dim=-1)[:, -1]
+    ref = OrderedDict()
+    ref["variant"] = args.variant
+    ref["num_labels"] = args.num_labels
+    ref["sequences"] = [ids[b, :lengths[b]].tolist() for b in range(ids.shape[0])]
+    ref["logits"] = round_floats(logits.double().tolist())
+    ref["rewards"] = round_floats(rewards.double().tolist())
+    with open(os.path.join(args.out, "reference.json"), "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+        f.write("\n")
+    print("wrote %s: %s with %d labels, rewards %s" % (args.out, cfg["architectures"][0], args.num_labels,
+                                                     ref["rewards"]))
 
 
 if __name__ == "__main__":

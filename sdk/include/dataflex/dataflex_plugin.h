@@ -1,5 +1,5 @@
 /*
- * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.2.
+ * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.3.
  *
  * This header is the only contract between the DataFlex runtime (the "host") and an algorithm plugin
  * (a shared library that decides which samples to train on, in what domain proportions, or with what
@@ -23,6 +23,11 @@
  *        the scores of each decision by it); `pool_sample_ids` appended to dfx_select_args (the
  *        stable training-set ids of a candidate pool). Every 1.1 offset is unchanged
  *        (tests/abi/abi_layout_v1_2.c).
+ *   1.3  host services for rewards of generated text (NICE): `generate` (responses sampled from the
+ *        current or a policy model), `reward` (a reward model or a metric against the reference
+ *        answer) and `response_gradient_features` (weighted gradients of responses' log-likelihood);
+ *        DFX_MODEL_POLICY; dfx_reward. Every 1.2 offset is unchanged
+ *        (tests/abi/abi_layout_v1_3.c).
  *
  * STRUCT SIZES
  *   `struct_size` is the size through the struct's last member in the header the code was compiled
@@ -64,7 +69,7 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------ */
 
 #define DATAFLEX_ABI_VERSION_MAJOR 1
-#define DATAFLEX_ABI_VERSION_MINOR 2
+#define DATAFLEX_ABI_VERSION_MINOR 3
 /* One integer: major in the high 16 bits, minor in the low 16 bits. */
 /* (clang-format would take the casts below for binary operators.) */
 /* clang-format off */
@@ -110,7 +115,7 @@ typedef struct dfx_host dfx_host;
 typedef struct dfx_instance dfx_instance;
 
 /* Optional feature blocks, chained (PJRT's extension_start). `type` identifies the block; a reader
- * skips types it does not know. No extension type is defined in 1.0 to 1.2. Blocks and the chain are
+ * skips types it does not know. No extension type is defined in 1.0 to 1.3. Blocks and the chain are
  * owned by the side that offers them and live as long as the table they hang off. */
 typedef struct dfx_extension_base {
   size_t struct_size;
@@ -137,7 +142,8 @@ typedef enum dfx_dataset {
 typedef enum dfx_model {
   DFX_MODEL_CURRENT = 0,   /* the model being trained, at its current weights               */
   DFX_MODEL_REFERENCE = 1, /* a frozen reference model named in the run config (DoReMi)     */
-  DFX_MODEL_EMBEDDING = 2  /* a separate embedding model named in the run config            */
+  DFX_MODEL_EMBEDDING = 2, /* a separate embedding model named in the run config            */
+  DFX_MODEL_POLICY = 3     /* [1.3] a frozen policy model named in the run config (generate)    */
 } dfx_model;
 
 typedef enum dfx_log_level {
@@ -163,6 +169,17 @@ typedef enum dfx_pooling {
   DFX_POOLING_LAST_TOKEN = 1,
   DFX_POOLING_FIRST_TOKEN = 2
 } dfx_pooling;
+
+/* [1.3] How `reward` scores a response. The metrics compare the response's text with the reference
+ * answer's after SQuAD's normalisation (lower case; punctuation and the words a, an, the removed;
+ * whitespace collapsed) and lie in [0, 1]. */
+typedef enum dfx_reward {
+  DFX_REWARD_MODEL = 0,       /* the run's reward model: sigmoid of its one logit, or the
+                                 probability of its last class when it has several             */
+  DFX_REWARD_EXACT_MATCH = 1, /* 1 when the normalised texts are equal, else 0                  */
+  DFX_REWARD_TOKEN_F1 = 2,    /* F1 of the two bags of normalised words                         */
+  DFX_REWARD_ROUGE_L = 3      /* ROUGE-L F1: longest common subsequence of the word sequences   */
+} dfx_reward;
 
 typedef enum dfx_param_type {
   DFX_PARAM_BOOL = 1,
@@ -308,6 +325,80 @@ typedef struct dfx_sample_tokens_args {
 } dfx_sample_tokens_args;
 DFX_DEFINE_STRUCT_SIZE(dfx_sample_tokens_args, num_tokens);
 
+/* [1.3] Responses sampled from a model for the prompts of samples. A sample's prompt is its tokens
+ * before its first trained token (the rendered instruction), so a response takes the place of the
+ * sample's answer. num_return responses per sample: response j of sample i is response
+ * i * num_return + j. A response ends with the tokenizer's end-of-sequence token (kept) or after
+ * max_new_tokens tokens. Deterministic: the same seed, sample id, j and weights give the same
+ * response in any call and batch. No size query: token_ids_out must hold
+ * num_samples * num_return * max_new_tokens tokens, which no answer exceeds.
+ * Defaults: dataset EVAL, model CURRENT, num_return 1, max_new_tokens 64, temperature 1, top_p 1,
+ * top_k 0 (no limit), seed 0. */
+typedef struct dfx_generate_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;           /* dfx_dataset */
+  int32_t model;             /* dfx_model: CURRENT or POLICY */
+  const int64_t* sample_ids; /* borrowed, num_samples entries */
+  size_t num_samples;
+  uint32_t num_return;     /* responses per sample, >= 1 */
+  uint32_t max_new_tokens; /* >= 1 */
+  double temperature;      /* 0: greedy */
+  double top_p;            /* nucleus mass in (0, 1] */
+  int32_t top_k;           /* 0: no limit */
+  uint64_t seed;
+  int32_t* token_ids_out; /* caller-allocated, capacity entries: every response, concatenated */
+  size_t capacity;
+  int64_t* offsets_out; /* caller-allocated, num_samples * num_return + 1 entries */
+  size_t num_tokens;    /* [out] tokens written */
+} dfx_generate_args;
+DFX_DEFINE_STRUCT_SIZE(dfx_generate_args, num_tokens);
+
+/* [1.3] One reward per response. Response i answers the prompt of sample sample_ids[i]; its reference
+ * is that sample's answer (its trained tokens). Metrics compare decoded text (special tokens
+ * dropped); the reward model reads the run config's reward template filled with the prompt, the
+ * reference and the response. Defaults: dataset EVAL, reward TOKEN_F1. */
+typedef struct dfx_reward_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;           /* dfx_dataset */
+  int32_t reward;            /* dfx_reward */
+  const int64_t* sample_ids; /* borrowed, num_responses entries */
+  size_t num_responses;
+  const int32_t* response_tokens;  /* borrowed: every response, concatenated */
+  const int64_t* response_offsets; /* borrowed, num_responses + 1 entries, from 0 */
+  float* rewards_out;              /* caller-allocated, num_responses entries */
+} dfx_reward_args;
+DFX_DEFINE_STRUCT_SIZE(dfx_reward_args, rewards_out);
+
+/* [1.3] Policy-gradient features of responses (NICE's target side): output row g is
+ *   (1 / group_size) * sum over j < group_size of  w_m * grad( summed NLL of response m given its
+ *   sample's prompt ),   m = g * group_size + j,
+ * for the current model, projected as dfx_gradient_features_args does (SGD: a weighted sum of Adam-
+ * preconditioned gradients would not be the preconditioned sum). Computed from one forward and one
+ * backward per batch of responses, never one per response. Call with features_out == NULL to learn
+ * feature_dim. Defaults: dataset EVAL, weights NULL (all 1), group_size 1, projection DENSE to 8192,
+ * seed 0, all trainable parameters. */
+typedef struct dfx_response_features_args {
+  size_t struct_size;
+  dfx_host* host;
+  int32_t dataset;           /* dfx_dataset */
+  const int64_t* sample_ids; /* borrowed, num_responses entries: whose prompt each response answers */
+  size_t num_responses;
+  const int32_t* response_tokens;  /* borrowed: every response, concatenated */
+  const int64_t* response_offsets; /* borrowed, num_responses + 1 entries, from 0 */
+  const float* weights;            /* borrowed, num_responses entries (the rewards), or NULL for 1 */
+  size_t group_size;               /* responses per output row; divides num_responses */
+  int32_t projection;              /* dfx_projection */
+  uint32_t projection_dim;
+  uint64_t projection_seed;
+  const char* parameter_filter; /* borrowed; as in dfx_gradient_features_args */
+  float* features_out;          /* caller-allocated, capacity floats, or NULL to query */
+  size_t capacity;
+  size_t feature_dim; /* [out] */
+} dfx_response_features_args;
+DFX_DEFINE_STRUCT_SIZE(dfx_response_features_args, feature_dim);
+
 /* ------------------------------------------------------------------------------------------------ */
 /* Host services table                                                                              */
 /* ------------------------------------------------------------------------------------------------ */
@@ -344,14 +435,20 @@ typedef struct dfx_host_api {
   dfx_status (*gradient_features)(dfx_gradient_features_args* args);
   dfx_status (*embeddings)(dfx_embeddings_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.2 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.3 */
 
   /* [1.1] Token ids and the trained-token mask of samples. Ownership and threads: as the services
    * above. Check DFX_STRUCT_HAS_MEMBER(api, dfx_host_api, sample_tokens) and non-NULL first: a 1.0
    * host's table ends before it. */
   dfx_status (*sample_tokens)(dfx_sample_tokens_args* args);
+
+  /* [1.3] Generation, rewards and response gradients. Ownership and threads: as the services above.
+   * Check DFX_STRUCT_HAS_MEMBER(api, dfx_host_api, <member>) and non-NULL first. */
+  dfx_status (*generate)(dfx_generate_args* args);
+  dfx_status (*reward)(dfx_reward_args* args);
+  dfx_status (*response_gradient_features)(dfx_response_features_args* args);
 } dfx_host_api;
-DFX_DEFINE_STRUCT_SIZE(dfx_host_api, sample_tokens);
+DFX_DEFINE_STRUCT_SIZE(dfx_host_api, response_gradient_features);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Plugin creation                                                                                  */
@@ -512,7 +609,7 @@ typedef struct dfx_plugin_api {
   dfx_status (*save_state)(dfx_state_args* args);
   dfx_status (*load_state)(dfx_state_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.2 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.3 */
 } dfx_plugin_api;
 DFX_DEFINE_STRUCT_SIZE(dfx_plugin_api, extension_start);
 
@@ -571,6 +668,27 @@ static inline void dfx_embeddings_args_init(dfx_embeddings_args* s) {
 static inline void dfx_sample_tokens_args_init(dfx_sample_tokens_args* s) {
   DFX_INIT_STRUCT(dfx_sample_tokens_args, s);
   s->dataset = DFX_DATASET_TRAIN;
+}
+static inline void dfx_generate_args_init(dfx_generate_args* s) {
+  DFX_INIT_STRUCT(dfx_generate_args, s);
+  s->dataset = DFX_DATASET_EVAL;
+  s->model = DFX_MODEL_CURRENT;
+  s->num_return = 1;
+  s->max_new_tokens = 64;
+  s->temperature = 1.0;
+  s->top_p = 1.0;
+}
+static inline void dfx_reward_args_init(dfx_reward_args* s) {
+  DFX_INIT_STRUCT(dfx_reward_args, s);
+  s->dataset = DFX_DATASET_EVAL;
+  s->reward = DFX_REWARD_TOKEN_F1;
+}
+static inline void dfx_response_features_args_init(dfx_response_features_args* s) {
+  DFX_INIT_STRUCT(dfx_response_features_args, s);
+  s->dataset = DFX_DATASET_EVAL;
+  s->group_size = 1;
+  s->projection = DFX_PROJECTION_DENSE;
+  s->projection_dim = 8192;
 }
 /* For hosts: a table of this header's version with every function NULL. */
 static inline void dfx_host_api_init(dfx_host_api* s) {

@@ -230,12 +230,108 @@ class HostServices {
     return t;
   }
 
+  // [1.3] Responses, concatenated: response i is tokens[offsets[i] .. offsets[i+1]).
+  struct Responses {
+    std::vector<int32_t> tokens;
+    std::vector<int64_t> offsets;  // size() + 1 entries, from 0
+    size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  };
+  struct GenerateOptions {
+    dfx_model model = DFX_MODEL_CURRENT;  // or DFX_MODEL_POLICY
+    uint32_t num_return = 1;
+    uint32_t max_new_tokens = 64;
+    double temperature = 1.0;
+    double top_p = 1.0;
+    int32_t top_k = 0;
+    uint64_t seed = 0;
+  };
+  // [1.3] num_return responses per sample; response j of ids[i] is response i * num_return + j.
+  Responses generate(dfx_dataset dataset, const std::vector<int64_t>& ids, const GenerateOptions& o) const {
+    require("generate");
+    dfx_generate_args a;
+    dfx_generate_args_init(&a);
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.model = o.model;
+    a.sample_ids = ids.data();
+    a.num_samples = ids.size();
+    a.num_return = o.num_return;
+    a.max_new_tokens = o.max_new_tokens;
+    a.temperature = o.temperature;
+    a.top_p = o.top_p;
+    a.top_k = o.top_k;
+    a.seed = o.seed;
+    const size_t responses = ids.size() * o.num_return;
+    Responses r;
+    r.tokens.resize(responses * o.max_new_tokens);
+    r.offsets.resize(responses + 1);
+    a.token_ids_out = r.tokens.data();
+    a.capacity = r.tokens.size();
+    a.offsets_out = r.offsets.data();
+    check(api_->generate(&a), "generate");
+    r.tokens.resize(a.num_tokens);
+    return r;
+  }
+  // [1.3] One reward per response; response i answers sample ids[i] (its reference answer).
+  std::vector<float> reward(dfx_dataset dataset, dfx_reward kind, const std::vector<int64_t>& ids,
+                            const Responses& responses) const {
+    require("reward");
+    dfx_reward_args a;
+    dfx_reward_args_init(&a);
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.reward = kind;
+    a.sample_ids = ids.data();
+    a.num_responses = ids.size();
+    a.response_tokens = responses.tokens.data();
+    a.response_offsets = responses.offsets.data();
+    std::vector<float> out(ids.size());
+    a.rewards_out = out.data();
+    check(api_->reward(&a), "reward");
+    return out;
+  }
+  // [1.3] Row g = mean over responses g*group_size .. of weight * grad(summed NLL of the response).
+  Matrix response_gradient_features(dfx_dataset dataset, const std::vector<int64_t>& ids, const Responses& responses,
+                                    const std::vector<float>& weights, size_t group_size,
+                                    const GradientOptions& o) const {
+    require("response_gradient_features");
+    dfx_response_features_args a;
+    dfx_response_features_args_init(&a);
+    a.host = api_->host;
+    a.dataset = dataset;
+    a.sample_ids = ids.data();
+    a.num_responses = ids.size();
+    a.response_tokens = responses.tokens.data();
+    a.response_offsets = responses.offsets.data();
+    a.weights = weights.empty() ? nullptr : weights.data();
+    a.group_size = group_size;
+    a.projection = o.projection;
+    a.projection_dim = o.projection_dim;
+    a.projection_seed = o.projection_seed;
+    a.parameter_filter = o.parameter_filter.c_str();
+    check(api_->response_gradient_features(&a), "response_gradient_features");  // size query
+    Matrix m;
+    m.rows = group_size == 0 ? 0 : ids.size() / group_size;
+    m.cols = a.feature_dim;
+    m.data.resize(m.rows * m.cols);
+    a.features_out = m.data.data();
+    a.capacity = m.data.size();
+    check(api_->response_gradient_features(&a), "response_gradient_features");
+    return m;
+  }
+
   // The host's ABI version, and whether its table offers a service by its manifest name: the 1.0
-  // services are in every host's table; a later one ("sample_tokens", 1.1) only in hosts of its minor.
+  // services are in every host's table; a later one ("sample_tokens" 1.1, "generate" 1.3, ...) only
+  // in hosts of its minor.
   uint32_t abi_version() const { return api_->abi_version; }
   bool offers(const std::string& service) const {
     if (service == "sample_tokens")
       return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, sample_tokens) && api_->sample_tokens != nullptr;
+    if (service == "generate") return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, generate) && api_->generate != nullptr;
+    if (service == "reward") return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, reward) && api_->reward != nullptr;
+    if (service == "response_gradient_features")
+      return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, response_gradient_features) &&
+             api_->response_gradient_features != nullptr;
     static const char* const v1_0[] = {"log",           "metrics",         "dataset_info",     "sample_domains",
                                        "sample_losses", "token_losses",    "domain_losses",    "reference_losses",
                                        "embeddings",    "embedding_model", "gradient_features"};
@@ -247,8 +343,12 @@ class HostServices {
   // in the constructor for every newer service the plugin cannot do without.
   void require(const std::string& service) const {
     if (offers(service)) return;
-    if (service != "sample_tokens") throw Error("no host service is called '" + service + "'");
-    throw Error("host service '" + service + "' needs a host of SDK ABI 1.1 or later; this host speaks ABI " +
+    const char* since = service == "sample_tokens" ? "1.1"
+                        : service == "generate" || service == "reward" || service == "response_gradient_features"
+                            ? "1.3"
+                            : nullptr;
+    if (since == nullptr) throw Error("no host service is called '" + service + "'");
+    throw Error("host service '" + service + "' needs a host of SDK ABI " + since + " or later; this host speaks ABI " +
                     std::to_string(DFX_ABI_VERSION_GET_MAJOR(api_->abi_version)) + "." +
                     std::to_string(DFX_ABI_VERSION_GET_MINOR(api_->abi_version)),
                 DFX_ERR_UNIMPLEMENTED);

@@ -20,6 +20,7 @@
 #include <dataflex/dataflex_plugin.h>
 #include <dataflex/host/services.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -81,6 +82,13 @@ class HostBridge {
     api_.embeddings = &embeddings_entry;
     api_.extension_start = nullptr;
     if (abi_minor >= 1) api_.sample_tokens = &sample_tokens_entry;
+    if (abi_minor >= 3) {
+      api_.generate = &generate_entry;
+      api_.reward = &reward_entry;
+      api_.response_gradient_features = &response_features_entry;
+    }
+    // A host posing as an older minor hands a table that ends where that minor's did.
+    if (abi_minor >= 1 && abi_minor < 3) api_.struct_size = DFX_STRUCT_SIZE(dfx_host_api, sample_tokens);
   }
   HostBridge(const HostBridge&) = delete;
   HostBridge& operator=(const HostBridge&) = delete;
@@ -146,7 +154,9 @@ class HostBridge {
     if (m == DFX_MODEL_CURRENT) return Model::Current;
     if (m == static_cast<int32_t>(allowed)) return allowed;
     invalid("model " + std::to_string(m) + ": expected CURRENT (0) or " +
-            (allowed == Model::Reference ? "REFERENCE (1)" : "EMBEDDING (2)"));
+            (allowed == Model::Reference ? "REFERENCE (1)"
+             : allowed == Model::Policy  ? "POLICY (3)"
+                                         : "EMBEDDING (2)"));
   }
   static SampleIds ids_of(const int64_t* ids, std::size_t n) {
     if (ids == nullptr && n > 0) invalid("sample_ids is NULL for " + std::to_string(n) + " samples");
@@ -349,6 +359,118 @@ class HostBridge {
                    if (a.token_ids_out) copy(t.token_ids, a.token_ids_out);
                    if (a.trained_out) copy(t.trained, a.trained_out);
                    if (a.offsets_out) copy(t.offsets, a.offsets_out);
+                 });
+  }
+
+  // --- [1.3] Generation, rewards, response gradients ------------------------------------------------
+
+  static dfx_status generate_entry(dfx_generate_args* a) {
+    return serve(a, DFX_STRUCT_SIZE(dfx_generate_args, num_tokens), "generate",
+                 [](ServiceProvider& p, dfx_generate_args& a) {
+                   GenerateRequest r;
+                   r.dataset = dataset_of(a.dataset);
+                   r.model = model_of(a.model, Model::Policy);
+                   if (a.num_return == 0) invalid("num_return must be at least 1");
+                   if (a.max_new_tokens == 0) invalid("max_new_tokens must be at least 1");
+                   if (!(a.temperature >= 0) || !(a.temperature < 1e6))
+                     invalid("temperature " + std::to_string(a.temperature) + ": expected a finite value >= 0");
+                   if (!(a.top_p > 0 && a.top_p <= 1))
+                     invalid("top_p " + std::to_string(a.top_p) + ": expected (0, 1]");
+                   if (a.top_k < 0) invalid("top_k " + std::to_string(a.top_k) + ": expected >= 0 (0 = no limit)");
+                   r.num_return = a.num_return;
+                   r.max_new_tokens = a.max_new_tokens;
+                   r.temperature = a.temperature;
+                   r.top_p = a.top_p;
+                   r.top_k = a.top_k;
+                   r.seed = a.seed;
+                   const SampleIds ids = ids_of(a.sample_ids, a.num_samples);
+                   const std::size_t responses = matrix_size(ids.size(), a.num_return);
+                   const std::size_t needed = matrix_size(responses, a.max_new_tokens);
+                   need_buffer(a.token_ids_out, needed, "token_ids_out");
+                   need_buffer(a.offsets_out, responses + 1, "offsets_out");
+                   if (a.capacity < needed) too_small(a.capacity, needed, "tokens");
+                   const Responses out = p.generate(r, ids);
+                   expect_size(out.offsets.size(), responses + 1, "response offsets");
+                   check_offsets(out, "the provider's responses", a.max_new_tokens);
+                   a.num_tokens = out.tokens.size();
+                   copy(out.tokens, a.token_ids_out);
+                   copy(out.offsets, a.offsets_out);
+                 });
+  }
+
+  // Responses the plugin hands in: offsets from 0, non-decreasing, ending at the token count.
+  static Responses responses_of(const int32_t* tokens, const int64_t* offsets, std::size_t n) {
+    Responses r;
+    if (offsets == nullptr) invalid("response_offsets is NULL");
+    r.offsets.assign(offsets, offsets + n + 1);
+    if (r.offsets.front() != 0) invalid("response_offsets[0] is " + std::to_string(r.offsets.front()) + ", expected 0");
+    for (std::size_t i = 0; i < n; ++i)
+      if (r.offsets[i + 1] < r.offsets[i])
+        invalid("response_offsets decrease at response " + std::to_string(i) + " (" + std::to_string(r.offsets[i]) +
+                " then " + std::to_string(r.offsets[i + 1]) + ")");
+    const auto total = static_cast<std::size_t>(r.offsets.back());
+    if (tokens == nullptr && total > 0) invalid("response_tokens is NULL for " + std::to_string(total) + " tokens");
+    r.tokens.assign(tokens, tokens + total);
+    return r;
+  }
+  static void check_offsets(const Responses& r, const char* what, std::size_t max_length) {
+    int64_t previous = 0;
+    for (std::size_t i = 0; i + 1 < r.offsets.size(); ++i) {
+      const int64_t length = r.offsets[i + 1] - r.offsets[i];
+      if (r.offsets[i] != previous || length < 0 || static_cast<std::size_t>(length) > max_length)
+        throw ServiceError(DFX_ERR_INTERNAL, std::string(what) + ": response " + std::to_string(i) + " is malformed");
+      previous = r.offsets[i + 1];
+    }
+    expect_size(r.tokens.size(), static_cast<std::size_t>(previous), "response tokens");
+  }
+
+  static dfx_status reward_entry(dfx_reward_args* a) {
+    return serve(a, DFX_STRUCT_SIZE(dfx_reward_args, rewards_out), "reward",
+                 [](ServiceProvider& p, dfx_reward_args& a) {
+                   const Dataset d = dataset_of(a.dataset);
+                   if (a.reward < DFX_REWARD_MODEL || a.reward > DFX_REWARD_ROUGE_L)
+                     invalid("reward " + std::to_string(a.reward) +
+                             ": expected MODEL (0), EXACT_MATCH (1), TOKEN_F1 (2) or ROUGE_L (3)");
+                   const SampleIds ids = ids_of(a.sample_ids, a.num_responses);
+                   const Responses responses = responses_of(a.response_tokens, a.response_offsets, a.num_responses);
+                   need_buffer(a.rewards_out, a.num_responses, "rewards_out");
+                   const std::vector<float> out = p.reward(d, static_cast<dfx_reward>(a.reward), ids, responses);
+                   expect_size(out.size(), ids.size(), "rewards");
+                   copy(out, a.rewards_out);
+                 });
+  }
+
+  static dfx_status response_features_entry(dfx_response_features_args* a) {
+    return serve(a, DFX_STRUCT_SIZE(dfx_response_features_args, feature_dim), "response_gradient_features",
+                 [](ServiceProvider& p, dfx_response_features_args& a) {
+                   ResponseFeatureRequest r;
+                   r.dataset = dataset_of(a.dataset);
+                   if (a.projection < DFX_PROJECTION_NONE || a.projection > DFX_PROJECTION_FACTORED)
+                     invalid("unknown projection " + std::to_string(a.projection));
+                   r.projection = static_cast<dfx_projection>(a.projection);
+                   if (r.projection != DFX_PROJECTION_NONE && a.projection_dim == 0)
+                     invalid("projection_dim must be positive for a projection");
+                   r.projection_dim = a.projection_dim;
+                   r.projection_seed = a.projection_seed;
+                   r.parameter_filter = parameter_filter_of(a.parameter_filter ? a.parameter_filter : "");
+                   if (a.group_size == 0 || a.num_responses % a.group_size != 0)
+                     invalid("group_size " + std::to_string(a.group_size) + " does not divide num_responses " +
+                             std::to_string(a.num_responses));
+                   r.group_size = a.group_size;
+                   const SampleIds ids = ids_of(a.sample_ids, a.num_responses);
+                   const std::size_t rows = a.num_responses / a.group_size;
+                   matrix_answer(rows, p.response_feature_dim(r), a.features_out, a.capacity, &a.feature_dim,
+                                 "feature values", [&] {
+                                   const Responses responses =
+                                       responses_of(a.response_tokens, a.response_offsets, a.num_responses);
+                                   if (a.weights) {
+                                     r.weights.assign(a.weights, a.weights + a.num_responses);
+                                     for (std::size_t i = 0; i < r.weights.size(); ++i)
+                                       if (!std::isfinite(r.weights[i]))
+                                         invalid("weights[" + std::to_string(i) + "] is not finite");
+                                   }
+                                   return p.response_gradient_features(r, ids, responses);
+                                 });
                  });
   }
 

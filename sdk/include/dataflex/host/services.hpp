@@ -22,11 +22,32 @@
 namespace dataflex::host {
 
 enum class Dataset { Train = DFX_DATASET_TRAIN, Eval = DFX_DATASET_EVAL };
-enum class Model { Current = DFX_MODEL_CURRENT, Reference = DFX_MODEL_REFERENCE, Embedding = DFX_MODEL_EMBEDDING };
+enum class Model {
+  Current = DFX_MODEL_CURRENT,
+  Reference = DFX_MODEL_REFERENCE,
+  Embedding = DFX_MODEL_EMBEDDING,
+  Policy = DFX_MODEL_POLICY  // [1.3]
+};
 
 inline const char* to_string(Dataset d) { return d == Dataset::Train ? "train" : "eval"; }
 inline const char* to_string(Model m) {
-  return m == Model::Current ? "current" : m == Model::Reference ? "reference" : "embedding";
+  switch (m) {
+    case Model::Current: return "current";
+    case Model::Reference: return "reference";
+    case Model::Embedding: return "embedding";
+    case Model::Policy: return "policy";
+  }
+  return "unknown";
+}
+// [1.3] The names recordings and configs use for dfx_reward.
+inline const char* reward_name(dfx_reward r) {
+  switch (r) {
+    case DFX_REWARD_MODEL: return "model";
+    case DFX_REWARD_EXACT_MATCH: return "exact_match";
+    case DFX_REWARD_TOKEN_F1: return "token_f1";
+    case DFX_REWARD_ROUGE_L: return "rouge_l";
+  }
+  return "unknown";
 }
 
 // A provider's failure: the status the plugin receives, and the message it reports. The bridge adds
@@ -87,6 +108,36 @@ struct EmbeddingRequest {
   bool normalize = true;
 };
 
+// [1.3] Responses of a model to the prompts of samples (dfx_generate_args).
+struct GenerateRequest {
+  Dataset dataset = Dataset::Eval;
+  Model model = Model::Current;
+  uint32_t num_return = 1;
+  uint32_t max_new_tokens = 64;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int32_t top_k = 0;
+  uint64_t seed = 0;
+};
+
+// [1.3] Token sequences, concatenated: response i is tokens[offsets[i] .. offsets[i+1]).
+struct Responses {
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> offsets;  // size() + 1 entries, from 0
+  std::size_t size() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+};
+
+// [1.3] dfx_response_features_args without the buffers.
+struct ResponseFeatureRequest {
+  Dataset dataset = Dataset::Eval;
+  std::vector<float> weights;  // one per response; empty = all 1
+  std::size_t group_size = 1;
+  dfx_projection projection = DFX_PROJECTION_DENSE;
+  uint32_t projection_dim = 8192;
+  uint64_t projection_seed = 0;
+  std::vector<std::string> parameter_filter;
+};
+
 // Answers the services. Each default throws ServiceError(DFX_ERR_UNIMPLEMENTED) naming the provider,
 // so a host that cannot serve one says so. The bridge has checked the enums, the pointers and the
 // sizes before a call arrives, and checks the shape of every answer after it. Implementations must be
@@ -117,6 +168,18 @@ class ServiceProvider {
   virtual std::vector<float> embeddings(const EmbeddingRequest&, const SampleIds&) { unimplemented(); }
   // [1.1]
   virtual SampleTokens sample_tokens(Dataset, const SampleIds&) { unimplemented(); }
+  // [1.3] ids.size() * num_return responses, response j of ids[i] at i * num_return + j; each at most
+  // max_new_tokens long.
+  virtual Responses generate(const GenerateRequest&, const SampleIds&) { unimplemented(); }
+  // [1.3] One reward per response; response i answers sample ids[i].
+  virtual std::vector<float> reward(Dataset, dfx_reward, const SampleIds&, const Responses&) { unimplemented(); }
+  // [1.3] Columns of response_gradient_features() (answers a size query without a backward pass).
+  virtual std::size_t response_feature_dim(const ResponseFeatureRequest&) { unimplemented(); }
+  // [1.3] Row-major (responses / group_size) x response_feature_dim(request).
+  virtual std::vector<float> response_gradient_features(const ResponseFeatureRequest&, const SampleIds&,
+                                                        const Responses&) {
+    unimplemented();
+  }
 
  protected:
   [[noreturn]] void unimplemented() const {
@@ -132,9 +195,21 @@ struct ServiceName {
 };
 inline const std::vector<ServiceName>& service_names() {
   static const std::vector<ServiceName> names = {
-      {"log", 0},           {"metrics", 0},           {"dataset_info", 0},    {"sample_domains", 0},
-      {"sample_losses", 0}, {"token_losses", 0},      {"domain_losses", 0},   {"reference_losses", 0},
-      {"embeddings", 0},    {"gradient_features", 0}, {"embedding_model", 0}, {"sample_tokens", 1},
+      {"log", 0},
+      {"metrics", 0},
+      {"dataset_info", 0},
+      {"sample_domains", 0},
+      {"sample_losses", 0},
+      {"token_losses", 0},
+      {"domain_losses", 0},
+      {"reference_losses", 0},
+      {"embeddings", 0},
+      {"gradient_features", 0},
+      {"embedding_model", 0},
+      {"sample_tokens", 1},
+      {"generate", 3},
+      {"reward", 3},
+      {"response_gradient_features", 3},
   };
   return names;
 }
