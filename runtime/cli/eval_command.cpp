@@ -34,6 +34,11 @@ std::string line_of(const std::string& name, int64_t samples, int64_t tokens, do
 void evaluate_dataset(const LlamaModel& model, const Tokenizer& tokenizer, const TrainingOptions& o,
                       const EvalOptions& eo, nlohmann::ordered_json& summary, std::vector<std::string>& lines) {
   const Corpus corpus = load_corpus(o.data, tokenizer);
+  if (eo.split == "all" && !corpus.eval_domains.empty())
+    throw Error(
+        "--split all: the eval set has domains of its own (data.eval_dataset); evaluate --split train and "
+        "--split eval apart");
+  const std::vector<std::string>& names = eo.split == "eval" ? corpus.eval_domain_names() : corpus.domains;
   std::vector<const Sample*> samples;
   std::vector<const char*> splits;
   if (eo.split != "eval")
@@ -47,7 +52,7 @@ void evaluate_dataset(const LlamaModel& model, const Tokenizer& tokenizer, const
     nlohmann::ordered_json l;
     l["id"] = s.id;
     l["split"] = splits[i];
-    l["domain"] = corpus.domains[static_cast<std::size_t>(s.domain)];
+    l["domain"] = names[static_cast<std::size_t>(s.domain)];
     l["source"] = s.source;
     l["tokens"] = scores[i].tokens;
     l["loss"] = scores[i].mean_loss();
@@ -55,18 +60,18 @@ void evaluate_dataset(const LlamaModel& model, const Tokenizer& tokenizer, const
     jsonl += l.dump() + "\n";
   }
   write_file_atomically((fs::path(eo.output_dir) / "samples.jsonl").string(), jsonl);
-  const DomainScores by_domain = sum_by_domain(samples, scores, corpus.domains.size());
+  const DomainScores by_domain = sum_by_domain(samples, scores, names.size());
   nlohmann::ordered_json domains;
   int64_t tokens = 0;
-  for (std::size_t d = 0; d < corpus.domains.size(); ++d) {
+  for (std::size_t d = 0; d < names.size(); ++d) {
     tokens += by_domain.tokens[d];
     if (by_domain.samples[d] == 0) continue;
     const double loss = by_domain.tokens[d] > 0 ? by_domain.loss(d) : 0.0;
-    domains[corpus.domains[d]] = {{"samples", by_domain.samples[d]},
-                                  {"tokens", by_domain.tokens[d]},
-                                  {"loss", loss},
-                                  {"perplexity", std::exp(loss)}};
-    lines.push_back(line_of(corpus.domains[d], by_domain.samples[d], by_domain.tokens[d], loss));
+    domains[names[d]] = {{"samples", by_domain.samples[d]},
+                         {"tokens", by_domain.tokens[d]},
+                         {"loss", loss},
+                         {"perplexity", std::exp(loss)}};
+    lines.push_back(line_of(names[d], by_domain.samples[d], by_domain.tokens[d], loss));
   }
   const double loss = by_domain.overall_loss();
   summary["split"] = eo.split;
@@ -99,8 +104,10 @@ std::vector<std::string> run_evaluation(const EvalOptions& eo) try {
   if (!adapter.empty()) summary["adapter"] = adapter;
   std::vector<std::string> lines;
   if (!o.data.dataset.empty()) {
-    if (eo.split == "eval" && o.data.val_size <= 0)
-      throw Error(cfg.path() + ": data.val_size is 0, so there is no eval split: set it, or use --split train|all");
+    if (eo.split == "eval" && o.data.val_size <= 0 && o.data.eval_dataset.empty())
+      throw Error(cfg.path() +
+                  ": data.val_size is 0 and no data.eval_dataset is given, so there is no eval split: set one, or use "
+                  "--split train|all");
     evaluate_dataset(*model, *tokenizer, o, eo, summary, lines);
   }
   if (!eo.multiple_choice.empty()) {

@@ -31,6 +31,13 @@ void check_options(const DataOptions& o) {
   if (!std::isfinite(o.val_size) || o.val_size < 0)
     throw Error("val_size: expected a fraction in [0, 1) or a number of samples >= 1");
   if (o.max_samples < 0) throw Error("max_samples: expected 0 (all) or a positive number");
+  for (size_t i = 0; i < o.eval_dataset.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.eval_dataset[i] == o.eval_dataset[j])
+        throw Error("eval_dataset: '" + o.eval_dataset[i] + "' is listed twice");
+  if (!o.eval_dataset.empty() && o.val_size != 0)
+    throw Error("eval_dataset: the eval set is given, so val_size must be 0 (found " + std::to_string(o.val_size) +
+                "; LLaMA-Factory's rule too)");
   if (o.packing && o.stage != "pt")
     throw Error("packing: supported for stage pt only (LLaMA-Factory's knapsack packing of sft samples is not)");
 }
@@ -187,6 +194,14 @@ Corpus load_corpus(const DataOptions& options, const Tokenizer& tokenizer) {
     DomainSamples samples = builder.domain(attrs[d], static_cast<int32_t>(d));
     for (auto& s : samples.train) corpus.train.push_back(std::move(s));
     for (auto& s : samples.eval) corpus.eval.push_back(std::move(s));
+  }
+  if (!options.eval_dataset.empty()) {
+    // Whole datasets, each an eval domain of its own (val_size is 0: every row lands in "train").
+    corpus.eval_domains = options.eval_dataset;
+    const std::vector<DatasetAttr> eval_attrs =
+        read_dataset_info(options.dataset_dir, options.eval_dataset, options.stage);
+    for (size_t d = 0; d < eval_attrs.size(); ++d)
+      for (auto& s : builder.domain(eval_attrs[d], static_cast<int32_t>(d)).train) corpus.eval.push_back(std::move(s));
   }
   for (size_t i = 0; i < corpus.train.size(); ++i) corpus.train[i].id = static_cast<int64_t>(i);
   for (size_t i = 0; i < corpus.eval.size(); ++i) corpus.eval[i].id = static_cast<int64_t>(i);

@@ -21,6 +21,7 @@ constexpr int32_t kIgnoreIndex = -100;  // label of a token that is not trained 
 struct DataOptions {
   std::string dataset_dir = "data";
   std::vector<std::string> dataset;       // names in dataset_info.json; one domain each
+  std::vector<std::string> eval_dataset;  // LLaMA-Factory's eval_dataset: the eval set, whole (val_size 0)
   std::string stage = "sft";              // "sft" (alpaca/sharegpt) or "pt" (plain text)
   std::string template_name = "default";  // chat template: default, llama3, qwen, empty
   int64_t cutoff_len = 512;
@@ -42,7 +43,12 @@ struct Sample {
 struct Corpus {
   std::vector<std::string> domains;  // names, in the order of DataOptions::dataset
   std::vector<Sample> train;
-  std::vector<Sample> eval;  // empty when val_size == 0
+  std::vector<Sample> eval;  // empty when val_size == 0 and no eval_dataset is given
+  // The names of DataOptions::eval_dataset, which the eval samples' `domain` indexes; empty when the
+  // eval set is a held-out part of each training domain.
+  std::vector<std::string> eval_domains;
+  // The names the eval samples' `domain` indexes.
+  const std::vector<std::string>& eval_domain_names() const { return eval_domains.empty() ? domains : eval_domains; }
 };
 
 // Loads, renders, tokenizes and splits. Throws dataflex::Error with a one-line message naming the

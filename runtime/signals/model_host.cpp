@@ -149,7 +149,9 @@ std::vector<float> ModelHost::cached(uint32_t service, Dataset d, Model m, const
   return out;
 }
 
-host::DatasetInfo ModelHost::dataset_info(Dataset d) { return {split(d).size(), corpus_.domains.size()}; }
+host::DatasetInfo ModelHost::dataset_info(Dataset d) {
+  return {split(d).size(), (d == Dataset::Train ? corpus_.domains : corpus_.eval_domain_names()).size()};
+}
 
 std::vector<int32_t> ModelHost::sample_domains(Dataset d, const host::SampleIds& ids) {
   std::vector<int32_t> out;
@@ -205,9 +207,10 @@ std::vector<double> ModelHost::domain_losses(Dataset d, Model m) {
   for (const auto& s : split(d)) samples.push_back(&s);
   const std::vector<float> losses = cached(kDomainLosses, d, m, nullptr, [&] {
     const auto scores = score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size);
-    const DomainScores by_domain = sum_by_domain(samples, scores, corpus_.domains.size());
+    const std::size_t domains = dataset_info(d).num_domains;
+    const DomainScores by_domain = sum_by_domain(samples, scores, domains);
     std::vector<float> out;
-    for (std::size_t k = 0; k < corpus_.domains.size(); ++k) out.push_back(static_cast<float>(by_domain.loss(k)));
+    for (std::size_t k = 0; k < domains; ++k) out.push_back(static_cast<float>(by_domain.loss(k)));
     return out;
   });
   return std::vector<double>(losses.begin(), losses.end());

@@ -395,9 +395,10 @@ class Run {
     std::vector<const Sample*> samples;
     for (const auto& x : s_.corpus.eval) samples.push_back(&x);
     const auto scores = score_samples(*s_.model, samples, s_.tokenizer->pad_id().value_or(0), s_.opt.eval_batch_size);
-    const DomainScores by_domain = sum_by_domain(samples, scores, s_.corpus.domains.size());
-    for (std::size_t d = 0; d < s_.corpus.domains.size(); ++d)
-      if (by_domain.tokens[d] > 0) out["eval_" + s_.corpus.domains[d] + "_loss"] = by_domain.loss(d);
+    const auto& names = s_.corpus.eval_domain_names();
+    const DomainScores by_domain = sum_by_domain(samples, scores, names.size());
+    for (std::size_t d = 0; d < names.size(); ++d)
+      if (by_domain.tokens[d] > 0) out["eval_" + names[d] + "_loss"] = by_domain.loss(d);
     out["eval_loss"] = by_domain.overall_loss();
     return out;
   }

@@ -53,6 +53,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
 
   o.data.dataset_dir = c.get_string("data.dataset_dir");
   o.data.dataset = c.get_string_list("data.dataset");
+  o.data.eval_dataset = c.get_string_list("data.eval_dataset");
   o.data.stage = c.get_string("data.stage");
   o.data.template_name = c.get_string("data.template");
   o.data.cutoff_len = c.get_int("data.cutoff_len");

@@ -15,6 +15,7 @@ namespace {
 
 using test::bytes_tokenizer;
 using test::concat;
+using test::expect_error;
 using test::expect_turns;
 using test::ignored;
 using test::kEos;
@@ -253,6 +254,31 @@ TEST(DatasetSplit, ValSizeCountHoldsOutThatManySamplesPerDomain) {
   EXPECT_EQ(per_domain[0], 2);
   EXPECT_EQ(per_domain[1], 2);
   EXPECT_EQ(c.train.size(), 8u + 1u);  // alpaca_small keeps one of its three rows
+}
+
+TEST(DatasetSplit, EvalDatasetsAreTheWholeEvalSetWithDomainsOfTheirOwn) {
+  const auto tok = bytes_tokenizer();
+  DataOptions o = fixture_options({"qa_ten"});
+  o.eval_dataset = {"alpaca_small"};
+  const Corpus c = load_corpus(o, *tok);
+  EXPECT_EQ(c.train.size(), 10u);  // no row of the training set is held out
+  ASSERT_EQ(c.eval.size(), 3u);    // every row of the eval dataset
+  EXPECT_EQ(c.eval_domains, (std::vector<std::string>{"alpaca_small"}));
+  EXPECT_EQ(c.eval_domain_names(), c.eval_domains);
+  for (size_t i = 0; i < c.eval.size(); ++i) {
+    EXPECT_EQ(c.eval[i].domain, 0);
+    EXPECT_EQ(c.eval[i].id, static_cast<int64_t>(i));
+  }
+  // Without eval_dataset, the eval domains are the training domains.
+  o.eval_dataset.clear();
+  o.val_size = 2;
+  EXPECT_EQ(load_corpus(o, *tok).eval_domain_names(), (std::vector<std::string>{"qa_ten"}));
+  // Both at once is LLaMA-Factory's error too.
+  o.eval_dataset = {"alpaca_small"};
+  expect_error([&] { load_corpus(o, *tok); }, {"eval_dataset", "val_size must be 0"});
+  o.val_size = 0;
+  o.eval_dataset = {"alpaca_small", "alpaca_small"};
+  expect_error([&] { load_corpus(o, *tok); }, {"eval_dataset: 'alpaca_small' is listed twice"});
 }
 
 TEST(DatasetSplit, TheSplitIsDeterministicForASeedAndChangesWithIt) {

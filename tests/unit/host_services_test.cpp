@@ -228,7 +228,10 @@ TEST(HostBridge, KnownServicesCarryTheMinorThatIntroducedThem) {
   EXPECT_EQ(host::service_since_minor("gradient_features"), 0);
   EXPECT_EQ(host::service_since_minor("reference_losses"), 0);
   EXPECT_EQ(host::service_since_minor("sample_tokens"), 1);
-  EXPECT_EQ(host::service_since_minor("generate"), -1);
+  EXPECT_EQ(host::service_since_minor("generate"), 3);
+  EXPECT_EQ(host::service_since_minor("reward"), 3);
+  EXPECT_EQ(host::service_since_minor("response_gradient_features"), 3);
+  EXPECT_EQ(host::service_since_minor("rank_documents"), -1);
 }
 
 }  // namespace dataflex
