@@ -86,6 +86,11 @@ def make_data(out):
           f"target set {N_EVAL} definitions -> {data}")
 
 
+def wrong_and_right(per_domain):
+    """Selected samples of the target task's format: correct and wrong definitions."""
+    return per_domain.get("target_define", 0) + per_domain.get("target_wrong", 0)
+
+
 def report(out):
     runs = os.path.join(out, "runs")
     rows = {}
@@ -96,7 +101,7 @@ def report(out):
         method, seed = run.rsplit("_s", 1)
         res = json.load(open(os.path.join(path, "all_results.json")))
         mc = json.load(open(os.path.join(out, "mc", run, "summary.json")))
-        selected = wrong = 0
+        selected = wrong = task = 0
         dec = os.path.join(path, "decisions.jsonl")
         if os.path.exists(dec):
             for line in open(dec):
@@ -105,26 +110,34 @@ def report(out):
                     continue
                 selected += d["count"]
                 wrong += d["per_domain"].get("target_wrong", 0)
+                task += wrong_and_right(d["per_domain"])
         acc = mc["multiple_choice"]["acc"]
         rows.setdefault(method, []).append(
-            (res.get("eval_loss", float("nan")), acc, wrong / selected if selected else float("nan"),
-             res["train_runtime"]))
+            [res.get("eval_loss", float("nan")), acc, wrong / selected if selected else float("nan"),
+             task / selected if selected else float("nan"), res["train_runtime"]])
 
     def cell(values, fmt):
+        if any(v != v for v in values):  # NaN: not applicable
+            return "-"
         if len(values) == 1:
             return fmt.format(values[0])
         return (fmt + " ± " + fmt).format(statistics.mean(values), statistics.stdev(values))
 
     pool_wrong = N_WRONG / (N_TARGET + N_WRONG + N_SPAM + N_CONT)
+    pool_task = (N_TARGET + N_WRONG) / (N_TARGET + N_WRONG + N_SPAM + N_CONT)
+    for r in rows.get("full", []):  # full-pool training sees the pool's shares
+        r[2], r[3] = pool_wrong, pool_task
     print("| method | seeds | target eval loss | wordnet_mc accuracy | wrong-answer share of selected "
-          f"(pool: {pool_wrong:.3f}) | wall-clock (s) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+          f"(pool: {pool_wrong:.3f}) | definition-format share, right or wrong (pool: {pool_task:.3f}) | "
+          "wall-clock (s) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for method in ("full", "random", "loss", "less", "cluster_less", "nice"):
         if method not in rows:
             continue
         r = rows[method]
         print(f"| {method} | {len(r)} | {cell([x[0] for x in r], '{:.4f}')} | {cell([x[1] for x in r], '{:.3f}')} "
-              f"| {cell([x[2] for x in r], '{:.3f}')} | {cell([x[3] for x in r], '{:.1f}')} |")
+              f"| {cell([x[2] for x in r], '{:.3f}')} | {cell([x[3] for x in r], '{:.3f}')} "
+              f"| {cell([x[4] for x in r], '{:.1f}')} |")
 
 
 if __name__ == "__main__":

@@ -86,8 +86,7 @@ size_t scan_value(const std::string& t, size_t i) {
 // whose position is relative to the piece we handed it (or, for another of its exceptions, without
 // "[json.exception.out_of_range.406] ").
 std::string parse_error_text(const nlohmann::json::exception& e) {
-  std::string m = e.what();
-  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+  std::string m = json_error_text(e.what());
   const size_t column = m.find("column ");
   if (column != std::string::npos) {
     const size_t colon = m.find(": ", column);

@@ -23,8 +23,6 @@ std::vector<host::Param> to_host_params(const std::vector<NamedParam>& params) {
   return out;
 }
 
-namespace {
-
 void log_plugin_line(int32_t level, const std::string& line) {
   switch (level) {
     case DFX_LOG_DEBUG: spdlog::debug(line); break;
@@ -33,8 +31,6 @@ void log_plugin_line(int32_t level, const std::string& line) {
     default: spdlog::info(line); break;
   }
 }
-
-}  // namespace
 
 std::string PluginInstance::prefix() const {
   return (origin_.empty() ? manifest().path : origin_) + ": plugin '" + manifest().name + "' ";

@@ -62,4 +62,8 @@ class PluginInstance final : public DecisionPlugin {
 // The SDK's form of validated parameters.
 std::vector<host::Param> to_host_params(const std::vector<NamedParam>& params);
 
+// Where a plugin's log lines go (HostBridge's sink, in the trainer and in an isolated worker): the
+// run's log at the plugin's level.
+void log_plugin_line(int32_t level, const std::string& line);
+
 }  // namespace dataflex

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "plugins/isolation_protocol.hpp"
+#include "plugins/plugin_instance.hpp"
 #include "plugins/plugin_library.hpp"
 
 namespace dataflex {
@@ -142,15 +143,6 @@ class RemoteServices final : public host::ServiceProvider {
   Channel& channel_;
   std::mutex mutex_;
 };
-
-void log_plugin_line(int32_t level, const std::string& line) {
-  switch (level) {
-    case DFX_LOG_DEBUG: spdlog::debug(line); break;
-    case DFX_LOG_WARNING: spdlog::warn(line); break;
-    case DFX_LOG_ERROR: spdlog::error(line); break;
-    default: spdlog::info(line); break;
-  }
-}
 
 struct Plugin {
   std::shared_ptr<PluginLibrary> library;

@@ -27,11 +27,7 @@ namespace {
 
 // A recorded value of the wrong type (a string where a loss should be, a negative size) is the
 // recording's fault: the error names the file and the field, never the plugin.
-std::string json_message(const json::exception& e) {
-  std::string m = e.what();
-  if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
-  return one_line(m);
-}
+std::string json_message(const json::exception& e) { return json_error_text(e.what()); }
 
 template <class F>
 auto reading(const RecordedHost::Data& d, const std::string& what, F&& body) -> decltype(body()) {

@@ -17,5 +17,8 @@ class Error : public std::runtime_error {
 
 // Replaces newlines so that a message from outside (a plugin, a parser) stays one line.
 std::string one_line(std::string text);
+// A JSON library message (nlohmann's "[json.exception.type_error.302] ...") without its bracketed
+// prefix, on one line: what a user reads after the file and key we name.
+std::string json_error_text(std::string message);
 
 }  // namespace dataflex

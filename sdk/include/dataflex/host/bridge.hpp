@@ -301,17 +301,21 @@ class HostBridge {
                  });
   }
 
+  // The projection members every gradient service shares.
+  static dfx_projection projection_of(int32_t projection, uint32_t dim) {
+    if (projection < DFX_PROJECTION_NONE || projection > DFX_PROJECTION_FACTORED)
+      invalid("unknown projection " + std::to_string(projection));
+    if (projection != DFX_PROJECTION_NONE && dim == 0) invalid("projection_dim must be positive for a projection");
+    return static_cast<dfx_projection>(projection);
+  }
+
   static GradientRequest gradient_request_of(const dfx_gradient_features_args& a) {
     GradientRequest r;
     r.dataset = dataset_of(a.dataset);
     if (a.preconditioner != DFX_PRECONDITIONER_SGD && a.preconditioner != DFX_PRECONDITIONER_ADAM)
       invalid("unknown preconditioner " + std::to_string(a.preconditioner));
-    if (a.projection < DFX_PROJECTION_NONE || a.projection > DFX_PROJECTION_FACTORED)
-      invalid("unknown projection " + std::to_string(a.projection));
     r.preconditioner = static_cast<dfx_preconditioner>(a.preconditioner);
-    r.projection = static_cast<dfx_projection>(a.projection);
-    if (r.projection != DFX_PROJECTION_NONE && a.projection_dim == 0)
-      invalid("projection_dim must be positive for a projection");
+    r.projection = projection_of(a.projection, a.projection_dim);
     r.projection_dim = a.projection_dim;
     r.projection_seed = a.projection_seed;
     r.parameter_filter = parameter_filter_of(a.parameter_filter ? a.parameter_filter : "");
@@ -445,11 +449,7 @@ class HostBridge {
                  [](ServiceProvider& p, dfx_response_features_args& a) {
                    ResponseFeatureRequest r;
                    r.dataset = dataset_of(a.dataset);
-                   if (a.projection < DFX_PROJECTION_NONE || a.projection > DFX_PROJECTION_FACTORED)
-                     invalid("unknown projection " + std::to_string(a.projection));
-                   r.projection = static_cast<dfx_projection>(a.projection);
-                   if (r.projection != DFX_PROJECTION_NONE && a.projection_dim == 0)
-                     invalid("projection_dim must be positive for a projection");
+                   r.projection = projection_of(a.projection, a.projection_dim);
                    r.projection_dim = a.projection_dim;
                    r.projection_seed = a.projection_seed;
                    r.parameter_filter = parameter_filter_of(a.parameter_filter ? a.parameter_filter : "");
