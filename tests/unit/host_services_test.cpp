@@ -224,6 +224,135 @@ TEST(HostBridge, AHostReportingABI10OffersATableWithoutThe11Services) {
   EXPECT_NE(new_host.api()->sample_tokens, nullptr);
 }
 
+// [1.3] A provider of responses: "ab" (2 tokens) per draw, rewards 0.25 each, 2 feature columns.
+class ResponseHost : public host::ServiceProvider {
+ public:
+  std::string description() const override { return "response host"; }
+  host::Responses generate(const host::GenerateRequest& r, const host::SampleIds& ids) override {
+    host::Responses out;
+    out.offsets.push_back(0);
+    for (std::size_t i = 0; i < ids.size() * r.num_return; ++i) {
+      out.tokens.insert(out.tokens.end(), {'a', 'b'});
+      if (too_long) out.tokens.push_back('c');
+      out.offsets.push_back(static_cast<int64_t>(out.tokens.size()));
+    }
+    return out;
+  }
+  std::vector<float> reward(Dataset, dfx_reward, const host::SampleIds& ids, const host::Responses&) override {
+    return std::vector<float>(ids.size(), 0.25f);
+  }
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest&) override { return 2; }
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& r, const host::SampleIds& ids,
+                                                const host::Responses&) override {
+    ++computed;
+    return std::vector<float>(ids.size() / r.group_size * 2, 1.0f);
+  }
+  bool too_long = false;
+  int computed = 0;
+};
+
+TEST(HostBridge, GenerationRewardsAndResponseFeaturesCheckTheirArguments) {
+  ResponseHost provider;
+  host::HostBridge bridge(provider, "p");
+  const dfx_host_api* api = bridge.api();
+  const int64_t ids[2] = {0, 1};
+  int32_t tokens[8];
+  int64_t offsets[5];
+  dfx_generate_args g;
+  dfx_generate_args_init(&g);
+  g.host = api->host;
+  g.sample_ids = ids;
+  g.num_samples = 2;
+  g.num_return = 2;
+  g.max_new_tokens = 2;
+  g.token_ids_out = tokens;
+  g.capacity = 8;
+  g.offsets_out = offsets;
+  ASSERT_EQ(api->generate(&g), DFX_OK);
+  EXPECT_EQ(g.num_tokens, 8u);
+  EXPECT_EQ(offsets[4], 8);
+  // The capacity must hold n x num_return x max_new_tokens before anything is generated.
+  g.capacity = 7;
+  EXPECT_EQ(api->generate(&g), DFX_ERR_BUFFER_TOO_SMALL);
+  g.capacity = 8;
+  g.num_return = 0;
+  EXPECT_EQ(api->generate(&g), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bridge.last_error().find("num_return must be at least 1"), std::string::npos);
+  g.num_return = 2;
+  g.top_p = 0.0;
+  EXPECT_EQ(api->generate(&g), DFX_ERR_INVALID_ARGUMENT);
+  g.top_p = 1.0;
+  g.model = DFX_MODEL_REFERENCE;
+  EXPECT_EQ(api->generate(&g), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bridge.last_error().find("expected CURRENT (0) or POLICY (3)"), std::string::npos);
+  g.model = DFX_MODEL_CURRENT;
+  provider.too_long = true;  // a provider answering past max_new_tokens is the host's bug
+  EXPECT_EQ(api->generate(&g), DFX_ERR_INTERNAL);
+  provider.too_long = false;
+
+  // Responses handed back: offsets from 0, never decreasing.
+  const int32_t resp[4] = {'a', 'b', 'a', 'b'};
+  int64_t resp_offsets[3] = {0, 2, 4};
+  float rewards[2] = {-1, -1};
+  dfx_reward_args r;
+  dfx_reward_args_init(&r);
+  r.host = api->host;
+  r.sample_ids = ids;
+  r.num_responses = 2;
+  r.response_tokens = resp;
+  r.response_offsets = resp_offsets;
+  r.rewards_out = rewards;
+  ASSERT_EQ(api->reward(&r), DFX_OK);
+  EXPECT_EQ(rewards[1], 0.25f);
+  r.reward = 9;
+  EXPECT_EQ(api->reward(&r), DFX_ERR_INVALID_ARGUMENT);
+  r.reward = DFX_REWARD_ROUGE_L;
+  resp_offsets[1] = 5;
+  rewards[0] = -1;
+  EXPECT_EQ(api->reward(&r), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bridge.last_error().find("response_offsets decrease at response 1"), std::string::npos);
+  EXPECT_EQ(rewards[0], -1);  // untouched on error
+  resp_offsets[1] = 2;
+
+  dfx_response_features_args f;
+  dfx_response_features_args_init(&f);
+  f.host = api->host;
+  f.sample_ids = ids;
+  f.num_responses = 2;
+  f.response_tokens = resp;
+  f.response_offsets = resp_offsets;
+  f.group_size = 2;
+  ASSERT_EQ(api->response_gradient_features(&f), DFX_OK);  // a size query computes nothing
+  EXPECT_EQ(f.feature_dim, 2u);
+  EXPECT_EQ(provider.computed, 0);
+  float features[2];
+  f.features_out = features;
+  f.capacity = 2;
+  ASSERT_EQ(api->response_gradient_features(&f), DFX_OK);
+  EXPECT_EQ(provider.computed, 1);
+  f.group_size = 3;
+  EXPECT_EQ(api->response_gradient_features(&f), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bridge.last_error().find("group_size 3 does not divide num_responses 2"), std::string::npos);
+  f.group_size = 1;
+  const float bad_weights[2] = {1.0f, NAN};
+  f.weights = bad_weights;
+  f.capacity = 4;
+  float two_rows[4];
+  f.features_out = two_rows;
+  EXPECT_EQ(api->response_gradient_features(&f), DFX_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(bridge.last_error().find("weights[1] is not finite"), std::string::npos);
+}
+
+TEST(HostBridge, AHostOfAnOlderMinorOffersATableWithoutThe13Services) {
+  ResponseHost provider;
+  host::HostBridge old_host(provider, "p", {}, 2);
+  EXPECT_FALSE(DFX_STRUCT_HAS_MEMBER(old_host.api(), dfx_host_api, generate));
+  EXPECT_TRUE(DFX_STRUCT_HAS_MEMBER(old_host.api(), dfx_host_api, sample_tokens));
+  host::HostBridge new_host(provider, "p");
+  EXPECT_TRUE(DFX_STRUCT_HAS_MEMBER(new_host.api(), dfx_host_api, response_gradient_features));
+  EXPECT_NE(new_host.api()->reward, nullptr);
+}
+
 TEST(HostBridge, KnownServicesCarryTheMinorThatIntroducedThem) {
   EXPECT_EQ(host::service_since_minor("gradient_features"), 0);
   EXPECT_EQ(host::service_since_minor("reference_losses"), 0);
