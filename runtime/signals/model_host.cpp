@@ -216,9 +216,7 @@ std::vector<double> ModelHost::domain_losses(Dataset d, Model m) {
   return std::vector<double>(losses.begin(), losses.end());
 }
 
-namespace {
-
-GradientFeatureOptions feature_options(const host::GradientRequest& r) {
+GradientFeatureOptions gradient_feature_options(const host::GradientRequest& r) {
   GradientFeatureOptions o;
   o.preconditioner = r.preconditioner == DFX_PRECONDITIONER_ADAM ? Preconditioner::Adam : Preconditioner::Sgd;
   o.projection = static_cast<Projection>(r.projection);
@@ -227,6 +225,8 @@ GradientFeatureOptions feature_options(const host::GradientRequest& r) {
   o.parameter_filter = r.parameter_filter;
   return o;
 }
+
+namespace {
 
 std::string joined(const std::vector<std::string>& filter) {
   std::string s;
@@ -241,12 +241,12 @@ std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
   if (layout.empty())
     throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "no trainable attention/MLP projection matches the filter \"" +
                                                      joined(r.parameter_filter) + "\"");
-  return static_cast<std::size_t>(feature_dim(layout, feature_options(r)));
+  return static_cast<std::size_t>(feature_dim(layout, gradient_feature_options(r)));
 }
 
 std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  const GradientFeatureOptions o = feature_options(r);
+  const GradientFeatureOptions o = gradient_feature_options(r);
   if (o.preconditioner == Preconditioner::Adam && !adam_)
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "adam preconditioning needs the trainer's optimizer state");
   const auto samples = lookup(r.dataset, ids);

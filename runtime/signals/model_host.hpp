@@ -25,6 +25,10 @@ class Tokenizer;
 struct Corpus;
 struct Sample;
 struct AdamMoments;
+struct GradientFeatureOptions;
+
+// The extractor's options for a gradient-feature request (per_sample_gradients.hpp).
+GradientFeatureOptions gradient_feature_options(const host::GradientRequest& r);
 
 struct ModelHostOptions {
   int64_t batch_size = 8;        // samples per forward (and backward) pass

@@ -56,14 +56,16 @@ std::string fill(std::string text, const std::vector<std::pair<std::string, std:
   return text;
 }
 
-GradientFeatureOptions feature_options(const host::ResponseFeatureRequest& r) {
-  GradientFeatureOptions o;
-  o.preconditioner = Preconditioner::Sgd;
-  o.projection = static_cast<Projection>(r.projection);
-  o.projection_dim = r.projection_dim;
-  o.seed = r.projection_seed;
-  o.parameter_filter = r.parameter_filter;
-  return o;
+// The plain-gradient request the responses' features are extracted as.
+host::GradientRequest sgd_request_of(const host::ResponseFeatureRequest& r) {
+  host::GradientRequest g;
+  g.dataset = r.dataset;
+  g.preconditioner = DFX_PRECONDITIONER_SGD;
+  g.projection = r.projection;
+  g.projection_dim = r.projection_dim;
+  g.projection_seed = r.projection_seed;
+  g.parameter_filter = r.parameter_filter;
+  return g;
 }
 
 }  // namespace
@@ -152,11 +154,7 @@ std::vector<float> ModelHost::reward(Dataset d, dfx_reward kind, const host::Sam
 }
 
 std::size_t ModelHost::response_feature_dim(const host::ResponseFeatureRequest& r) {
-  host::GradientRequest g;
-  g.projection = r.projection;
-  g.projection_dim = r.projection_dim;
-  g.parameter_filter = r.parameter_filter;
-  return gradient_feature_dim(g);
+  return gradient_feature_dim(sgd_request_of(r));
 }
 
 std::vector<float> ModelHost::response_gradient_features(const host::ResponseFeatureRequest& r,
@@ -193,8 +191,8 @@ std::vector<float> ModelHost::response_gradient_features(const host::ResponseFea
   if (sequences.empty()) return out;
   std::vector<const Sample*> pointers;
   for (const auto& s : sequences) pointers.push_back(&s);
-  const at::Tensor f = per_sample_gradient_features(model_, pointers, feature_options(r), nullptr, options_.batch_size,
-                                                    tokenizer_.pad_id().value_or(0));
+  const at::Tensor f = per_sample_gradient_features(model_, pointers, gradient_feature_options(sgd_request_of(r)),
+                                                    nullptr, options_.batch_size, tokenizer_.pad_id().value_or(0));
   const float* data = f.data_ptr<float>();
   std::vector<double> acc(rows * dim, 0.0);
   for (std::size_t k = 0; k < sequences.size(); ++k)

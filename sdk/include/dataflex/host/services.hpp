@@ -39,16 +39,6 @@ inline const char* to_string(Model m) {
   }
   return "unknown";
 }
-// [1.3] The names recordings and configs use for dfx_reward.
-inline const char* reward_name(dfx_reward r) {
-  switch (r) {
-    case DFX_REWARD_MODEL: return "model";
-    case DFX_REWARD_EXACT_MATCH: return "exact_match";
-    case DFX_REWARD_TOKEN_F1: return "token_f1";
-    case DFX_REWARD_ROUGE_L: return "rouge_l";
-  }
-  return "unknown";
-}
 
 // A provider's failure: the status the plugin receives, and the message it reports. The bridge adds
 // the service's name in front ("host service 'sample_losses': <message>").
