@@ -32,7 +32,7 @@ static double seconds_since(Clock::time_point t) { return std::chrono::duration<
 
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
-  int64_t pool = 64, seq = 256, batch = 8, dim = 128, factored_dim = 8192, threads = 2;
+  int64_t pool = 64, seq = 256, batch = 8, dim = 128, factored_dim = 8192, threads = 2, lora_rank = 0;
   CLI::App app{"bench_gradient_features: per-sample gradient features three ways"};
   app.add_option("--config", config, "model config.json");
   app.add_option("--pool", pool, "samples");
@@ -41,10 +41,15 @@ int main(int argc, char** argv) {
   app.add_option("--dim", dim, "dense projection columns");
   app.add_option("--factored-dim", factored_dim, "factored projection target");
   app.add_option("--threads", threads, "LibTorch and BLAS threads");
+  app.add_option("--lora-rank", lora_rank, "LoRA adapters of this rank on every projection (0: full fine-tune)");
   CLI11_PARSE(app, argc, argv);
   configure_threads(threads);
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, 0);
+  if (lora_rank > 0)
+    model.add_lora({lora_rank, 2.0 * double(lora_rank), 0.0,
+                    {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
+                   1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
   std::vector<Sample> samples(static_cast<std::size_t>(pool));
   for (int64_t i = 0; i < pool; ++i) {

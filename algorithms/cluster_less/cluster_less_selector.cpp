@@ -38,6 +38,7 @@ class ClusterLessSelector : public dataflex::Selector {
         lsh_bits_(size_t(params().get_int("lsh_bits"))),
         interval_(params().get_int("cluster_update_interval")),
         chunk_(size_t(params().get_int("chunk_size"))),
+        per_subtask_(size_t(params().get_int("targets_per_subtask"))),
         gradients_(less::gradient_options(params())) {
     gradients_.preconditioner = DFX_PRECONDITIONER_ADAM;
     embedding_.model = params().get_string("embedding_model") == "embedding" ? DFX_MODEL_EMBEDDING : DFX_MODEL_CURRENT;
@@ -47,7 +48,7 @@ class ClusterLessSelector : public dataflex::Selector {
   Selection select(const dfx_decision_context& ctx, size_t pool_size, size_t num_select, bool) override {
     if (pool_is_subset() || cluster_.size() != pool_size || !partition_fresh(ctx.decision_index))
       partition(pool_size, ctx);
-    const auto targets = less::target_means(host(), gradients_, by_subtask_);
+    const auto targets = less::target_means(host(), gradients_, by_subtask_, per_subtask_);
 
     // Representatives, their unit Adam features, one mean unit row per cluster, its LESS score.
     const std::vector<size_t> reps =
@@ -162,6 +163,7 @@ class ClusterLessSelector : public dataflex::Selector {
   size_t lsh_bits_;
   int64_t interval_;
   size_t chunk_;
+  size_t per_subtask_;  // target examples per subtask (0: all)
   dataflex::HostServices::GradientOptions gradients_;
   dataflex::HostServices::EmbeddingOptions embedding_;
   std::vector<int32_t> cluster_;  // by pool id (= training-set id when the partition is kept)
@@ -172,4 +174,4 @@ class ClusterLessSelector : public dataflex::Selector {
 
 }  // namespace
 
-DATAFLEX_PLUGIN(ClusterLessSelector, "cluster_less", "1.0.0")
+DATAFLEX_PLUGIN(ClusterLessSelector, "cluster_less", "1.1.0")

@@ -35,6 +35,7 @@ class LessSelector : public dataflex::Selector {
         lr_weighted_(params().get_string("history") == "lr_weighted"),
         dtype_(less::feature_dtype_of(params().get_string("feature_dtype"))),
         max_age_(params().get_int("max_feature_age")),
+        per_subtask_(size_t(params().get_int("targets_per_subtask"))),
         chunk_(static_cast<size_t>(params().get_int("chunk_size"))),
         options_(less::gradient_options(params())),
         offline_(params().get_string("pool_features"), params().get_string("target_features"),
@@ -173,7 +174,7 @@ class LessSelector : public dataflex::Selector {
 
   // The target side (less_targets.hpp). Sets width_, dropping cached features of another width.
   std::vector<std::vector<double>> target_means() {
-    auto t = less::target_means(host(), options_, by_subtask_);
+    auto t = less::target_means(host(), options_, by_subtask_, per_subtask_);
     if (!cache_.empty() && t.width != width_) {
       host().log(DFX_LOG_WARNING, "LESS: the feature width changed; cached pool features are dropped");
       cache_.clear();
@@ -211,6 +212,7 @@ class LessSelector : public dataflex::Selector {
   bool by_subtask_, lr_weighted_;
   less::FeatureDtype dtype_;
   int64_t max_age_;
+  size_t per_subtask_;  // target examples per subtask (0: all)
   size_t chunk_;
   dataflex::HostServices::GradientOptions options_;
   less::OfflineFeatures offline_;   // pool_features / target_features files, when given
@@ -221,4 +223,4 @@ class LessSelector : public dataflex::Selector {
 
 }  // namespace
 
-DATAFLEX_PLUGIN(LessSelector, "less", "1.1.0")
+DATAFLEX_PLUGIN(LessSelector, "less", "1.2.0")

@@ -269,12 +269,17 @@ std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, 
       spdlog::info("gradient features: {}/{} samples, {:.1f} samples/s", done, total,
                    static_cast<double>(done) / std::max(secs, 1e-9));
   };
+  GradientTimings parts;
   const at::Tensor f = per_sample_gradient_features(model_, samples, o, adam_.get(), options_.batch_size,
-                                                    tokenizer_.pad_id().value_or(0), progress);
+                                                    tokenizer_.pad_id().value_or(0), progress, &parts);
   out.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  spdlog::debug("gradient features: {} samples x {} in {:.2f} s ({:.0f} tokens/s)", samples.size(),
-                f.numel() / std::max<int64_t>(1, f.size(0)), secs, static_cast<double>(tokens) / std::max(secs, 1e-9));
+  spdlog::debug(
+      "gradient features: {} samples x {} in {:.2f} s ({:.0f} tokens/s; forward {:.2f}, backward {:.2f}, per-sample "
+      "{:.2f}, projection {:.2f})",
+      samples.size(), f.numel() / std::max<int64_t>(1, f.size(0)), secs,
+      static_cast<double>(tokens) / std::max(secs, 1e-9), parts.forward, parts.backward, parts.per_sample,
+      parts.projection);
   cache_.put(k.digest(), out);
   return out;
 }
@@ -309,6 +314,7 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
   if (cache_.get(k.digest(), out)) return out;
   at::NoGradGuard no_grad;
   TrainingModeScope eval_mode(m, false);
+  const auto t0 = std::chrono::steady_clock::now();
   const int32_t pad = tokenizer_.pad_id().value_or(0);
   const auto bs = static_cast<std::size_t>(options_.batch_size);
   for (std::size_t first = 0; first < samples.size(); first += bs) {
@@ -334,6 +340,8 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
     std::memcpy(out.data() + first * dim, pooled.data_ptr<float>(),
                 static_cast<std::size_t>(pooled.numel()) * sizeof(float));
   }
+  spdlog::debug("embeddings: {} samples x {} (layer {}) in {:.2f} s", samples.size(), dim, r.layer,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   cache_.put(k.digest(), out);
   return out;
 }

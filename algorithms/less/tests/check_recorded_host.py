@@ -87,6 +87,32 @@ ok = out.returncode != 0 and "needs each decision's learning rate" in out.stderr
 print(("ok  " if ok else "FAIL") + " lr_weighted without a learning rate is refused: " + out.stderr.strip()[-200:])
 if not ok:
     failures.append("no learning rate")
+# targets_per_subtask = 1: subtask 0 (examples (1,0) and (0,1)) is matched through one of its two
+# examples. Through (1,0) the pool scores 1, 0.8, 0, 0.8 -> [0, 1]; through (0,1) it scores 1, 0.6, 0,
+# 0.8 -> [0, 3]. The draw follows `seed` only: the same at every run, and both examples are drawn by
+# some of eight seeds.
+rec = json.load(open(subtasks))
+rec["services"]["gradient_features"]["eval"] = [[1, 0], [0, 1], [0, 5]]
+with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    json.dump(rec, f)
+try:
+    outcomes = []
+    for seed in range(8):
+        res = run(f.name, "--set", "targets_per_subtask=1", "--set", f"seed={seed}")
+        again = run(f.name, "--set", "targets_per_subtask=1", "--set", f"seed={seed}")
+        if res["decisions"] != again["decisions"]:
+            failures.append(f"targets_per_subtask seed {seed} not reproducible")
+        targets = [m["value"] for m in res["metrics"] if m["name"] == "less.targets"]
+        if targets != [2.0]:
+            failures.append(f"targets_per_subtask seed {seed}: less.targets {targets}")
+        outcomes.append(res["decisions"][0]["selected"])
+finally:
+    os.unlink(f.name)
+ok = all(o in ([0, 1], [0, 3]) for o in outcomes) and [0, 1] in outcomes and [0, 3] in outcomes
+print(("ok  " if ok else "FAIL") + f" targets_per_subtask = 1 over seeds 0-7 selects {outcomes}, 2 targets each")
+if not ok:
+    failures.append("targets_per_subtask outcomes")
+
 # The offline workflow: the same features from .npy files (as `dataflex-run features` writes them).
 sys.path.insert(0, os.path.dirname(os.path.abspath(RECORDINGS)))
 import npy_tools  # noqa: E402  (tests/npy_tools.py)

@@ -5,6 +5,7 @@
 
 #include "feature_codec.hpp"
 #include "less_math.hpp"
+#include "less_targets.hpp"
 #include "score_history.hpp"
 
 namespace less = dataflex::less;
@@ -56,6 +57,27 @@ TEST(LessMath, EmptySubtasksAreSkippedAndOutOfRangeIsRefused) {
   EXPECT_EQ(less::subtask_means(targets, 1, 2, {2}, 3).size(), 1u);
   EXPECT_THROW(less::subtask_means(targets, 1, 2, {3}, 3), std::invalid_argument);
   EXPECT_THROW(less::subtask_means(targets, 1, 2, {}, 3), std::invalid_argument);
+}
+
+TEST(LessTargets, AtMostPerSubtaskFromEachSubtaskTheSameDrawForTheSameSeed) {
+  // Subtask 0: examples 0, 2, 4, 6, 7, 8; subtask 1: 1, 3; subtask 2: 5.
+  const std::vector<int32_t> subtask = {0, 1, 0, 1, 0, 2, 0, 0, 0};
+  const auto all = less::target_examples(subtask, 3, 0, 7);
+  EXPECT_EQ(all, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  const auto two = less::target_examples(subtask, 3, 2, 7);
+  ASSERT_EQ(two.size(), 5u);  // 2 of subtask 0's six, both of subtask 1, the one of subtask 2
+  EXPECT_TRUE(std::is_sorted(two.begin(), two.end()));
+  size_t per[3] = {0, 0, 0};
+  for (int64_t id : two) ++per[subtask[size_t(id)]];
+  EXPECT_EQ(per[0], 2u);
+  EXPECT_EQ(per[1], 2u);
+  EXPECT_EQ(per[2], 1u);
+  EXPECT_EQ(less::target_examples(subtask, 3, 2, 7), two);  // every decision matches the same examples
+  // Another seed draws other examples of subtask 0 for at least one of a few seeds.
+  bool differs = false;
+  for (uint64_t seed = 8; seed < 16 && !differs; ++seed) differs = less::target_examples(subtask, 3, 2, seed) != two;
+  EXPECT_TRUE(differs);
+  EXPECT_THROW(less::target_examples({0, 3}, 3, 1, 0), std::invalid_argument);
 }
 
 TEST(LessMath, TopKIsHighestFirstWithTiesToTheLowerPosition) {
