@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, 0);
   if (lora_rank > 0)
-    model.add_lora({lora_rank, 2.0 * double(lora_rank), 0.0,
+    model.add_lora({lora_rank,
+                    2.0 * double(lora_rank),
+                    0.0,
                     {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
                    1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);

@@ -12,7 +12,8 @@
 #                  one pass over the pool that clustering needs then costs a quarter of a full forward
 # and prints train time, overhead over static (per seed, then mean and spread), decisions and eval loss.
 #   bash scripts/less-cost-study.sh [BUILD_DIR] [OUT_DIR] [STEPS]
-# RUNS="static cluster_less" runs only those; SEEDS="42 43 44" repeats every run per seed (default 42).
+# RUNS="static cluster_less" runs only those (RUNS=none: none, the table of what is there);
+# SEEDS="42 43 44" repeats every run per seed (default 42).
 set -euo pipefail
 BUILD=${1:-build} OUT=${2:-runs/less-cost} STEPS=${3:-200}
 cd "$(dirname "$0")/.."
@@ -57,7 +58,7 @@ for SEED in $SEEDS; do
   for v in less_whole less_cand cluster_less cluster_less_l0; do
     base $v >"$DIR/$v.toml"
     component=less
-    [ ${v#cluster_less} != $v ] && component=cluster_less
+    case $v in cluster_less*) component=cluster_less ;; esac
     printf '[dataflex]\ntrain_type = "dynamic_select"\ncomponent_name = "%s"\nwarmup_step = 10\nupdate_step = 50\n' \
       "$component" >>"$DIR/$v.toml"
     [ $v = less_cand ] && echo 'candidates = 256' >>"$DIR/$v.toml"
@@ -66,6 +67,7 @@ for SEED in $SEEDS; do
     [ $v = cluster_less_l0 ] && echo 'embedding_layer = 0' >>"$DIR/$v.toml"
   done
   for v in ${RUNS:-static cluster_less cluster_less_l0 less_cand less_whole}; do
+    [ -f "$DIR/$v.toml" ] || continue  # RUNS=none: only the table of the runs already there
     echo "== seed $SEED: $v"
     "$RUN" "$DIR/$v.toml" --overwrite 2>"$DIR/$v.log" | tail -2
   done
@@ -88,7 +90,7 @@ def spread(xs, fmt):
     if not xs:
         return "—"
     m = statistics.mean(xs)
-    return (fmt % m) + (" ± " + fmt % statistics.stdev(xs) if len(xs) > 1 else "")
+    return (fmt % m) + (" ± " + fmt.replace("+", "") % statistics.stdev(xs) if len(xs) > 1 else "")
 print("| run | seeds | decisions | train time (s) | overhead over static | eval loss |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for v in runs:
@@ -99,4 +101,11 @@ for v in runs:
     over = [100 * (res[(v, s)][0] / res[("static", s)][0] - 1) for s in got if ("static", s) in res]
     print(f"| {v} | {len(got)} | {res[(v, got[0])][2]} | {spread(times, '%.1f')} | "
           f"{spread(over, '%+.0f') + ' %' if over and v != 'static' else '—'} | {spread([res[(v, s)][1] for s in got], '%.4f')} |")
+print()
+print("per seed: overhead over static / eval loss")
+for v in runs[1:]:
+    cells = [f"{s}: {100 * (res[(v, s)][0] / res[('static', s)][0] - 1):+.0f} % / {res[(v, s)][1]:.4f}"
+             for s in seeds if (v, s) in res and ("static", s) in res]
+    if cells:
+        print(f"  {v}: " + ", ".join(cells))
 PY

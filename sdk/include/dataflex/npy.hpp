@@ -2,11 +2,13 @@
 //
 // The one format DataFlex exchanges feature matrices in: `dataflex-run features` writes them, the
 // runtime reads precomputed embeddings from them, and a plugin (LESS's offline workflow) may read them
-// itself. Only what those need: format versions 1-3, little-endian float32 ('<f4'), C order, two
-// dimensions. Anything else is refused with a message naming the file and what was found.
+// itself. Only what those need: format versions 1-3, little-endian float32 ('<f4') or integer index
+// matrices ('<i8', '<i4', '<u8', '<u4': the original NEAR's top_indices.npy), C order, two dimensions.
+// Anything else is refused with a message naming the file and what was found.
 #ifndef DATAFLEX_NPY_HPP
 #define DATAFLEX_NPY_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -49,8 +51,18 @@ inline int64_t parse_dim(const std::string& text, const std::string& where) {
 
 }  // namespace detail
 
-// Parses the bytes of an .npy file; `where` names it in errors.
-inline Matrix parse(const std::string& bytes, const std::string& where) {
+namespace detail {
+
+// What the header of a 2-D, C-order .npy file says, checked against the bytes that follow it.
+struct Header {
+  std::string descr;  // as written, quotes included: '<f4'
+  int64_t rows = 0, cols = 0;
+  std::size_t data_start = 0, item_size = 0;
+};
+
+// `accepted`: the descr values the caller reads ("'<f4'"); `expected` describes them in errors.
+inline Header parse_header(const std::string& bytes, const std::string& where, const std::vector<std::string>& accepted,
+                           const std::string& expected) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     throw std::invalid_argument(where + ": not an .npy file (no \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -62,15 +74,19 @@ inline Matrix parse(const std::string& bytes, const std::string& where) {
     header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
   if (header_len > bytes.size() - 8 - len_size)
     throw std::invalid_argument(where + ": .npy header runs past the end of the file");
-  const std::size_t data_start = 8 + len_size + header_len;
+  Header h;
+  h.data_start = 8 + len_size + header_len;
   const std::string header = bytes.substr(8 + len_size, header_len);
-  std::string descr, order, shape;
-  if (!detail::find_value(header, "descr", descr) || descr != "'<f4'")
-    throw std::invalid_argument(where + ": expected float32 data ('descr': '<f4'), found " +
-                                (descr.empty() ? "no descr" : descr));
-  if (!detail::find_value(header, "fortran_order", order) || order != "False")
+  std::string order, shape;
+  bool known = find_value(header, "descr", h.descr);
+  known = known && std::find(accepted.begin(), accepted.end(), h.descr) != accepted.end();
+  if (!known)
+    throw std::invalid_argument(where + ": expected " + expected + ", found " +
+                                (h.descr.empty() ? "no descr" : h.descr));
+  h.item_size = static_cast<std::size_t>(h.descr[h.descr.size() - 2] - '0');
+  if (!find_value(header, "fortran_order", order) || order != "False")
     throw std::invalid_argument(where + ": expected C-order data ('fortran_order': False)");
-  if (!detail::find_value(header, "shape", shape) || shape.size() < 2)
+  if (!find_value(header, "shape", shape) || shape.size() < 2)
     throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
   const std::string inner = shape.substr(1, shape.size() - 2);
   const auto comma = inner.find(',');
@@ -79,29 +95,82 @@ inline Matrix parse(const std::string& bytes, const std::string& where) {
     const auto a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
   };
-  Matrix m;
-  m.rows = detail::parse_dim(trim(inner.substr(0, comma)), where);
-  m.cols = detail::parse_dim(trim(inner.substr(comma + 1)), where);
-  const std::size_t available = bytes.size() - data_start;
-  if (m.cols != 0 && static_cast<uint64_t>(m.rows) > available / 4 / static_cast<uint64_t>(m.cols))
+  h.rows = parse_dim(trim(inner.substr(0, comma)), where);
+  h.cols = parse_dim(trim(inner.substr(comma + 1)), where);
+  const std::size_t available = bytes.size() - h.data_start;
+  const auto per_row = static_cast<uint64_t>(h.cols) * h.item_size;
+  if (h.cols != 0 && static_cast<uint64_t>(h.rows) > available / per_row)
     throw std::invalid_argument(where + ": " + std::to_string(available) + " data bytes, fewer than the header's " +
-                                std::to_string(m.rows) + " x " + std::to_string(m.cols) + " floats");
-  const std::size_t need = static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * 4;
+                                std::to_string(h.rows) + " x " + std::to_string(h.cols) + " values");
+  const std::size_t need = static_cast<std::size_t>(h.rows) * static_cast<std::size_t>(per_row);
   if (available != need)
     throw std::invalid_argument(where + ": " + std::to_string(available) + " data bytes, expected " +
                                 std::to_string(need));
-  m.data.resize(static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols));
-  if (need) std::memcpy(m.data.data(), bytes.data() + data_start, need);
-  return m;
+  return h;
 }
 
-inline Matrix read(const std::string& path) {
+inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument(path + ": cannot be opened");
   std::ostringstream s;
   s << in.rdbuf();
-  return parse(s.str(), path);
+  return s.str();
 }
+
+}  // namespace detail
+
+// Parses the bytes of an .npy file; `where` names it in errors.
+inline Matrix parse(const std::string& bytes, const std::string& where) {
+  const detail::Header h = detail::parse_header(bytes, where, {"'<f4'"}, "float32 data ('descr': '<f4')");
+  Matrix m;
+  m.rows = h.rows;
+  m.cols = h.cols;
+  m.data.resize(static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols));
+  if (!m.data.empty()) std::memcpy(m.data.data(), bytes.data() + h.data_start, m.data.size() * 4);
+  return m;
+}
+
+// A 2-D matrix of integers (indices: numpy's argsort and argpartition write int64).
+struct IndexMatrix {
+  std::vector<int64_t> data;  // row-major rows x cols
+  int64_t rows = 0, cols = 0;
+};
+
+// Parses an .npy file of little-endian integers ('<i8', '<i4', '<u8', '<u4'), widened to int64; an
+// unsigned value above INT64_MAX is refused.
+inline IndexMatrix parse_indices(const std::string& bytes, const std::string& where) {
+  const detail::Header h = detail::parse_header(bytes, where, {"'<i8'", "'<i4'", "'<u8'", "'<u4'"},
+                                                "integer data ('descr': '<i8', '<i4', '<u8' or '<u4')");
+  IndexMatrix m;
+  m.rows = h.rows;
+  m.cols = h.cols;
+  m.data.resize(static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols));
+  const char* p = bytes.data() + h.data_start;
+  const bool is_signed = h.descr[2] == 'i';
+  for (std::size_t i = 0; i < m.data.size(); ++i, p += h.item_size) {
+    if (h.item_size == 8) {
+      uint64_t u;
+      std::memcpy(&u, p, 8);
+      if (!is_signed && u > static_cast<uint64_t>(INT64_MAX))
+        throw std::invalid_argument(where + ": value " + std::to_string(u) + " at position " + std::to_string(i) +
+                                    " does not fit a signed 64-bit index");
+      m.data[i] = static_cast<int64_t>(u);
+    } else if (is_signed) {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      m.data[i] = v;
+    } else {
+      uint32_t v;
+      std::memcpy(&v, p, 4);
+      m.data[i] = v;
+    }
+  }
+  return m;
+}
+
+inline IndexMatrix read_indices(const std::string& path) { return parse_indices(detail::read_bytes(path), path); }
+
+inline Matrix read(const std::string& path) { return parse(detail::read_bytes(path), path); }
 
 // The bytes of an .npy file (version 1.0) holding `data` as a rows x cols float32 matrix.
 inline std::string serialize(const float* data, int64_t rows, int64_t cols) {

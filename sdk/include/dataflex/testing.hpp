@@ -85,6 +85,28 @@ class MockHost : public host::ServiceProvider {
     return *this;
   }
 
+  // [1.3] Each sample's possible responses (token ids): generate() answers sample i's first num_return
+  // of them, so a test sets at least as many as the plugin asks for. reward() and
+  // response_gradient_features() find a response among its sample's by its tokens.
+  MockHost& responses(Dataset d, std::vector<std::vector<std::vector<int32_t>>> by_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    responses_[d] = std::move(by_id);
+    return *this;
+  }
+  // [1.3] One reward per response set with responses(), in its order, for any reward kind.
+  MockHost& rewards(Dataset d, std::vector<std::vector<float>> by_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rewards_[d] = std::move(by_id);
+    return *this;
+  }
+  // [1.3] One feature row per response set with responses(): the projected gradient of that response's
+  // summed NLL. The service answers each group's weighted mean of them, as the runtime does.
+  MockHost& response_gradients(Dataset d, std::vector<std::vector<std::vector<float>>> by_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    response_features_[d] = std::move(by_id);
+    return *this;
+  }
+
   // How many times the plugin called a service ("sample_losses", ...), e.g. to test a cache.
   std::size_t calls(const std::string& service) const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -165,9 +187,98 @@ class MockHost : public host::ServiceProvider {
     }
     return t;
   }
+  host::Responses generate(const host::GenerateRequest& r, const host::SampleIds& ids) override {
+    count("generate");
+    const auto& table = by_dataset(responses_, r.dataset, "responses");
+    host::Responses out;
+    out.offsets.push_back(0);
+    for (int64_t id : ids) {
+      const auto& recorded = table[index(id, table.size(), "responses", r.dataset)];
+      if (recorded.size() < r.num_return)
+        throw host::ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                                 name_ + " has " + std::to_string(recorded.size()) + " responses for sample " +
+                                     std::to_string(id) + "; the plugin asked for " + std::to_string(r.num_return));
+      for (uint32_t j = 0; j < r.num_return; ++j) {
+        if (recorded[j].size() > r.max_new_tokens)
+          throw host::ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                                   name_ + ": response " + std::to_string(j) + " of sample " + std::to_string(id) +
+                                       " is longer than the max_new_tokens " + std::to_string(r.max_new_tokens) +
+                                       " the plugin asked for");
+        out.tokens.insert(out.tokens.end(), recorded[j].begin(), recorded[j].end());
+        out.offsets.push_back(static_cast<int64_t>(out.tokens.size()));
+      }
+    }
+    return out;
+  }
+  std::vector<float> reward(Dataset d, dfx_reward, const host::SampleIds& ids,
+                            const host::Responses& responses) override {
+    count("reward");
+    const auto& table = by_dataset(rewards_, d, "rewards");
+    std::vector<float> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::size_t j = response_index(d, ids[i], responses, i);
+      const auto& row = table[index(ids[i], table.size(), "rewards", d)];
+      if (j >= row.size())
+        throw host::ServiceError(
+            DFX_ERR_FAILED_PRECONDITION,
+            name_ + " has no reward for response " + std::to_string(j) + " of sample " + std::to_string(ids[i]));
+      out.push_back(row[j]);
+    }
+    return out;
+  }
+  std::size_t response_feature_dim(const host::ResponseFeatureRequest& r) override {
+    const auto& table = by_dataset(response_features_, r.dataset, "response_gradients");
+    std::size_t width = 0;
+    for (const auto& sample : table)
+      if (!sample.empty()) {
+        width = sample[0].size();
+        break;
+      }
+    if (r.projection != DFX_PROJECTION_NONE && r.projection_dim != width)
+      throw host::ServiceError(DFX_ERR_INVALID_ARGUMENT, "the mock's response gradients have " + std::to_string(width) +
+                                                             " columns but the plugin asked for projection_dim " +
+                                                             std::to_string(r.projection_dim));
+    return width;
+  }
+  std::vector<float> response_gradient_features(const host::ResponseFeatureRequest& r, const host::SampleIds& ids,
+                                                const host::Responses& responses) override {
+    count("response_gradient_features");
+    const std::size_t width = response_feature_dim(r);
+    const auto& table = by_dataset(response_features_, r.dataset, "response_gradients");
+    std::vector<double> acc(ids.size() / r.group_size * width, 0.0);
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      const std::size_t j = response_index(r.dataset, ids[m], responses, m);
+      const auto& rows = table[index(ids[m], table.size(), "response_gradients", r.dataset)];
+      if (j >= rows.size() || rows[j].size() != width)
+        throw host::ServiceError(DFX_ERR_FAILED_PRECONDITION, name_ + " has no " + std::to_string(width) +
+                                                                  "-column gradient for response " + std::to_string(j) +
+                                                                  " of sample " + std::to_string(ids[m]));
+      const double w = (r.weights.empty() ? 1.0 : r.weights[m]) / static_cast<double>(r.group_size);
+      for (std::size_t c = 0; c < width; ++c) acc[m / r.group_size * width + c] += w * rows[j][c];
+    }
+    return std::vector<float>(acc.begin(), acc.end());
+  }
 
  private:
   using Key = std::pair<Dataset, Model>;
+  template <class T>
+  const T& by_dataset(const std::map<Dataset, T>& table, Dataset d, const char* setter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = table.find(d);
+    if (it == table.end()) missing(setter, d);
+    return it->second;  // entries are never erased: the reference stays valid
+  }
+  // Which of sample `id`'s responses (set with responses()) response i of `responses` is.
+  std::size_t response_index(Dataset d, int64_t id, const host::Responses& responses, std::size_t i) {
+    const auto& table = by_dataset(responses_, d, "responses");
+    const auto& recorded = table[index(id, table.size(), "responses", d)];
+    const std::vector<int32_t> tokens(responses.tokens.begin() + responses.offsets[i],
+                                      responses.tokens.begin() + responses.offsets[i + 1]);
+    for (std::size_t j = 0; j < recorded.size(); ++j)
+      if (recorded[j] == tokens) return j;
+    throw host::ServiceError(DFX_ERR_INVALID_ARGUMENT, "response " + std::to_string(i) + " is none of the responses " +
+                                                           name_ + " has for sample " + std::to_string(id));
+  }
   template <class T>
   MockHost& put(std::map<Key, T>& table, Key key, T value) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -237,6 +348,9 @@ class MockHost : public host::ServiceProvider {
   std::map<Key, std::vector<std::vector<float>>> features_;
   std::map<Key, std::vector<std::vector<float>>> embeddings_;
   std::map<Dataset, std::pair<std::vector<std::vector<int32_t>>, std::vector<std::vector<uint8_t>>>> tokens_;
+  std::map<Dataset, std::vector<std::vector<std::vector<int32_t>>>> responses_;
+  std::map<Dataset, std::vector<std::vector<float>>> rewards_;
+  std::map<Dataset, std::vector<std::vector<std::vector<float>>>> response_features_;
   std::map<std::string, std::size_t> calls_;
 };
 

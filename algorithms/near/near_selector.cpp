@@ -1,0 +1,127 @@
+// near: nearest-neighbour selection (docs/algorithms/near.md). Every target (eval) example's nearest
+// pool samples by the cosine of their embeddings, walked rank by rank across targets as the original
+// DataFlex project's NEAR selector walks its top_indices matrix: the best neighbour of every target
+// first, then every second best, skipping samples already taken. Embeddings come from the host (the
+// model being trained or the run's embedding model); `indices_path` reads the original's precomputed
+// top_indices.npy instead.
+#include <dataflex/npy.hpp>
+#include <dataflex/plugin.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "near_math.hpp"
+
+namespace {
+
+namespace near = dataflex::near;
+
+dfx_pooling pooling_of(const std::string& name) {
+  if (name == "last") return DFX_POOLING_LAST_TOKEN;
+  if (name == "first") return DFX_POOLING_FIRST_TOKEN;
+  return DFX_POOLING_MEAN;
+}
+
+class NearSelector : public dataflex::Selector {
+ public:
+  explicit NearSelector(const dataflex::PluginContext& ctx)
+      : Selector(ctx), chunk_(size_t(params().get_int("chunk_size"))) {
+    embedding_.model = params().get_string("embedding_model") == "embedding" ? DFX_MODEL_EMBEDDING : DFX_MODEL_CURRENT;
+    embedding_.layer = int32_t(params().get_int("embedding_layer"));
+    embedding_.pooling = pooling_of(params().get_string("pooling"));
+    embedding_.normalize = true;
+    const std::string path = params().get_string("indices_path");
+    if (!path.empty()) {
+      auto m = dataflex::npy::read_indices(path);
+      if (m.rows == 0 || m.cols == 0)
+        throw std::invalid_argument(path + ": an empty neighbour matrix (" + std::to_string(m.rows) + " x " +
+                                    std::to_string(m.cols) + ")");
+      file_ = std::move(m);
+      file_path_ = path;
+    }
+  }
+
+  Selection select(const dfx_decision_context&, size_t pool_size, size_t num_select, bool) override {
+    near::Neighbours nb = file_path_.empty() ? search(pool_size, num_select) : from_file(pool_size);
+    std::vector<std::pair<size_t, size_t>> from;
+    Selection out;
+    out.ids = near::walk(nb.ids, nb.rows, nb.k, std::min(num_select, pool_size), &from);
+    size_t deepest = 0;
+    double total = 0;
+    for (const auto& [r, j] : from) {
+      deepest = std::max(deepest, j + 1);
+      if (nb.sims.empty()) continue;  // the file's matrix has ranks, no similarities: no scores
+      out.scores.push_back(double(nb.sims[r * nb.k + j]));
+      total += nb.sims[r * nb.k + j];
+    }
+    host().metric("near.targets", double(nb.rows));
+    host().metric("near.ranks_used", double(deepest));
+    if (!nb.sims.empty() && !from.empty()) host().metric("near.mean_similarity", total / double(from.size()));
+    return out;
+  }
+
+ private:
+  // Each target's nearest pool samples by cosine of the host's embeddings. k = num_select neighbours
+  // per target always suffice: one target's list alone holds that many distinct samples.
+  near::Neighbours search(size_t pool_size, size_t num_select) const {
+    const size_t n_eval = host().dataset_info(DFX_DATASET_EVAL).num_samples;
+    if (n_eval == 0) throw std::invalid_argument("NEAR needs target examples: the run has no eval set (val_size = 0)");
+    std::vector<float> targets;
+    size_t d = 0;
+    for (size_t begin = 0; begin < n_eval; begin += chunk_) {
+      std::vector<int64_t> ids(std::min(n_eval, begin + chunk_) - begin);
+      std::iota(ids.begin(), ids.end(), int64_t(begin));
+      auto e = host().embeddings(DFX_DATASET_EVAL, ids, embedding_);
+      d = e.cols;
+      targets.insert(targets.end(), e.data.begin(), e.data.end());
+    }
+    near::normalize_rows(targets, n_eval, d);  // the host normalises; a zero row stays zero
+    near::ExactSearch search(targets, n_eval, d, std::min(pool_size, std::max<size_t>(1, num_select)));
+    for (size_t begin = 0; begin < pool_size; begin += chunk_) {
+      std::vector<int64_t> ids(std::min(pool_size, begin + chunk_) - begin);
+      std::iota(ids.begin(), ids.end(), int64_t(begin));
+      auto e = host().embeddings(DFX_DATASET_TRAIN, ids, embedding_);
+      if (e.cols != d) throw std::runtime_error("pool and target embeddings differ in width");
+      near::normalize_rows(e.data, ids.size(), d);
+      search.add(e.data, ids.size(), int64_t(begin));
+    }
+    return search.result();
+  }
+
+  // The original's matrix: training-set ids, one row per target, one column per rank. Over a
+  // candidate pool only the candidates' ids count (as pool positions); the others are skipped.
+  near::Neighbours from_file(size_t pool_size) const {
+    const size_t n_train = host().dataset_info(DFX_DATASET_TRAIN).num_samples;
+    std::unordered_map<int64_t, int64_t> position;
+    if (pool_is_subset())
+      for (size_t i = 0; i < pool_size; ++i) position[sample_id(int64_t(i))] = int64_t(i);
+    near::Neighbours nb;
+    nb.rows = size_t(file_.rows);
+    nb.k = size_t(file_.cols);
+    nb.ids.reserve(file_.data.size());
+    for (size_t i = 0; i < file_.data.size(); ++i) {
+      const int64_t id = file_.data[i];
+      if (id < 0 || uint64_t(id) >= n_train)
+        throw std::invalid_argument(file_path_ + ": row " + std::to_string(i / nb.k) + ", rank " +
+                                    std::to_string(i % nb.k) + " holds sample " + std::to_string(id) +
+                                    ", outside the training pool of " + std::to_string(n_train) + " samples");
+      if (!pool_is_subset()) {
+        nb.ids.push_back(id);
+      } else {
+        const auto it = position.find(id);
+        nb.ids.push_back(it == position.end() ? -1 : it->second);
+      }
+    }
+    return nb;
+  }
+
+  size_t chunk_;
+  dataflex::HostServices::EmbeddingOptions embedding_;
+  dataflex::npy::IndexMatrix file_;
+  std::string file_path_;
+};
+
+}  // namespace
+
+DATAFLEX_PLUGIN(NearSelector, "near", "1.0.0")

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""The shipped `near` plugin through `dataflex-run plugins run`.
+
+usage: check_recorded_host.py DATAFLEX_RUN PLUGIN_DIR RECORDINGS_DIR
+
+near_neighbours.json: targets (1,0) and (0,1); pool (0.6,0.8), (1,0), (0,1), (0.8,0.6), (1,0). Target
+0's neighbours by cosine are 1, 4 (1.0, ties to the lower id), 3 (0.8), 0 (0.6); target 1's are 2 (1.0),
+0 (0.8), 3 (0.6), 1 (0). Four wanted: rank 0 gives 1, 2; rank 1 gives 4, 0 -> [1, 2, 4, 0], scored by
+the similarity each was taken at: 1, 1, 1, 0.8.
+
+The original's offline workflow: top_indices.npy written by numpy (/usr/bin/python3, python3-numpy) as
+int64 and int32, [[5,3,7],[3,9,5]] over a pool of 10, 4 wanted -> [5, 3, 9, 7] (the issue's oracle);
+over a candidate pool whose positions 0..9 are samples 9, 7, 3, 1, 0, 2, 4, 6, 8, 5 the walk is in
+training-set ids and the answer in positions: samples 5, 3, 9 for 3 wanted are positions [9, 2, 0]; an
+id outside the pool and too few distinct ids are refused with the file and the counts named.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+RUN, PLUGIN_DIR, RECORDINGS = sys.argv[1:4]
+failures = []
+
+
+def run(recording, *extra, expect_ok=True):
+    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "near", "--host", recording, *extra],
+                         capture_output=True, text=True)
+    if expect_ok and out.returncode != 0:
+        sys.exit(f"FAIL dataflex-run exited {out.returncode}: {out.stderr.strip()}")
+    return json.loads(out.stdout) if expect_ok else out
+
+
+def check(name, got, want, tol=1e-6):
+    ok = len(got) == len(want) and all(abs(a - b) <= tol for a, b in zip(got, want))
+    print(("ok  " if ok else "FAIL") + f" {name}: {got}" + ("" if ok else f", expected {want}"))
+    if not ok:
+        failures.append(name)
+
+
+def refused(name, out, text):
+    ok = out.returncode != 0 and text in out.stderr
+    print(("ok  " if ok else "FAIL") + f" {name}: {out.stderr.strip()[-220:]}")
+    if not ok:
+        failures.append(name)
+
+
+d = run(os.path.join(RECORDINGS, "near_neighbours.json"))["decisions"][0]
+check("embedding neighbours: selected", d["selected"], [1, 2, 4, 0], 0)
+check("embedding neighbours: scores", d["scores"], [1.0, 1.0, 1.0, 0.8])
+
+numpy_ok = subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0
+if not numpy_ok:
+    print("skip top_indices.npy cases: /usr/bin/python3 has no numpy (python3-numpy; scripts/install-deps.sh)")
+    sys.exit(1 if failures else 0)
+
+with tempfile.TemporaryDirectory() as tmp:
+    def npy(name, rows, dtype):
+        path = os.path.join(tmp, name)
+        subprocess.run(["/usr/bin/python3", "-c", f"import numpy as np; np.save({path!r}, np.array({rows!r}, "
+                        f"dtype=np.{dtype}))"], check=True)
+        return path
+
+    def recording(calls):
+        path = os.path.join(tmp, "pool10.json")
+        with open(path, "w") as f:
+            json.dump({"seed": 1, "params": {}, "datasets": {"train": {"size": 10, "domains": [0] * 10},
+                                                            "eval": {"size": 2, "domains": [0, 0]}},
+                       "services": {}, "calls": calls}, f)
+        return path
+
+    for dtype in ("int64", "int32"):
+        path = npy(f"top_{dtype}.npy", [[5, 3, 7], [3, 9, 5]], dtype)
+        d = run(recording([{"step": 1, "num_select": 4}]), "--set", f"indices_path=\"{path}\"")["decisions"][0]
+        check(f"top_indices.npy ({dtype}): selected", d["selected"], [5, 3, 9, 7], 0)
+    path = npy("top.npy", [[5, 3, 7], [3, 9, 5]], "int64")
+    d = run(recording([{"step": 1, "num_select": 3, "pool_sample_ids": [9, 7, 3, 1, 0, 2, 4, 6, 8, 5]}]),
+            "--set", f"indices_path=\"{path}\"")["decisions"][0]
+    check("top_indices.npy over a candidate pool: positions", d["selected"], [9, 2, 0], 0)
+    refused("too few distinct samples", run(recording([{"step": 1, "num_select": 5}]), "--set",
+                                             f"indices_path=\"{path}\"", expect_ok=False),
+            "holds 4 distinct samples, fewer than the 5 to select")
+    bad = npy("bad.npy", [[5, 3], [10, 1]], "int64")
+    refused("an id outside the pool", run(recording([{"step": 1, "num_select": 2}]), "--set",
+                                          f"indices_path=\"{bad}\"", expect_ok=False),
+            "bad.npy: row 1, rank 0 holds sample 10, outside the training pool of 10 samples")
+    floats = npy("floats.npy", [[5.0, 3.0]], "float64")
+    refused("a float matrix", run(recording([{"step": 1, "num_select": 1}]), "--set",
+                                  f"indices_path=\"{floats}\"", expect_ok=False),
+            "floats.npy: expected integer data")
+sys.exit(1 if failures else 0)
