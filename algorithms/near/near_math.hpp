@@ -34,6 +34,21 @@ inline void normalize_rows(std::vector<float>& m, size_t rows, size_t cols) {
   }
 }
 
+// The mean of the rows of `m` (rows x cols).
+inline std::vector<double> column_mean(const std::vector<float>& m, size_t rows, size_t cols) {
+  std::vector<double> mean(cols, 0.0);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) mean[c] += m[r * cols + c];
+  for (double& v : mean) v /= double(std::max<size_t>(1, rows));
+  return mean;
+}
+
+// Subtracts `v` from every row of `m` (rows x cols).
+inline void subtract(std::vector<float>& m, size_t rows, size_t cols, const std::vector<double>& v) {
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) m[r * cols + c] = float(m[r * cols + c] - v[c]);
+}
+
 // Orders candidates best first: higher similarity, then the lower pool id (so ties are reproducible).
 inline bool better(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
   return a.first > b.first || (a.first == b.first && a.second < b.second);

@@ -2,8 +2,8 @@
 // pool samples by the cosine of their embeddings, walked rank by rank across targets as the original
 // DataFlex project's NEAR selector walks its top_indices matrix: the best neighbour of every target
 // first, then every second best, skipping samples already taken. Embeddings come from the host (the
-// model being trained or the run's embedding model); `indices_path` reads the original's precomputed
-// top_indices.npy instead.
+// model being trained or the run's embedding model), optionally centred on the pool's mean embedding
+// (`center`); `indices_path` reads the original's precomputed top_indices.npy instead.
 #include <dataflex/npy.hpp>
 #include <dataflex/plugin.hpp>
 
@@ -26,7 +26,9 @@ dfx_pooling pooling_of(const std::string& name) {
 class NearSelector : public dataflex::Selector {
  public:
   explicit NearSelector(const dataflex::PluginContext& ctx)
-      : Selector(ctx), chunk_(size_t(params().get_int("chunk_size"))) {
+      : Selector(ctx),
+        chunk_(size_t(params().get_int("chunk_size"))),
+        center_(params().get_string("center") == "pool") {
     embedding_.model = params().get_string("embedding_model") == "embedding" ? DFX_MODEL_EMBEDDING : DFX_MODEL_CURRENT;
     embedding_.layer = int32_t(params().get_int("embedding_layer"));
     embedding_.pooling = pooling_of(params().get_string("pooling"));
@@ -63,30 +65,52 @@ class NearSelector : public dataflex::Selector {
 
  private:
   // Each target's nearest pool samples by cosine of the host's embeddings. k = num_select neighbours
-  // per target always suffice: one target's list alone holds that many distinct samples.
+  // per target always suffice: one target's list alone holds that many distinct samples. With
+  // center = "pool" the pool's mean embedding is subtracted from both sides first (the pool is then
+  // held whole: N x d floats); otherwise the pool streams through the search block by block.
   near::Neighbours search(size_t pool_size, size_t num_select) const {
     const size_t n_eval = host().dataset_info(DFX_DATASET_EVAL).num_samples;
     if (n_eval == 0) throw std::invalid_argument("NEAR needs target examples: the run has no eval set (val_size = 0)");
-    std::vector<float> targets;
     size_t d = 0;
-    for (size_t begin = 0; begin < n_eval; begin += chunk_) {
-      std::vector<int64_t> ids(std::min(n_eval, begin + chunk_) - begin);
-      std::iota(ids.begin(), ids.end(), int64_t(begin));
-      auto e = host().embeddings(DFX_DATASET_EVAL, ids, embedding_);
-      d = e.cols;
-      targets.insert(targets.end(), e.data.begin(), e.data.end());
+    std::vector<float> targets = embed(DFX_DATASET_EVAL, 0, n_eval, d);
+    const size_t k = std::min(pool_size, std::max<size_t>(1, num_select));
+    if (!center_) {
+      near::normalize_rows(targets, n_eval, d);
+      near::ExactSearch search(targets, n_eval, d, k);
+      for (size_t begin = 0; begin < pool_size; begin += chunk_) {
+        const size_t n = std::min(pool_size, begin + chunk_) - begin;
+        size_t width = 0;
+        auto block = embed(DFX_DATASET_TRAIN, begin, n, width);
+        if (width != d) throw std::runtime_error("pool and target embeddings differ in width");
+        near::normalize_rows(block, n, d);
+        search.add(block, n, int64_t(begin));
+      }
+      return search.result();
     }
-    near::normalize_rows(targets, n_eval, d);  // the host normalises; a zero row stays zero
-    near::ExactSearch search(targets, n_eval, d, std::min(pool_size, std::max<size_t>(1, num_select)));
-    for (size_t begin = 0; begin < pool_size; begin += chunk_) {
-      std::vector<int64_t> ids(std::min(pool_size, begin + chunk_) - begin);
-      std::iota(ids.begin(), ids.end(), int64_t(begin));
-      auto e = host().embeddings(DFX_DATASET_TRAIN, ids, embedding_);
-      if (e.cols != d) throw std::runtime_error("pool and target embeddings differ in width");
-      near::normalize_rows(e.data, ids.size(), d);
-      search.add(e.data, ids.size(), int64_t(begin));
-    }
+    size_t width = 0;
+    std::vector<float> pool = embed(DFX_DATASET_TRAIN, 0, pool_size, width);
+    if (width != d) throw std::runtime_error("pool and target embeddings differ in width");
+    const std::vector<double> mean = near::column_mean(pool, pool_size, d);
+    near::subtract(pool, pool_size, d, mean);
+    near::subtract(targets, n_eval, d, mean);
+    near::normalize_rows(pool, pool_size, d);
+    near::normalize_rows(targets, n_eval, d);
+    near::ExactSearch search(targets, n_eval, d, k);
+    search.add(pool, pool_size, 0);
     return search.result();
+  }
+
+  // Unit embeddings of samples first .. first + n of a dataset, asked for chunk_size at a time.
+  std::vector<float> embed(dfx_dataset dataset, size_t first, size_t n, size_t& cols) const {
+    std::vector<float> out;
+    for (size_t begin = first; begin < first + n; begin += chunk_) {
+      std::vector<int64_t> ids(std::min(first + n, begin + chunk_) - begin);
+      std::iota(ids.begin(), ids.end(), int64_t(begin));
+      auto e = host().embeddings(dataset, ids, embedding_);
+      cols = e.cols;
+      out.insert(out.end(), e.data.begin(), e.data.end());
+    }
+    return out;
   }
 
   // The original's matrix: training-set ids, one row per target, one column per rank. Over a
@@ -117,6 +141,7 @@ class NearSelector : public dataflex::Selector {
   }
 
   size_t chunk_;
+  bool center_;  // subtract the pool's mean embedding before the cosine
   dataflex::HostServices::EmbeddingOptions embedding_;
   dataflex::npy::IndexMatrix file_;
   std::string file_path_;

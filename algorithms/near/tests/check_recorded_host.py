@@ -50,6 +50,24 @@ d = run(os.path.join(RECORDINGS, "near_neighbours.json"))["decisions"][0]
 check("embedding neighbours: selected", d["selected"], [1, 2, 4, 0], 0)
 check("embedding neighbours: scores", d["scores"], [1.0, 1.0, 1.0, 0.8])
 
+# center = "pool": one target (2,2), pool (4.5,2), (2,1), (0.5,1.5), (3,2), all made unit rows by the
+# host. As they are, the cosines are 0.9333, 0.9487, 0.8944, 0.9806 -> [3]; minus the unit rows' mean
+# they are -0.8791, -0.8446, 0.8247, -0.5815 -> [2].
+with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    json.dump({"seed": 1, "params": {}, "datasets": {"train": {"size": 4, "domains": [0] * 4},
+                                                    "eval": {"size": 1, "domains": [0]}},
+               "services": {"embeddings": {"train": [[4.5, 2], [2, 1], [0.5, 1.5], [3, 2]], "eval": [[2, 2]]}},
+               "calls": [{"step": 1, "num_select": 1}]}, f)
+try:
+    d = run(f.name)["decisions"][0]
+    check("as they are: selected", d["selected"], [3], 0)
+    check("as they are: score", d["scores"], [0.9806], 1e-4)
+    d = run(f.name, "--set", "center=\"pool\"")["decisions"][0]
+    check("centred on the pool: selected", d["selected"], [2], 0)
+    check("centred on the pool: score", d["scores"], [0.8247], 1e-4)
+finally:
+    os.unlink(f.name)
+
 numpy_ok = subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0
 if not numpy_ok:
     print("skip top_indices.npy cases: /usr/bin/python3 has no numpy (python3-numpy; scripts/install-deps.sh)")

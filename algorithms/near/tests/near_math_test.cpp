@@ -51,6 +51,14 @@ TEST(NearSearch, APoolSmallerThanKLeavesNoNeighbourMarks) {
   EXPECT_EQ(nb.ids, (std::vector<int64_t>{0, -1, -1}));
 }
 
+TEST(NearSearch, CentringSubtractsThePoolsColumnMean) {
+  std::vector<float> m = {1, 2, 3, 6};
+  const auto mean = near::column_mean(m, 2, 2);
+  EXPECT_EQ(mean, (std::vector<double>{2, 4}));
+  near::subtract(m, 2, 2, mean);
+  EXPECT_EQ(m, (std::vector<float>{-1, -2, 1, 2}));
+}
+
 namespace {
 // The bytes numpy 1.24 writes for np.save(f, np.array([[5, 3, 7], [3, 9, 5]], dtype=dtype)).
 std::string npy_of(const std::string& descr, const std::vector<int64_t>& values, size_t item) {
