@@ -13,7 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "../less/less_math.hpp"  // normalize_rows
+
 namespace dataflex::near {
+
+using less::normalize_rows;  // unit rows; zero rows stay zero
 
 // Row r's K nearest pool samples, best first: ids[r * K + j] and their cosine sims[r * K + j].
 struct Neighbours {
@@ -21,18 +25,6 @@ struct Neighbours {
   std::vector<float> sims;
   size_t rows = 0, k = 0;
 };
-
-// Scales every row of `m` (rows x cols) to unit length; zero rows stay zero.
-inline void normalize_rows(std::vector<float>& m, size_t rows, size_t cols) {
-  for (size_t r = 0; r < rows; ++r) {
-    float* row = m.data() + r * cols;
-    double norm = 0;
-    for (size_t c = 0; c < cols; ++c) norm += double(row[c]) * row[c];
-    if (norm <= 0) continue;
-    const double inv = 1.0 / std::sqrt(norm);
-    for (size_t c = 0; c < cols; ++c) row[c] = float(row[c] * inv);
-  }
-}
 
 // The mean of the rows of `m` (rows x cols).
 inline std::vector<double> column_mean(const std::vector<float>& m, size_t rows, size_t cols) {
