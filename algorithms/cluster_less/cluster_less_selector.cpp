@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 
 #include "../less/less_math.hpp"
 #include "../less/less_targets.hpp"
@@ -129,15 +128,9 @@ class ClusterLessSelector : public dataflex::Selector {
   // Embeds the pool and partitions it. A candidate pool changes at every decision, so its partition
   // is not kept (clustered_at_ = -1).
   void partition(size_t pool_size, const dfx_decision_context& ctx) {
-    std::vector<float> x;
-    size_t d = 0;
-    for (size_t begin = 0; begin < pool_size; begin += chunk_) {
-      std::vector<int64_t> ids(std::min(pool_size, begin + chunk_) - begin);
-      std::iota(ids.begin(), ids.end(), int64_t(begin));
-      auto e = host().embeddings(DFX_DATASET_TRAIN, ids, embedding_);
-      d = e.cols;
-      x.insert(x.end(), e.data.begin(), e.data.end());
-    }
+    auto e = host().embeddings_range(DFX_DATASET_TRAIN, 0, pool_size, embedding_, chunk_);
+    std::vector<float> x = std::move(e.data);
+    const size_t d = e.cols;
     k_ = cl::cluster_count(pool_size, cluster_size_, num_clusters_);
     const uint64_t seed = ctx.seed ^ 0x434c5553544552ull;
     if (method_ == "kmeans" || method_ == "spherical_kmeans")

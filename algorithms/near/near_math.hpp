@@ -19,7 +19,8 @@ namespace dataflex::near {
 
 using less::normalize_rows;  // unit rows; zero rows stay zero
 
-// Row r's K nearest pool samples, best first: ids[r * K + j] and their cosine sims[r * K + j].
+// Row r's K nearest pool samples, best first: ids[r * K + j] and their scores sims[r * K + j]
+// (the cosine, or minus the squared distance: see Metric).
 struct Neighbours {
   std::vector<int64_t> ids;
   std::vector<float> sims;
@@ -41,18 +42,34 @@ inline void subtract(std::vector<float>& m, size_t rows, size_t cols, const std:
     for (size_t c = 0; c < cols; ++c) m[r * cols + c] = float(m[r * cols + c] - v[c]);
 }
 
+// Subtracts the pool's mean row from the pool and from the targets (both `cols` wide): what is left
+// is how each differs from the typical pool sample, not the direction they all share.
+inline void center_on_pool(std::vector<float>& pool, size_t pool_rows, std::vector<float>& targets, size_t target_rows,
+                           size_t cols) {
+  const std::vector<double> mean = column_mean(pool, pool_rows, cols);
+  subtract(pool, pool_rows, cols, mean);
+  subtract(targets, target_rows, cols, mean);
+}
+
 // Orders candidates best first: higher similarity, then the lower pool id (so ties are reproducible).
 inline bool better(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) {
   return a.first > b.first || (a.first == b.first && a.second < b.second);
 }
 
-// The k most similar pool rows of every target row (both unit rows, `cols` wide), by inner product.
-// Exact: every pair is compared, the pool in blocks so that the working set is `block` pool rows and
-// one running top-k per target (memory M·k, not M·N).
+// How ExactSearch scores a pair; higher is nearer. For unit rows both rank alike (|t-p|^2 = 2 - 2 t.p).
+enum class Metric {
+  inner_product,   // t . p: the cosine of unit rows
+  neg_squared_l2,  // -|t - p|^2: Euclidean neighbours of rows of any length (TSDS)
+};
+
+// The k nearest pool rows of every target row (`cols` wide) by `metric`. Exact: every pair is
+// compared, the pool in blocks so that the working set is one block of pool rows and one running
+// top-k per target (memory M·k, not M·N).
 class ExactSearch {
  public:
-  ExactSearch(const std::vector<float>& targets, size_t rows, size_t cols, size_t k)
-      : targets_(targets), rows_(rows), cols_(cols), k_(k), best_(rows) {
+  ExactSearch(const std::vector<float>& targets, size_t rows, size_t cols, size_t k,
+              Metric metric = Metric::inner_product)
+      : targets_(targets), rows_(rows), cols_(cols), k_(k), metric_(metric), best_(rows) {
     if (targets.size() != rows * cols) throw std::invalid_argument("targets: expected rows x cols values");
   }
 
@@ -64,9 +81,13 @@ class ExactSearch {
       auto& heap = best_[r];  // a min-heap by `better`: its front is the worst kept
       for (size_t i = 0; i < n; ++i) {
         const float* p = pool.data() + i * cols_;
-        double dot = 0;
-        for (size_t c = 0; c < cols_; ++c) dot += double(t[c]) * p[c];
-        const std::pair<float, int64_t> cand{float(dot), first + int64_t(i)};
+        double score = 0;
+        if (metric_ == Metric::inner_product) {
+          for (size_t c = 0; c < cols_; ++c) score += double(t[c]) * p[c];
+        } else {
+          for (size_t c = 0; c < cols_; ++c) score -= (double(t[c]) - p[c]) * (double(t[c]) - p[c]);
+        }
+        const std::pair<float, int64_t> cand{float(score), first + int64_t(i)};
         if (heap.size() < k_) {
           heap.push_back(cand);
           std::push_heap(heap.begin(), heap.end(), better);
@@ -98,6 +119,7 @@ class ExactSearch {
  private:
   const std::vector<float>& targets_;
   size_t rows_, cols_, k_;
+  Metric metric_;
   std::vector<std::vector<std::pair<float, int64_t>>> best_;
 };
 

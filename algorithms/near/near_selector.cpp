@@ -8,7 +8,6 @@
 #include <dataflex/plugin.hpp>
 
 #include <algorithm>
-#include <numeric>
 #include <unordered_map>
 
 #include "near_math.hpp"
@@ -71,46 +70,31 @@ class NearSelector : public dataflex::Selector {
   near::Neighbours search(size_t pool_size, size_t num_select) const {
     const size_t n_eval = host().dataset_info(DFX_DATASET_EVAL).num_samples;
     if (n_eval == 0) throw std::invalid_argument("NEAR needs target examples: the run has no eval set (val_size = 0)");
-    size_t d = 0;
-    std::vector<float> targets = embed(DFX_DATASET_EVAL, 0, n_eval, d);
+    auto targets = host().embeddings_range(DFX_DATASET_EVAL, 0, n_eval, embedding_, chunk_);
+    const size_t d = targets.cols;
     const size_t k = std::min(pool_size, std::max<size_t>(1, num_select));
+    auto pool_rows = [&](size_t begin, size_t n) {
+      auto rows = host().embeddings_range(DFX_DATASET_TRAIN, begin, n, embedding_, chunk_);
+      if (rows.cols != d) throw std::runtime_error("pool and target embeddings differ in width");
+      return rows;
+    };
     if (!center_) {
-      near::normalize_rows(targets, n_eval, d);
-      near::ExactSearch search(targets, n_eval, d, k);
+      near::normalize_rows(targets.data, n_eval, d);
+      near::ExactSearch search(targets.data, n_eval, d, k);
       for (size_t begin = 0; begin < pool_size; begin += chunk_) {
-        const size_t n = std::min(pool_size, begin + chunk_) - begin;
-        size_t width = 0;
-        auto block = embed(DFX_DATASET_TRAIN, begin, n, width);
-        if (width != d) throw std::runtime_error("pool and target embeddings differ in width");
-        near::normalize_rows(block, n, d);
-        search.add(block, n, int64_t(begin));
+        auto block = pool_rows(begin, std::min(pool_size, begin + chunk_) - begin);
+        near::normalize_rows(block.data, block.rows, d);
+        search.add(block.data, block.rows, int64_t(begin));
       }
       return search.result();
     }
-    size_t width = 0;
-    std::vector<float> pool = embed(DFX_DATASET_TRAIN, 0, pool_size, width);
-    if (width != d) throw std::runtime_error("pool and target embeddings differ in width");
-    const std::vector<double> mean = near::column_mean(pool, pool_size, d);
-    near::subtract(pool, pool_size, d, mean);
-    near::subtract(targets, n_eval, d, mean);
-    near::normalize_rows(pool, pool_size, d);
-    near::normalize_rows(targets, n_eval, d);
-    near::ExactSearch search(targets, n_eval, d, k);
-    search.add(pool, pool_size, 0);
+    auto pool = pool_rows(0, pool_size);
+    near::center_on_pool(pool.data, pool_size, targets.data, n_eval, d);
+    near::normalize_rows(pool.data, pool_size, d);
+    near::normalize_rows(targets.data, n_eval, d);
+    near::ExactSearch search(targets.data, n_eval, d, k);
+    search.add(pool.data, pool_size, 0);
     return search.result();
-  }
-
-  // Unit embeddings of samples first .. first + n of a dataset, asked for chunk_size at a time.
-  std::vector<float> embed(dfx_dataset dataset, size_t first, size_t n, size_t& cols) const {
-    std::vector<float> out;
-    for (size_t begin = first; begin < first + n; begin += chunk_) {
-      std::vector<int64_t> ids(std::min(first + n, begin + chunk_) - begin);
-      std::iota(ids.begin(), ids.end(), int64_t(begin));
-      auto e = host().embeddings(dataset, ids, embedding_);
-      cols = e.cols;
-      out.insert(out.end(), e.data.begin(), e.data.end());
-    }
-    return out;
   }
 
   // The original's matrix: training-set ids, one row per target, one column per rank. Over a

@@ -2,14 +2,14 @@
 # dataflex.candidates end to end (40 candidates per decision): every decision of the loss selector, of
 # LESS (plain, and with the learning-rate-weighted history, 1-bit features kept for 2 decisions) and of
 # ClusterLESS, of NICE (in process, and in an isolated worker: generate, reward and response
-# gradients cross the process boundary) and of NEAR scores a fresh seeded subset of the pool (its size in decisions.jsonl), selects pool ids
+# gradients cross the process boundary), of NEAR and of TSDS scores a fresh seeded subset of the pool (its size in decisions.jsonl), selects pool ids
 # (not candidate positions) of the whole pool, and two runs decide identically.
 #   candidates_e2e.sh DATAFLEX_RUN SOURCE_DIR
 RUN=$1 SRC=$2
 . "$(dirname "$0")/lib.sh"
-variants=(select_loss select_less select_less:history select_nice select_nice:isolated select_near select_cluster_less)
+variants=(select_loss select_less select_less:history select_nice select_nice:isolated select_near select_tsds select_cluster_less)
 [ -f "$(dirname "$RUN")/../lib/dataflex/plugins/cluster_less/plugin.toml" ] ||
-  { echo "note: cluster_less is not built (no libfaiss-dev): its case is skipped"; unset 'variants[6]'; }
+  { echo "note: cluster_less is not built (no libfaiss-dev): its case is skipped"; unset 'variants[7]'; }
 nice=(--set dataflex.params.proj_dim=64 --set dataflex.params.mc_samples=2 --set dataflex.params.max_new_tokens=4
   --set dataflex.params.max_targets=2)
 for variant in "${variants[@]}"; do

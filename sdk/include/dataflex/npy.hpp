@@ -3,7 +3,8 @@
 // The one format DataFlex exchanges feature matrices in: `dataflex-run features` writes them, the
 // runtime reads precomputed embeddings from them, and a plugin (LESS's offline workflow) may read them
 // itself. Only what those need: format versions 1-3, little-endian float32 ('<f4') or integer index
-// matrices ('<i8', '<i4', '<u8', '<u4': the original NEAR's top_indices.npy), C order, two dimensions.
+// matrices ('<i8', '<i4', '<u8', '<u4': the original NEAR's top_indices.npy), C order, two dimensions;
+// and 1-D float vectors ('<f8', '<f4': the original TSDS's tsds_probs.npy).
 // Anything else is refused with a message naming the file and what was found.
 #ifndef DATAFLEX_NPY_HPP
 #define DATAFLEX_NPY_HPP
@@ -61,8 +62,9 @@ struct Header {
 };
 
 // `accepted`: the descr values the caller reads ("'<f4'"); `expected` describes them in errors.
+// `vector`: the shape must be 1-D, (n,), read as n rows of one column; otherwise 2-D, (rows, cols).
 inline Header parse_header(const std::string& bytes, const std::string& where, const std::vector<std::string>& accepted,
-                           const std::string& expected) {
+                           const std::string& expected, bool vector = false) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     throw std::invalid_argument(where + ": not an .npy file (no \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -86,17 +88,20 @@ inline Header parse_header(const std::string& bytes, const std::string& where, c
   h.item_size = static_cast<std::size_t>(h.descr[h.descr.size() - 2] - '0');
   if (!find_value(header, "fortran_order", order) || order != "False")
     throw std::invalid_argument(where + ": expected C-order data ('fortran_order': False)");
+  const std::string wanted = vector ? "a 1-D shape (n,)" : "a 2-D shape (rows, cols)";
   if (!find_value(header, "shape", shape) || shape.size() < 2)
-    throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
+    throw std::invalid_argument(where + ": expected " + wanted);
   const std::string inner = shape.substr(1, shape.size() - 2);
   const auto comma = inner.find(',');
-  if (comma == std::string::npos) throw std::invalid_argument(where + ": expected a 2-D shape (rows, cols)");
+  if (comma == std::string::npos) throw std::invalid_argument(where + ": expected " + wanted + ", found " + shape);
   auto trim = [](std::string s) {
     const auto a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
   };
+  const std::string second = trim(inner.substr(comma + 1));
+  if (vector != second.empty()) throw std::invalid_argument(where + ": expected " + wanted + ", found " + shape);
   h.rows = parse_dim(trim(inner.substr(0, comma)), where);
-  h.cols = parse_dim(trim(inner.substr(comma + 1)), where);
+  h.cols = vector ? 1 : parse_dim(second, where);
   const std::size_t available = bytes.size() - h.data_start;
   const auto per_row = static_cast<uint64_t>(h.cols) * h.item_size;
   if (h.cols != 0 && static_cast<uint64_t>(h.rows) > available / per_row)
@@ -169,6 +174,27 @@ inline IndexMatrix parse_indices(const std::string& bytes, const std::string& wh
 }
 
 inline IndexMatrix read_indices(const std::string& path) { return parse_indices(detail::read_bytes(path), path); }
+
+// Parses an .npy file of a 1-D array of little-endian floats ('<f8', numpy's default, or '<f4'), as
+// doubles: per-sample values such as the original TSDS's tsds_probs.npy.
+inline std::vector<double> parse_vector(const std::string& bytes, const std::string& where) {
+  const detail::Header h =
+      detail::parse_header(bytes, where, {"'<f8'", "'<f4'"}, "float data ('descr': '<f8' or '<f4')", true);
+  std::vector<double> out(static_cast<std::size_t>(h.rows));
+  const char* p = bytes.data() + h.data_start;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (h.item_size == 8) {
+      std::memcpy(&out[i], p + 8 * i, 8);
+    } else {
+      float f;
+      std::memcpy(&f, p + 4 * i, 4);
+      out[i] = f;
+    }
+  }
+  return out;
+}
+
+inline std::vector<double> read_vector(const std::string& path) { return parse_vector(detail::read_bytes(path), path); }
 
 inline Matrix read(const std::string& path) { return parse(detail::read_bytes(path), path); }
 

@@ -15,6 +15,7 @@
 
 #include <dataflex/dataflex_plugin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -201,6 +202,21 @@ class HostServices {
     a.capacity = m.data.size();
     check(api_->embeddings(&a), "embeddings");
     return m;
+  }
+  // Embeddings of samples first .. first + n - 1, asked for `chunk` samples at a time so that the
+  // host's activations stay bounded however large the range; the rows are concatenated in order.
+  Matrix embeddings_range(dfx_dataset dataset, size_t first, size_t n, const EmbeddingOptions& o, size_t chunk) const {
+    Matrix out;
+    out.rows = n;
+    if (chunk == 0) chunk = 1;
+    for (size_t begin = first; begin < first + n; begin += chunk) {
+      std::vector<int64_t> ids(std::min(first + n, begin + chunk) - begin);
+      for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(begin + i);
+      Matrix e = embeddings(dataset, ids, o);
+      out.cols = e.cols;
+      out.data.insert(out.data.end(), e.data.begin(), e.data.end());
+    }
+    return out;
   }
 
   // [1.1] The token ids of samples and which of them are trained (their losses count).
