@@ -36,11 +36,20 @@ inline Variant parse_variant(const std::string& s) {
 // Exploration rate (paper Sec. 3): ε_t = min{1/K, sqrt(ln K / (K·t))}, and ε_0 = 1/K (Algorithm 1's
 // initialisation; the authors' code starts `eps` at 1/K too). For t <= K·ln K it is 1/K, so the first
 // decisions are uniform whatever the rewards.
-inline double exploration_rate(size_t k, int64_t t) {
+// `floor` (the original DataFlex project's min_exploration_rate) keeps ε_t >= min(floor, 1/K).
+inline double exploration_rate(size_t k, int64_t t, double floor = 0.0) {
   const double kd = static_cast<double>(k);
   if (t <= 0) return 1.0 / kd;
-  return std::min(1.0 / kd, std::sqrt(std::log(kd) / (kd * static_cast<double>(t))));
+  const double eps = std::min(1.0 / kd, std::sqrt(std::log(kd) / (kd * static_cast<double>(t))));
+  return std::max(eps, std::min(floor, 1.0 / kd));
 }
+
+// The original DataFlex project's options; the defaults are the paper's.
+struct Extras {
+  double reward_scale = 1.0;    // the observed loss is multiplied by it before the reward update
+  double min_epsilon = 0.0;     // floor of ε_t
+  std::vector<double> initial;  // π_0 (normalised); empty: uniform
+};
 
 // One reward update of domain i, given its observed mean loss L_i (never NaN here).
 //   exp3:          R̂_i ← α·R̂_i + (1−α)·L_i / π_{t−1}(i)      (paper Sec. 3, moving-average reward)
@@ -80,8 +89,29 @@ inline std::vector<double> policy(Variant v, const std::vector<double>& rewards,
 // The bandit across decisions: R̂, t, ε_{t-1} and π_{t-1} are its whole state.
 class OnlineDataMixing {
  public:
-  OnlineDataMixing(Variant variant, double alpha) : variant_(variant), alpha_(alpha) {
+  OnlineDataMixing(Variant variant, double alpha, Extras extras = {})
+      : variant_(variant), alpha_(alpha), extras_(std::move(extras)) {
     if (!(alpha >= 0.0 && alpha <= 1.0)) throw std::invalid_argument("alpha must be in [0, 1]");
+    if (!(extras_.reward_scale > 0) || !std::isfinite(extras_.reward_scale))
+      throw std::invalid_argument("reward_scale must be finite and > 0");
+    if (!(extras_.min_epsilon >= 0 && extras_.min_epsilon <= 1))
+      throw std::invalid_argument("min_exploration_rate must be in [0, 1]");
+    double total = 0;
+    for (double p : extras_.initial) {
+      if (!(p >= 0) || !std::isfinite(p)) throw std::invalid_argument("initial_proportions must be finite and >= 0");
+      total += p;
+    }
+    if (!extras_.initial.empty() && !(total > 0)) throw std::invalid_argument("initial_proportions are all 0");
+    for (double& p : extras_.initial) p /= total;
+  }
+
+  // π_0: what the run samples before the bandit's first decision (and during a plugin warm-up).
+  std::vector<double> initial_proportions(size_t k) const {
+    if (extras_.initial.empty()) return std::vector<double>(k, 1.0 / static_cast<double>(k));
+    if (extras_.initial.size() != k)
+      throw std::invalid_argument("initial_proportions has " + std::to_string(extras_.initial.size()) +
+                                  " values but the run has " + std::to_string(k) + " domains");
+    return extras_.initial;
   }
 
   // Decision t = decisions() + 1. `losses[i]` is domain i's mean training loss since the previous
@@ -92,6 +122,12 @@ class OnlineDataMixing {
       throw std::invalid_argument(std::to_string(losses.size()) + " losses for " + std::to_string(domains.size()) +
                                   " domains");
     if (domains_.empty()) start(domains);
+    // Exp3 (the paper's Algorithm 1) counts the policy the losses were sampled under: the uniform
+    // warm-up before a first decision that already carries losses is π_1, so that decision is t = 2
+    // (the authors'-code variant counts decisions from 1, as its oracle does).
+    bool observed = false;
+    for (double l : losses) observed = observed || !std::isnan(l);
+    const int64_t previous = (t_ == 0 && observed && variant_ == Variant::kExp3) ? 1 : t_;
     if (domains != domains_)
       throw std::invalid_argument("the run's domains changed from [" + join(domains_) + "] to [" + join(domains) +
                                   "]; ODM keeps one reward per domain");
@@ -100,13 +136,13 @@ class OnlineDataMixing {
       if (std::isnan(losses[i])) continue;
       if (!std::isfinite(losses[i]))
         throw std::invalid_argument("domain '" + domains[i] + "' has loss " + std::to_string(losses[i]));
-      rewards[i] = updated_reward(variant_, alpha_, rewards[i], losses[i], pi_prev_[i]);
+      rewards[i] = updated_reward(variant_, alpha_, rewards[i], extras_.reward_scale * losses[i], pi_prev_[i]);
       if (!std::isfinite(rewards[i]))
         throw std::invalid_argument("domain '" + domains[i] + "': the reward overflows at loss " +
                                     std::to_string(losses[i]));
     }
-    const int64_t t = t_ + 1;
-    const double eps = exploration_rate(domains.size(), t);
+    const int64_t t = previous + 1;
+    const double eps = exploration_rate(domains.size(), t, extras_.min_epsilon);
     std::vector<double> pi = policy(variant_, rewards, eps_prev_, eps);
     // Commit only once everything succeeded: a failed decision leaves the state as it was.
     rewards_ = std::move(rewards);
@@ -117,7 +153,7 @@ class OnlineDataMixing {
   }
 
   Variant variant() const { return variant_; }
-  int64_t decisions() const { return t_; }                             // t of the last decision (0: none yet)
+  int64_t decisions() const { return t_; }                             // t of the last policy (0: none yet)
   double epsilon() const { return eps_prev_; }                         // ε_t of the last decision
   const std::vector<double>& rewards() const { return rewards_; }      // R̂ after the last decision
   const std::vector<double>& proportions() const { return pi_prev_; }  // π_t of the last decision
@@ -180,7 +216,7 @@ class OnlineDataMixing {
     domains_ = domains;
     const size_t k = domains.size();
     rewards_.assign(k, 0.0);
-    pi_prev_.assign(k, 1.0 / static_cast<double>(k));
+    pi_prev_ = initial_proportions(k);
     eps_prev_ = exploration_rate(k, 0);
     t_ = 0;
   }
@@ -203,6 +239,7 @@ class OnlineDataMixing {
 
   Variant variant_;
   double alpha_;
+  Extras extras_;
   std::vector<std::string> domains_;
   std::vector<double> rewards_;
   std::vector<double> pi_prev_;

@@ -24,6 +24,9 @@ int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& 
 int run_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
                const std::vector<std::string>& overrides, bool dry_run);
 int config_keys();
+// dataflex-run doremi: DoReMi's reference, proxy and final runs from the proxy run's config.
+int doremi_workflow(const std::vector<std::string>& plugin_dirs, const std::string& recipe_path,
+                    const std::vector<std::string>& overrides);
 
 // dataflex-run tokenize: ids of a text as JSON.
 int tokenize(const std::string& tokenizer, const std::string& text, bool add_special_tokens, bool show_tokens);

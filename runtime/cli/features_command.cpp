@@ -40,7 +40,10 @@ dfx_projection projection_of(const std::string& s) {
   return s == "none" ? DFX_PROJECTION_NONE : s == "dense" ? DFX_PROJECTION_DENSE : DFX_PROJECTION_FACTORED;
 }
 dfx_pooling pooling_of(const std::string& s) {
-  return s == "last" ? DFX_POOLING_LAST_TOKEN : s == "first" ? DFX_POOLING_FIRST_TOKEN : DFX_POOLING_MEAN;
+  return s == "last"                ? DFX_POOLING_LAST_TOKEN
+         : s == "first"             ? DFX_POOLING_FIRST_TOKEN
+         : s == "position_weighted" ? DFX_POOLING_POSITION_WEIGHTED
+                                    : DFX_POOLING_MEAN;
 }
 
 // "features: 128/1070 samples (12%), 3.1 samples/s, 5m 04s left": redrawn on a terminal, a line per

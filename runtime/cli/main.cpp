@@ -107,6 +107,20 @@ int main(int argc, char** argv) {
   auto* keys = config->add_subcommand("keys", "every config key with its type, default and help");
   auto* version = app.add_subcommand("version", "versions of the runtime, the SDK ABI and LibTorch");
 
+  auto* doremi = app.add_subcommand(
+      "doremi", "DoReMi's three runs (reference, proxy, final on the averaged weights) from the proxy run's config");
+  std::string doremi_recipe;
+  std::vector<std::string> doremi_overrides;
+  doremi->add_option("config", doremi_recipe, "the proxy run's config (the doremi mixer, apply = \"loss_weight\")")
+      ->required()
+      ->type_name("CONFIG.toml");
+  doremi->add_option("--set", doremi_overrides, "override a config key in every stage (dataflex.*: the proxy only)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  doremi->add_option("--plugin-dir", plugin_dirs, "folder searched for plugins (repeatable)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+
   auto* tok = app.add_subcommand("tokenize", "token ids of a text, as JSON");
   std::string tok_path = "builtin", tok_text;
   bool tok_special = false, tok_show = false;
@@ -159,8 +173,8 @@ int main(int argc, char** argv) {
   feat->add_option("--seed", feature_options.seed, "projection seed (the plugin's `seed`)");
   feat->add_option("--parameter-filter", feature_options.parameter_filter, "comma-separated parameter-name substrings");
   feat->add_option("--layer", feature_options.layer, "embeddings: hidden layer (-1: the last)");
-  feat->add_option("--pooling", feature_options.pooling, "embeddings: mean | last | first")
-      ->check(CLI::IsMember({"mean", "last", "first"}));
+  feat->add_option("--pooling", feature_options.pooling, "embeddings: mean | last | first | position_weighted")
+      ->check(CLI::IsMember({"mean", "last", "first", "position_weighted"}));
   feat->add_option("--chunk", feature_options.chunk, "samples per extraction call")->check(CLI::PositiveNumber);
 
   try {
@@ -174,6 +188,7 @@ int main(int argc, char** argv) {
     if (*info) return cli::plugins_info(plugin_dirs, info_name);
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
+    if (*doremi) return cli::doremi_workflow(plugin_dirs, doremi_recipe, doremi_overrides);
     if (*tok) return cli::tokenize(tok_path, tok_text, tok_special, tok_show);
     if (*ev) {
       std::string error;
@@ -191,7 +206,7 @@ int main(int argc, char** argv) {
     }
     if (config_path.empty()) {
       std::cerr << "dataflex-run: error: no run config given (dataflex-run [--plugin-dir DIR]... CONFIG.toml, or a "
-                   "command: plugins, config, version, tokenize, eval, features; --help lists everything)\n";
+                   "command: plugins, config, version, tokenize, eval, features, doremi; --help lists everything)\n";
       return 2;
     }
     if (overwrite) overrides.push_back("training.overwrite_output_dir=true");

@@ -47,6 +47,7 @@ class RunConfig {
   bool get_bool(const std::string& k) const { return get(k).bool_value; }
   const std::string& get_string(const std::string& k) const { return get(k).string_value; }
   const std::vector<std::string>& get_string_list(const std::string& k) const { return get(k).string_list; }
+  const std::vector<double>& get_float_list(const std::string& k) const { return get(k).float_list; }
   // Whether the user set the key (in the file or with --set).
   bool is_set(const std::string& dotted_key) const;
 

@@ -54,7 +54,7 @@ class DecisionPlugin {
                            const std::vector<int64_t>& pool_sample_ids) = 0;
   // Proportions normalised to sum 1.
   virtual std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) = 0;
-  virtual std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) = 0;
+  virtual host::Weights weight(const DecisionContext& ctx, const WeightInput& input) = 0;
 
   // Metrics the plugin recorded since the last take.
   virtual std::vector<host::Metric> take_metrics() = 0;

@@ -348,7 +348,7 @@ std::vector<double> IsolatedPlugin::mix(const DecisionContext& ctx, const MixInp
       [&](Writer& w) {
         put(w, ctx);
         w.strings(in.domain_names), w.vec(in.current_proportions), w.vec(in.observed_losses);
-        w.vec(in.observed_tokens);
+        w.vec(in.observed_tokens), w.vec(in.observed_excess_losses);
       },
       [](Reader& r) { return r.vec<double>(); });
   if (p.size() != in.domain_names.size())
@@ -359,17 +359,22 @@ std::vector<double> IsolatedPlugin::mix(const DecisionContext& ctx, const MixInp
   return host::normalized(std::move(p));
 }
 
-std::vector<double> IsolatedPlugin::weight(const DecisionContext& ctx, const WeightInput& in) {
-  std::vector<double> weights = call(
+host::Weights IsolatedPlugin::weight(const DecisionContext& ctx, const WeightInput& in) {
+  host::Weights weights = call(
       MessageType::Weight, "weight", ctx.step,
       [&](Writer& w) {
         put(w, ctx);
         w.vec(in.sample_ids), w.vec(in.domains), w.vec(in.losses);
       },
-      [](Reader& r) { return r.vec<double>(); });
-  if (weights.size() != in.sample_ids.size())
+      [](Reader& r) {
+        host::Weights out;
+        out.values = r.vec<double>();
+        out.absolute = r.pod<uint8_t>() != 0;
+        return out;
+      });
+  if (weights.values.size() != in.sample_ids.size())
     worker_failed("weight", ctx.step, "broke the isolation protocol (weights of the wrong length)");
-  if (auto rule = host::check_weights(weights))
+  if (auto rule = host::check_weights(weights.values))
     worker_failed("weight", ctx.step, "broke the isolation protocol (" + *rule + ")");
   remember_state();
   return weights;

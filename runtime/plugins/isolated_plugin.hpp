@@ -34,7 +34,7 @@ class IsolatedPlugin final : public DecisionPlugin {
   Selection select(const DecisionContext& ctx, size_t pool_size, size_t num_select, bool allow_duplicates,
                    const std::vector<int64_t>& pool_sample_ids) override;
   std::vector<double> mix(const DecisionContext& ctx, const MixInput& input) override;
-  std::vector<double> weight(const DecisionContext& ctx, const WeightInput& input) override;
+  host::Weights weight(const DecisionContext& ctx, const WeightInput& input) override;
   std::vector<host::Metric> take_metrics() override;
   bool has_state() const override { return has_state_; }
   std::vector<uint8_t> save_state() override;

@@ -81,7 +81,7 @@ std::vector<double> PluginInstance::mix(const DecisionContext& ctx, const MixInp
   return guarded("mix", ctx.step, [&] { return instance_->mix(ctx, input); });
 }
 
-std::vector<double> PluginInstance::weight(const DecisionContext& ctx, const WeightInput& input) {
+host::Weights PluginInstance::weight(const DecisionContext& ctx, const WeightInput& input) {
   return guarded("weight", ctx.step, [&] { return instance_->weight(ctx, input); });
 }
 

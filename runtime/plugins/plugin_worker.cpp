@@ -196,6 +196,7 @@ void answer(Channel& channel, RemoteServices& services, std::unique_ptr<Plugin>&
       mix.current_proportions = in.vec<double>();
       mix.observed_losses = in.vec<double>();
       mix.observed_tokens = in.vec<int64_t>();
+      mix.observed_excess_losses = in.vec<double>();
       const auto p = instance.mix(ctx, mix);
       reply([&](Writer& w) { w.vec(p); });
       return;
@@ -207,7 +208,7 @@ void answer(Channel& channel, RemoteServices& services, std::unique_ptr<Plugin>&
       weight.domains = in.vec<int32_t>();
       weight.losses = in.vec<float>();
       const auto w = instance.weight(ctx, weight);
-      reply([&](Writer& out) { out.vec(w); });
+      reply([&](Writer& out) { out.vec(w.values), out.pod<uint8_t>(w.absolute ? 1 : 0); });
       return;
     }
     case MessageType::SaveState: {

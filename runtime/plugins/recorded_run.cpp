@@ -213,6 +213,8 @@ ordered_json mix_call(PluginInstance& plugin, const DecisionContext& ctx, const 
                                                         : std::vector<double>(k, std::nan(""));
   in.observed_tokens = call.contains("observed_tokens") ? array_of<int64_t>(call, "observed_tokens", where, k)
                                                         : std::vector<int64_t>(k, 0);
+  if (call.contains("observed_excess_losses"))
+    in.observed_excess_losses = array_of<double>(call, "observed_excess_losses", where, k);
   proportions = plugin.mix(ctx, in);
   ordered_json d;
   d["domains"] = in.domain_names;
@@ -232,12 +234,13 @@ ordered_json weight_call(PluginInstance& plugin, const DecisionContext& ctx, con
   if (b.contains("sample_ids")) in.sample_ids = array_of<int64_t>(b, "sample_ids", bw, in.losses.size());
   in.domains = b.contains("domains") ? array_of<int32_t>(b, "domains", bw, in.losses.size())
                                      : std::vector<int32_t>(in.losses.size(), 0);
-  const auto w = plugin.weight(ctx, in);
-  const host::WeightSummary s = host::summarize_weights(w, in.losses);
+  const host::Weights w = plugin.weight(ctx, in);
+  const host::WeightSummary s = host::summarize_weights(w.values, in.losses, w.absolute);
   ordered_json d;
-  d["weights"] = w;
+  d["weights"] = w.values;
+  d["form"] = w.absolute ? "absolute" : "normalized";
   d["summary"] = {{"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"entropy", s.entropy}};
-  d["weighted_loss"] = s.weighted_loss;  // what the Weight trainer optimises: sum w*l / sum w
+  d["weighted_loss"] = s.weighted_loss;  // what the Weight trainer optimises: sum w*l / sum w (or / n)
   return d;
 }
 

@@ -327,6 +327,10 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
     at::Tensor pooled;
     if (r.pooling == DFX_POOLING_MEAN) {
       pooled = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0f);  // attention-masked mean
+    } else if (r.pooling == DFX_POOLING_POSITION_WEIGHTED) {
+      // Token t (1-based) of a sample weighs t: later tokens have seen more of the sample (ADAPT).
+      const at::Tensor w = mask * at::arange(1, len + 1, at::kFloat).view({1, len, 1});
+      pooled = (h * w).sum(1) / w.sum(1).clamp_min(1.0f);
     } else {
       std::vector<at::Tensor> rows;
       for (int64_t i = 0; i < B; ++i) {

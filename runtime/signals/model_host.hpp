@@ -56,6 +56,9 @@ class ModelHost : public host::ServiceProvider {
   void set_reward_model(std::unique_ptr<SequenceClassifier> model, std::unique_ptr<Tokenizer> tokenizer);
   // The current model's weights changed (an optimizer step): its fingerprint is recomputed lazily.
   void set_weights_changed();
+  // The frozen reference model (dataflex.reference_model), or nullptr: the trainer runs it on each
+  // training batch when the mixer requires "observed_excess_losses" (DoReMi).
+  const LlamaModel* reference_model() const { return reference_.get(); }
 
   std::string description() const override { return "runtime host"; }
   host::DatasetInfo dataset_info(host::Dataset d) override;

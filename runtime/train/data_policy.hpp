@@ -51,6 +51,9 @@ struct BatchLosses {
   std::vector<int32_t> domains;
   std::vector<float> loss_sums;  // each sample's summed trained-token loss
   std::vector<int64_t> tokens;   // each sample's trained tokens
+  // Each sample's sum over its trained tokens of max(0, loss - reference loss); filled only when the
+  // policy wants_excess_losses().
+  std::vector<float> excess_sums;
   // Each sample's mean token loss (what a weighter is given).
   std::vector<float> mean_losses() const;
 };
@@ -58,9 +61,10 @@ struct BatchLosses {
 // How the loss of a micro-batch is formed from its token losses.
 struct LossWeights {
   enum class Form {
-    Tokens,          // sum of token losses / the step's trained tokens (Hugging Face's; weights unused)
-    WeightedTokens,  // each sample's token losses times weights[i], / the step's trained tokens
-    WeightedSamples  // sum_i weights[i] * mean_i / sum_i weights[i], averaged over the step's micro-batches
+    Tokens,           // sum of token losses / the step's trained tokens (Hugging Face's; weights unused)
+    WeightedTokens,   // each sample's token losses times weights[i], / the step's trained tokens
+    WeightedSamples,  // sum_i weights[i] * mean_i / sum_i weights[i], averaged over the step's micro-batches
+    AbsoluteSamples   // sum_i weights[i] * mean_i / batch size, averaged over the step's micro-batches
   };
   Form form = Form::Tokens;
   std::vector<double> weights;  // one per sample of the micro-batch
@@ -80,6 +84,8 @@ class DataPolicy {
   virtual LossWeights loss_weights(int64_t step, const BatchLosses& batch);
   // After the optimizer step: the losses every micro-batch of the step observed.
   virtual void end_step(const std::vector<BatchLosses>& batches);
+  // Whether end_step needs BatchLosses::excess_sums (the reference model's forward on every batch).
+  virtual bool wants_excess_losses() const { return false; }
 
   // Samples drawn / training-set size (whatever sampler drew them).
   double epoch() const;

@@ -1,6 +1,8 @@
 // The Mix trainer: at each decision the mixer turns the domain losses observed since its last call
 // into proportions, which drive the domain sampler (apply = sampling) or weight each domain's token
-// losses by K p_d with sampling left alone (apply = loss_weight, DoReMi's proxy training).
+// losses by K p_d (apply = loss_weight, DoReMi's proxy training), batches then coming from the fixed
+// mixture dataflex.sampling_proportions, or from plain epochs when it is empty.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -18,8 +20,19 @@ MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus
   for (const auto& x : corpus.train) ++domain_sizes_[static_cast<std::size_t>(x.domain)];
   observed_loss_.assign(K, 0.0);
   observed_tokens_.assign(K, 0.0);
+  observed_excess_.assign(K, 0.0);
+  const auto& services = plugin_->manifest().host_services;
+  wants_excess_ = std::find(services.begin(), services.end(), "observed_excess_losses") != services.end();
+  if (wants_excess_ && o.reference_model.empty())
+    throw Error("plugin '" + plugin_->manifest().name +
+                "' requires observed_excess_losses: set dataflex.reference_model (a model folder, e.g. the reference "
+                "run's output)");
   proportions_.assign(K, 1.0 / static_cast<double>(K));
-  if (o.mix_apply == MixApply::Sampling) {
+  const bool fixed_mixture = o.mix_apply == MixApply::LossWeight && !o.sampling_proportions.empty();
+  if (fixed_mixture && o.sampling_proportions.size() != K)
+    throw Error("dataflex.sampling_proportions has " + std::to_string(o.sampling_proportions.size()) +
+                " values but the run has " + std::to_string(K) + " domains (one per dataset, in order)");
+  if (o.mix_apply == MixApply::Sampling || fixed_mixture) {
     std::vector<std::vector<int64_t>> members(K);
     std::vector<double> tokens(K, 0.0);
     for (std::size_t i = 0; i < corpus.train.size(); ++i) {
@@ -30,7 +43,14 @@ MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus
     for (std::size_t d = 0; d < K; ++d)
       tokens[d] = members[d].empty() ? 0.0 : tokens[d] / static_cast<double>(members[d].size());
     domains_.emplace(std::move(members), std::move(tokens), o.seed ^ 0x4D49585344415441ull);
-    domains_->set_proportions(proportions_, o.mixture_unit == MixtureUnit::Tokens);
+    std::vector<double> start = proportions_;
+    if (fixed_mixture) {
+      double sum = 0;
+      for (double p : o.sampling_proportions) sum += p;
+      if (!(sum > 0)) throw Error("dataflex.sampling_proportions: every value is 0");
+      for (std::size_t d = 0; d < K; ++d) start[d] = o.sampling_proportions[d] / sum;
+    }
+    domains_->set_proportions(start, o.mixture_unit == MixtureUnit::Tokens);
   }
 }
 
@@ -45,6 +65,9 @@ void MixPolicy::decide(int64_t step, int64_t index) {
     in.observed_losses.push_back(observed_tokens_[d] > 0 ? observed_loss_[d] / observed_tokens_[d]
                                                          : std::numeric_limits<double>::quiet_NaN());
     in.observed_tokens.push_back(static_cast<int64_t>(observed_tokens_[d]));
+    if (wants_excess_)
+      in.observed_excess_losses.push_back(observed_tokens_[d] > 0 ? observed_excess_[d] / observed_tokens_[d]
+                                                                  : std::numeric_limits<double>::quiet_NaN());
   }
   std::vector<double> p;
   try {
@@ -60,9 +83,11 @@ void MixPolicy::decide(int64_t step, int64_t index) {
     throw Error("plugin '" + plugin_->manifest().name + "' (mix) at step " + std::to_string(step) +
                 ": refused: every domain with a positive proportion has no training samples");
   proportions_ = p;
-  if (domains_) domains_->set_proportions(proportions_, options_.mixture_unit == MixtureUnit::Tokens);
+  if (domains_ && options_.mix_apply == MixApply::Sampling)
+    domains_->set_proportions(proportions_, options_.mixture_unit == MixtureUnit::Tokens);
   std::fill(observed_loss_.begin(), observed_loss_.end(), 0.0);
   std::fill(observed_tokens_.begin(), observed_tokens_.end(), 0.0);
+  std::fill(observed_excess_.begin(), observed_excess_.end(), 0.0);
 
   nlohmann::ordered_json line = decision_line(step, index);
   line["kind"] = "mixture";
@@ -75,6 +100,14 @@ void MixPolicy::decide(int64_t step, int64_t index) {
   }
   line["proportions"] = props;
   line["observed_losses"] = losses;
+  if (wants_excess_) {
+    nlohmann::ordered_json excess;
+    for (std::size_t d = 0; d < K; ++d)
+      excess[corpus_.domains[d]] = std::isfinite(in.observed_excess_losses[d])
+                                       ? nlohmann::json(in.observed_excess_losses[d])
+                                       : nlohmann::json(nullptr);
+    line["observed_excess_losses"] = excess;
+  }
   log_.append(line);
 }
 
@@ -94,6 +127,8 @@ void MixPolicy::end_step(const std::vector<BatchLosses>& batches) {
     for (std::size_t i = 0; i < b.ids.size(); ++i) {
       observed_loss_[static_cast<std::size_t>(b.domains[i])] += static_cast<double>(b.loss_sums[i]);
       observed_tokens_[static_cast<std::size_t>(b.domains[i])] += static_cast<double>(b.tokens[i]);
+      if (i < b.excess_sums.size())
+        observed_excess_[static_cast<std::size_t>(b.domains[i])] += static_cast<double>(b.excess_sums[i]);
     }
 }
 
@@ -102,6 +137,7 @@ void MixPolicy::save(nlohmann::json& j) const {
   j["proportions"] = proportions_;
   j["observed_loss"] = observed_loss_;
   j["observed_tokens"] = observed_tokens_;
+  j["observed_excess"] = observed_excess_;
 }
 
 void MixPolicy::load(const nlohmann::json& j, const std::string& where) {
@@ -110,11 +146,15 @@ void MixPolicy::load(const nlohmann::json& j, const std::string& where) {
     proportions_ = j.at("proportions").get<std::vector<double>>();
     observed_loss_ = j.at("observed_loss").get<std::vector<double>>();
     observed_tokens_ = j.at("observed_tokens").get<std::vector<double>>();
+    // Checkpoints written before 1.4 have none: nothing was accumulated then.
+    observed_excess_ = j.contains("observed_excess") ? j["observed_excess"].get<std::vector<double>>()
+                                                     : std::vector<double>(observed_tokens_.size(), 0.0);
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": data state: " + one_line(e.what()));
   }
   const std::size_t K = corpus_.domains.size();
-  if (proportions_.size() != K || observed_loss_.size() != K || observed_tokens_.size() != K)
+  if (proportions_.size() != K || observed_loss_.size() != K || observed_tokens_.size() != K ||
+      observed_excess_.size() != K)
     throw Error(where + ": data state has another number of domains than the data (" + std::to_string(K) + ")");
 }
 

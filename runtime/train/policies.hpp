@@ -37,6 +37,7 @@ class MixPolicy : public DataPolicy {
             DecisionSchedule schedule);
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
   void end_step(const std::vector<BatchLosses>& batches) override;
+  bool wants_excess_losses() const override { return wants_excess_; }
 
  private:
   Sampler& sampler() override;
@@ -47,6 +48,8 @@ class MixPolicy : public DataPolicy {
   std::optional<DomainSampler> domains_;                 // apply = sampling
   std::vector<double> proportions_;                      // the current mixture
   std::vector<double> observed_loss_, observed_tokens_;  // since the mixer's last call
+  std::vector<double> observed_excess_;                  // summed clipped excess losses, idem
+  bool wants_excess_ = false;                            // the mixer requires observed_excess_losses
   std::vector<int64_t> domain_sizes_;
 };
 

@@ -239,8 +239,27 @@ at::Tensor micro_batch_loss(const at::Tensor& token_losses, const at::Tensor& sa
       const at::Tensor wt = at::tensor(weights).to(per_sample.device());
       return (wt * per_sample).sum() / wt.sum().clamp_min(1e-12) / static_cast<double>(micro_batches);
     }
+    case LossWeights::Form::AbsoluteSamples: {
+      const at::Tensor per_sample =
+          token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
+      const at::Tensor wt = at::tensor(weights).to(per_sample.device());
+      return (wt * per_sample).sum() / static_cast<double>(std::max<int64_t>(1, per_sample.size(0))) /
+             static_cast<double>(micro_batches);
+    }
   }
   throw Error("internal: unknown loss form");
+}
+
+// Each sample's sum over its trained tokens of max(0, l - l_ref): the training forward's token losses
+// against the frozen reference model's on the same tokens (DoReMi's excess loss, clipped per token).
+// Masked positions are 0 in both.
+std::vector<float> excess_loss_sums(const Trainer::State& s, const MicroBatch& b, const at::Tensor& token_losses) {
+  const LlamaModel* reference = s.host->reference_model();
+  if (reference == nullptr) throw Error("internal: excess losses asked for without a reference model");
+  at::NoGradGuard no_grad;
+  const at::Tensor ref = reference->token_losses(b.input_ids, b.labels).to(at::kFloat);
+  const at::Tensor sums = (token_losses.detach().to(at::kFloat) - ref).clamp_min(0).sum(1).to(at::kCPU).contiguous();
+  return std::vector<float>(sums.data_ptr<float>(), sums.data_ptr<float>() + sums.numel());
 }
 
 // Forward and backward of every micro-batch; returns the step's loss. The policy sees each
@@ -256,6 +275,7 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
     b.observed.loss_sums.assign(sums.data_ptr<float>(), sums.data_ptr<float>() + sums.numel());
     b.observed.tokens.assign(sample_tokens.data_ptr<int64_t>(),
                              sample_tokens.data_ptr<int64_t>() + sample_tokens.numel());
+    if (s.policy->wants_excess_losses()) b.observed.excess_sums = excess_loss_sums(s, b, token_losses);
     const LossWeights weights = s.policy->loss_weights(step, b.observed);
     const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, step_trained, batches.size());
     loss.backward();

@@ -105,6 +105,11 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.keep_last_decision_on_failure = c.get_string("dataflex.on_plugin_failure") == "keep_last_decision";
   o.candidates = c.get_float("dataflex.candidates");
   o.reference_model = c.get_string("dataflex.reference_model");
+  o.sampling_proportions = c.get_float_list("dataflex.sampling_proportions");
+  for (double p : o.sampling_proportions)
+    if (!(p >= 0) || !std::isfinite(p))
+      throw Error(c.origin("dataflex.sampling_proportions") +
+                  ": dataflex.sampling_proportions: expected values >= 0, found " + std::to_string(p));
   o.embedding_model = c.get_string("dataflex.embedding_model");
   o.policy_model = c.get_string("dataflex.policy_model");
   o.reward_model = c.get_string("dataflex.reward_model");

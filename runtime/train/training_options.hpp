@@ -73,6 +73,7 @@ struct TrainingOptions {
   double candidates{};                   // Select: < 1 a fraction of the pool, >= 1 a count, 0 all
   // [dataflex]: what the host services need
   std::string reference_model;
+  std::vector<double> sampling_proportions;  // dataflex.sampling_proportions (apply = loss_weight)
   std::string embedding_model;
   std::string policy_model;     // NICE: responses sampled from this model instead of the trained one
   std::string reward_model;     // NICE: a *ForSequenceClassification folder

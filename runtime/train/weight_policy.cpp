@@ -1,6 +1,7 @@
 // The Weight trainer: on the steps its schedule covers, the weighter turns each micro-batch's
 // per-sample mean losses into weights (every call its own decision, with its own seed); uniform
-// weights elsewhere. The loss is sum w_i l_i / sum w_i either way.
+// weights elsewhere. The loss is sum w_i l_i / sum w_i, or sum w_i l_i / B when the weighter says its
+// weights are absolute (DFX_WEIGHTS_ABSOLUTE: per-sample step scales, ADAPT).
 #include "data/corpus.hpp"
 #include "train/policies.hpp"
 #include "util/error.hpp"
@@ -17,7 +18,9 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
   WeightInput in{batch.ids, batch.domains, batch.mean_losses()};
   const int64_t index = weight_calls_++;
   try {
-    w.weights = plugin_->weight(context(step, index), in);
+    const host::Weights answer = plugin_->weight(context(step, index), in);
+    w.weights = answer.values;
+    if (answer.absolute) w.form = LossWeights::Form::AbsoluteSamples;
   } catch (const PluginFailure& failure) {
     // A weight decision is the batch's own: there is no previous one to keep, so the batch gets the
     // weights of the steps the schedule does not cover.
@@ -28,7 +31,8 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
   // One line per step (the first micro-batch's weights stand for the step's) keeps decisions.jsonl small.
   if (step != last_logged_step_) {
     last_logged_step_ = step;
-    const host::WeightSummary s = host::summarize_weights(w.weights, in.losses);
+    const host::WeightSummary s =
+        host::summarize_weights(w.weights, in.losses, w.form == LossWeights::Form::AbsoluteSamples);
     nlohmann::ordered_json line;
     line["step"] = step;
     line["plugin"] = plugin_->manifest().name;
@@ -39,6 +43,7 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
     line["mean"] = s.mean;
     line["entropy"] = s.entropy;
     line["weighted_loss"] = s.weighted_loss;
+    if (w.form == LossWeights::Form::AbsoluteSamples) line["form"] = "absolute";
     log_.append(line);
   }
   return w;

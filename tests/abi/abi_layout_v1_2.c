@@ -19,10 +19,10 @@ PIN_OFFSET(dfx_select_args, pool_sample_ids, 120);
 PIN_CONSTANT(dfx_select_args, 128);
 PIN_OFFSET(dfx_mix_args, proportions_out, 104);
 PIN_OFFSET(dfx_mix_args, learning_rate, 112);
-PIN_CONSTANT(dfx_mix_args, 120);
+PIN_SIZE_THROUGH(dfx_mix_args, learning_rate, 120); /* 1.4 appended observed_excess_losses */
 PIN_OFFSET(dfx_weight_args, weights_out, 96);
 PIN_OFFSET(dfx_weight_args, learning_rate, 104);
-PIN_CONSTANT(dfx_weight_args, 112);
+PIN_SIZE_THROUGH(dfx_weight_args, learning_rate, 112); /* 1.4 appended weight_form */
 
 /* Every struct that 1.2 did not grow keeps its 1.1 constant. */
 PIN_CONSTANT(dfx_extension_base, 24);

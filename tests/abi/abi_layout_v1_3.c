@@ -71,11 +71,11 @@ PIN_CONSTANT(dfx_param, 64);
 PIN_CONSTANT(dfx_create_args, 48);
 PIN_CONSTANT(dfx_decision_context, 48);
 PIN_CONSTANT(dfx_select_args, 128);
-PIN_CONSTANT(dfx_mix_args, 120);
-PIN_CONSTANT(dfx_weight_args, 112);
+PIN_OFFSET(dfx_mix_args, learning_rate, 112);    /* 1.4 appended a member (1.3 size: 120) */
+PIN_OFFSET(dfx_weight_args, learning_rate, 104); /* 1.4 appended a member (1.3 size: 112) */
 PIN_CONSTANT(dfx_state_args, 40);
 PIN_CONSTANT(dfx_plugin_api, 104);
-_Static_assert(DATAFLEX_ABI_VERSION == DFX_MAKE_ABI_VERSION(1, 3), "this test pins ABI 1.3");
+_Static_assert(DATAFLEX_ABI_VERSION_MINOR >= 3, "this test pins ABI 1.3");
 #endif
 
 _Static_assert(DFX_MODEL_POLICY == 3, "dfx_model enumerators are fixed");

@@ -24,6 +24,9 @@ for l in open(sys.argv[1]): print(json.loads(l)["step"])' "$1/decisions.jsonl"; 
 for cfg in configs/*.toml; do
   name=$(basename "$cfg" .toml)
   sched=(--set dataflex.warmup_step=2 --set dataflex.update_step=4)
+  # DoReMi's proxy config names the reference run's folder, which `dataflex-run doremi` trains first:
+  # here the reference is the initial model.
+  [ "$name" = mix_doremi ] && sched+=(--set dataflex.reference_model=\"builtin:tiny\")
   if ! "$RUN" "$cfg" "${small[@]}" "${sched[@]}" --set training.output_dir=\"$work/$name\" >"$work/$name.log" 2>&1; then
     echo "FAIL $name:"; tail -3 "$work/$name.log"; failures=$((failures + 1)); continue
   fi

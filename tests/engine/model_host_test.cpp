@@ -171,6 +171,27 @@ TEST_F(ModelHostTest, MeanPooledEmbeddingsIgnorePaddingAndNormalise) {
   for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(j)], alone[0][0][j].item<float>(), 1e-5);
 }
 
+TEST_F(ModelHostTest, PositionWeightedPoolingWeighsTokenTByTAndIgnoresPadding) {
+  // Sample 5 (18 tokens) batched with sample 4 (1 token, padded): token t of 18 weighs t / 171.
+  host::EmbeddingRequest r;
+  r.normalize = false;
+  r.pooling = DFX_POOLING_POSITION_WEIGHTED;
+  const std::vector<float> out = host_->embeddings(r, {4, 5});
+  ASSERT_EQ(out.size(), 32u);
+  at::NoGradGuard g;
+  std::vector<int64_t> tokens;
+  for (int32_t t : corpus_.train[5].input_ids) tokens.push_back(t);
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const at::Tensor h = model_->hidden_states(at::tensor(tokens).view({1, n}))[0];  // [n, 16]
+  const at::Tensor w = at::arange(1, n + 1, at::kFloat).view({n, 1});
+  const at::Tensor want = (h * w).sum(0) / w.sum();
+  for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(16 + j)], want[j].item<float>(), 1e-5);
+  // One token: its own state, as with mean pooling.
+  const at::Tensor alone =
+      model_->hidden_states(at::tensor({static_cast<int64_t>(corpus_.train[4].input_ids[0])}).view({1, 1}));
+  for (int j = 0; j < 16; ++j) EXPECT_NEAR(out[static_cast<std::size_t>(j)], alone[0][0][j].item<float>(), 1e-5);
+}
+
 TEST_F(ModelHostTest, OutOfRangeIdsAndMissingModelsAreServiceErrors) {
   try {
     host_->sample_losses(host::Dataset::Train, host::Model::Current, {9});

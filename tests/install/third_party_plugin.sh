@@ -15,7 +15,7 @@ grep -q "100% tests passed, 0 tests failed out of 1" "$work/ctest.log"
 
 run="$prefix/bin/dataflex-run"
 "$run" --plugin-dir "$work/example/plugins" plugins list | tee "$work/list.txt"
-grep -Eq "^highest_loss +selector +0.1.0 +1.3 +ok" "$work/list.txt"
+grep -Eq "^highest_loss +selector +0.1.0 +1.4 +ok" "$work/list.txt"
 # The installed runtime finds its own shipped plugins without any --plugin-dir.
 grep -Eq "^random +selector .* ok +$prefix/" "$work/list.txt"
 [ "$(nm -D --defined-only "$work/example/plugins/highest_loss/libdataflex_highest_loss.so" | awk '{print $NF}')" = dataflex_plugin_get_api ]

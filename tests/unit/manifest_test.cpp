@@ -27,7 +27,7 @@ TEST_F(ManifestTest, ReadsEveryField) {
   EXPECT_EQ(m.name, "misbehaving");
   EXPECT_EQ(m.kind, PluginKind::Selector);
   EXPECT_EQ(m.abi.major, 1u);
-  EXPECT_EQ(m.abi.minor, 3u);
+  EXPECT_EQ(m.abi.minor, 4u);
   EXPECT_EQ(m.host_services, std::vector<std::string>{"sample_losses"});
   ASSERT_NE(m.find_param("k"), nullptr);
   EXPECT_EQ(m.find_param("k")->default_value->int_value, 3);

@@ -53,17 +53,17 @@ TEST(PluginLoading, AbiMajorMismatchIsRefusedNamingBothVersions) {
   ManifestText t;
   t.abi = "2.0";
   const auto m = manifest_in(dir, t);
-  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.3"});
+  test::expect_error([&] { PluginLibrary::load(m, nullptr); }, {m.path, "SDK ABI 2.0", "this host speaks ABI 1.4"});
 }
 
 TEST(PluginLoading, NewerAbiMinorIsAcceptedWithANoteWhenItNeedsNothingNew) {
-  // Built as if against SDK 1.4: it reports ABI 1.4 and a larger table; this 1.3 host reads its part.
-  const std::string path = std::string(TEST_PLUGIN_DIR) + "/abi_1_4/misbehaving/plugin.toml";
+  // Built as if against SDK 1.5: it reports ABI 1.5 and a larger table; this 1.4 host reads its part.
+  const std::string path = std::string(TEST_PLUGIN_DIR) + "/abi_1_5/misbehaving/plugin.toml";
   std::vector<std::string> notes;
   auto lib = PluginLibrary::load(read_manifest(path), &notes);
   EXPECT_GT(lib->api().struct_size, sizeof(dfx_plugin_api));
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_NE(notes[0].find("newer SDK ABI 1.4"), std::string::npos);
+  EXPECT_NE(notes[0].find("newer SDK ABI 1.5"), std::string::npos);
   EXPECT_NE(notes[0].find("accepted"), std::string::npos);
   Bare host;
   PluginInstance plugin(lib, host, {{"behaviour", ParamValue::of_string("none")}}, 0);
@@ -76,7 +76,7 @@ TEST(PluginLoading, ManifestAbiDifferentFromTheLibrarysIsRefused) {
   t.abi = "1.1";
   const auto m = manifest_in(dir, t);
   test::expect_error([&] { PluginLibrary::load(m, nullptr); },
-                     {m.path, "'plugin.abi' = \"1.1\" but the library reports ABI 1.3"});
+                     {m.path, "'plugin.abi' = \"1.1\" but the library reports ABI 1.4"});
 }
 
 TEST(PluginLoading, NewerAbiMinorNeedingAnUnknownServiceIsRefused) {

@@ -22,7 +22,7 @@ struct ManifestText {
   std::string name = "misbehaving";
   std::string kind = "selector";
   std::string version = "0.1.0";
-  std::string abi = "1.3";
+  std::string abi = "1.4";
   std::string library = "libdataflex_misbehaving.so";
   std::string extra;  // appended verbatim (e.g. [requires] or [params.x])
   bool with_behaviour_param = true;

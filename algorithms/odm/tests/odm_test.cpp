@@ -99,38 +99,77 @@ TEST(OdmSmoothedMean, UniformWhenNothingWasEverObserved) {
 // --- exp3: the paper's form ------------------------------------------------------------------------
 
 TEST(OdmExp3, RewardIsLossOverPreviousProportionSmoothedByAlpha) {
-  // Decision 1: pi_0 uniform = 0.5, so R = 0.1 * L / 0.5 = [0.4, 0.2].
+  // Decision 1 carries the warm-up's losses, sampled under pi_1 uniform = 0.5 (Algorithm 1's first
+  // policy), so it computes pi_2: R = 0.1 * L / 0.5 = [0.4, 0.2]; eps_2 = sqrt(ln 2 / 4) = 0.4162773,
+  // eps_1 = 1/2: pi_2 = (1 - 2 eps_2) softmax(0.5 R) + eps_2 = [0.5041826, 0.4958174].
   OnlineDataMixing odm(Variant::kExp3, 0.9);
-  const auto pi1 = odm.decide(kTwo, {2.0, 1.0});
+  const auto pi = odm.decide(kTwo, {2.0, 1.0});
   expect_near_all(odm.rewards(), {0.4, 0.2}, 1e-15);
-  expect_near_all(pi1, {0.5, 0.5}, 1e-15);  // eps_1 = min(1/2, sqrt(ln 2 / 2)) = 1/2
+  EXPECT_NEAR(odm.epsilon(), 0.4162773, 1e-7);
+  expect_near_all(pi, {0.5041826, 0.4958174}, 1e-7);
 }
 
 TEST(OdmExp3, PolicyIsSoftmaxOfPreviousEpsilonTimesRewardMixedWithEpsilon) {
-  // Hand-computed: decision 2, L = [3, -]: R = [0.9*0.4 + 0.1*3/0.5, 0.2] = [0.96, 0.2];
-  // eps_1 = 0.5, eps_2 = sqrt(ln 2 / 4) = 0.4162773;
-  // pi = (1 - 2 eps_2) softmax(0.5 R) + eps_2 = [0.5157186, 0.4842814].
+  // Hand-computed: decision 2 (pi_3), L = [3, -] over pi_2: R = [0.9*0.4 + 0.1*3/0.5041826, 0.2] =
+  // [0.9550225, 0.2]; eps_3 = sqrt(ln 2 / 6) = 0.3398890;
+  // pi_3 = (1 - 2 eps_3) softmax(eps_2 R) + eps_3 = [0.5249562, 0.4750438].
   OnlineDataMixing odm(Variant::kExp3, 0.9);
   odm.decide(kTwo, {2.0, 1.0});
-  const auto pi2 = odm.decide(kTwo, {3.0, kNone});
-  expect_near_all(odm.rewards(), {0.96, 0.2}, 1e-15);
-  EXPECT_NEAR(odm.epsilon(), 0.4162773, 1e-7);
-  expect_near_all(pi2, {0.5157186, 0.4842814}, 1e-7);
+  const auto pi = odm.decide(kTwo, {3.0, kNone});
+  expect_near_all(odm.rewards(), {0.9550225, 0.2}, 1e-7);
+  EXPECT_NEAR(odm.epsilon(), 0.3398890, 1e-7);
+  expect_near_all(pi, {0.5249562, 0.4750438}, 1e-7);
 }
 
 TEST(OdmExp3, ImportanceWeightUsesTheProportionsOfThePreviousDecision) {
-  // Hand-computed: decision 3, L = [1, 2] divided by pi_2 = [0.5157186, 0.4842814]:
-  // R = [1.0579042, 0.5929830]; eps_3 = sqrt(ln 2 / 6) = 0.3398890; pi_3 = [0.5154455, 0.4845545].
-  // Decision 4, L = [-, 4]: R = [1.0579042, 1.3591852], pi_4 = [0.4894798, 0.5105202].
+  // Hand-computed: decision 3, L = [1, 2] divided by pi_3: R = [1.0500123, 0.6010138];
+  // eps_4 = 0.2943525; pi_4 = [0.5156615, 0.4843385]. Decision 4, L = [-, 4]: R = [1.0500123,
+  // 1.3667812], pi_5 = [0.4889718, 0.5110282].
   OnlineDataMixing odm(Variant::kExp3, 0.9);
   odm.decide(kTwo, {2.0, 1.0});
   odm.decide(kTwo, {3.0, kNone});
-  const auto pi3 = odm.decide(kTwo, {1.0, 2.0});
-  expect_near_all(odm.rewards(), {1.0579042, 0.5929830}, 1e-7);
-  expect_near_all(pi3, {0.5154455, 0.4845545}, 1e-7);
-  const auto pi4 = odm.decide(kTwo, {kNone, 4.0});
-  expect_near_all(odm.rewards(), {1.0579042, 1.3591852}, 1e-7);
-  expect_near_all(pi4, {0.4894798, 0.5105202}, 1e-7);
+  const auto pi4 = odm.decide(kTwo, {1.0, 2.0});
+  expect_near_all(odm.rewards(), {1.0500123, 0.6010138}, 1e-7);
+  expect_near_all(pi4, {0.5156615, 0.4843385}, 1e-7);
+  const auto pi5 = odm.decide(kTwo, {kNone, 4.0});
+  expect_near_all(odm.rewards(), {1.0500123, 1.3667812}, 1e-7);
+  expect_near_all(pi5, {0.4889718, 0.5110282}, 1e-7);
+}
+
+TEST(OdmExp3, EpsilonFollowsAlgorithm1WhenTheFirstDecisionCarriesLosses) {
+  // The outside check: K = 3, every decision carries losses (warmup_step > 0). After three pulls the
+  // paper's policy is pi_4 with eps_4 = sqrt(ln 3 / 12) = 0.3025740, no longer uniform.
+  OnlineDataMixing odm(Variant::kExp3, 0.9);
+  std::vector<double> pi;
+  for (int i = 0; i < 3; ++i) pi = odm.decide(kThree, {3.0 - i, 2.0, 2.5 + i});
+  EXPECT_NEAR(odm.epsilon(), 0.3025740, 1e-7);
+  EXPECT_GT(std::abs(pi[0] - pi[1]), 1e-4);
+  // A first decision without losses (warmup_step = 0) is pi_1 itself: uniform, eps_1 = 1/3; the next
+  // with losses is pi_2.
+  OnlineDataMixing fresh(Variant::kExp3, 0.9);
+  expect_near_all(fresh.decide(kThree, {kNone, kNone, kNone}), {1 / 3., 1 / 3., 1 / 3.}, 1e-15);
+  EXPECT_EQ(fresh.decisions(), 1);
+  fresh.decide(kThree, {3.0, 2.0, 2.5});
+  EXPECT_EQ(fresh.decisions(), 2);
+}
+
+TEST(OdmExtras, RewardScaleFloorAndInitialProportions) {
+  // reward_scale 15 multiplies the loss: R = 0.1 * 15 * L / pi_0, with pi_0 = [0.8, 0.2].
+  dataflex::odm::Extras extras;
+  extras.reward_scale = 15.0;
+  extras.min_epsilon = 0.45;
+  extras.initial = {4.0, 1.0};
+  OnlineDataMixing odm(Variant::kExp3, 0.9, extras);
+  expect_near_all(odm.initial_proportions(2), {0.8, 0.2}, 1e-15);
+  odm.decide(kTwo, {2.0, 1.0});
+  expect_near_all(odm.rewards(), {0.1 * 15 * 2 / 0.8, 0.1 * 15 * 1 / 0.2}, 1e-12);
+  EXPECT_DOUBLE_EQ(odm.epsilon(), 0.45);  // sqrt(ln 2 / 4) = 0.416 is below the floor
+  EXPECT_DOUBLE_EQ(dataflex::odm::exploration_rate(2, 400, 0.03), 0.03);
+  EXPECT_DOUBLE_EQ(dataflex::odm::exploration_rate(2, 1, 0.9), 0.5);  // never above 1/K
+  EXPECT_THROW(odm.initial_proportions(3), std::invalid_argument);
+  dataflex::odm::Extras bad;
+  bad.initial = {0.0, 0.0};
+  EXPECT_THROW(OnlineDataMixing(Variant::kExp3, 0.9, bad), std::invalid_argument);
 }
 
 TEST(OdmExp3, LargeRewardsDoNotOverflowTheSoftmax) {
@@ -172,7 +211,7 @@ TEST(OdmBandit, RefusesAChangeOfDomainsBetweenDecisions) {
   odm.decide(kThree, {1.0, 2.0, 3.0});
   EXPECT_THROW(odm.decide({"news", "fiction", "code"}, {1.0, 2.0, 3.0}), std::invalid_argument);
   EXPECT_THROW(odm.decide(kTwo, {1.0, 2.0}), std::invalid_argument);
-  EXPECT_EQ(odm.decisions(), 1);  // the failed decisions changed nothing
+  EXPECT_EQ(odm.decisions(), 2);  // still pi_2 (the first decision carried losses): the failed ones changed nothing
 }
 
 TEST(OdmBandit, RefusesAnInfiniteLossAndKeepsItsState) {
@@ -256,7 +295,14 @@ class OdmPlugin : public ::testing::Test {
     static const dfx_plugin_api* api = dataflex::testing::PluginUnderTest::open_library(ODM_PLUGIN_LIBRARY);
     auto in = std::make_unique<Instance>();
     in->plugin = std::make_unique<dataflex::testing::PluginUnderTest>(
-        api, host_, std::vector<dataflex::host::Param>{{"variant", variant}, {"alpha", 0.9}}, 7);
+        api, host_,
+        std::vector<dataflex::host::Param>{{"variant", variant},
+                                           {"alpha", 0.9},
+                                           {"reward_scale", 1.0},
+                                           {"min_exploration_rate", 0.0},
+                                           {"initial_proportions", std::vector<double>{}},
+                                           {"warmup_steps", int64_t{0}}},
+        7);
     return in;
   }
 

@@ -1,5 +1,5 @@
 /*
- * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.3.
+ * dataflex_plugin.h -- the DataFlex plugin C ABI, version 1.4.
  *
  * This header is the only contract between the DataFlex runtime (the "host") and an algorithm plugin
  * (a shared library that decides which samples to train on, in what domain proportions, or with what
@@ -28,6 +28,12 @@
  *        answer) and `response_gradient_features` (weighted gradients of responses' log-likelihood);
  *        DFX_MODEL_POLICY; dfx_reward. Every 1.2 offset is unchanged
  *        (tests/abi/abi_layout_v1_3.c).
+ *   1.4  DoReMi and ADAPT: `observed_excess_losses` appended to dfx_mix_args (per domain, the mean of
+ *        max(0, training loss - reference loss) per token since the previous decision; offered to
+ *        mixers whose manifest requires "observed_excess_losses"); `weight_form` appended to
+ *        dfx_weight_args (the weighter says whether its weights are normalised by their sum, as before,
+ *        or absolute per-sample scales); DFX_POOLING_POSITION_WEIGHTED. Every 1.3 offset is unchanged
+ *        (tests/abi/abi_layout_v1_4.c).
  *
  * STRUCT SIZES
  *   `struct_size` is the size through the struct's last member in the header the code was compiled
@@ -69,7 +75,7 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------ */
 
 #define DATAFLEX_ABI_VERSION_MAJOR 1
-#define DATAFLEX_ABI_VERSION_MINOR 3
+#define DATAFLEX_ABI_VERSION_MINOR 4
 /* One integer: major in the high 16 bits, minor in the low 16 bits. */
 /* (clang-format would take the casts below for binary operators.) */
 /* clang-format off */
@@ -115,7 +121,7 @@ typedef struct dfx_host dfx_host;
 typedef struct dfx_instance dfx_instance;
 
 /* Optional feature blocks, chained (PJRT's extension_start). `type` identifies the block; a reader
- * skips types it does not know. No extension type is defined in 1.0 to 1.3. Blocks and the chain are
+ * skips types it does not know. No extension type is defined in 1.0 to 1.4. Blocks and the chain are
  * owned by the side that offers them and live as long as the table they hang off. */
 typedef struct dfx_extension_base {
   size_t struct_size;
@@ -167,8 +173,16 @@ typedef enum dfx_projection {
 typedef enum dfx_pooling {
   DFX_POOLING_MEAN = 0, /* attention-masked mean over the sample's tokens */
   DFX_POOLING_LAST_TOKEN = 1,
-  DFX_POOLING_FIRST_TOKEN = 2
+  DFX_POOLING_FIRST_TOKEN = 2,
+  DFX_POOLING_POSITION_WEIGHTED = 3 /* [1.4] mean weighted by position: token t of n counts t / sum(1..n) */
 } dfx_pooling;
+
+/* [1.4] How the host forms a micro-batch's loss from a weighter's weights w_i and the samples' mean
+ * token losses l_i over a batch of B. */
+typedef enum dfx_weight_form {
+  DFX_WEIGHTS_NORMALIZED = 0, /* sum w_i l_i / sum w_i: only the ratios count (the default, as in 1.0) */
+  DFX_WEIGHTS_ABSOLUTE = 1    /* sum w_i l_i / B: each weight scales its sample's step (ADAPT)        */
+} dfx_weight_form;
 
 /* [1.3] How `reward` scores a response. The metrics compare the response's text with the reference
  * answer's after SQuAD's normalisation (lower case; punctuation and the words a, an, the removed;
@@ -435,7 +449,7 @@ typedef struct dfx_host_api {
   dfx_status (*gradient_features)(dfx_gradient_features_args* args);
   dfx_status (*embeddings)(dfx_embeddings_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.3 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.4 */
 
   /* [1.1] Token ids and the trained-token mask of samples. Ownership and threads: as the services
    * above. Check DFX_STRUCT_HAS_MEMBER(api, dfx_host_api, sample_tokens) and non-NULL first: a 1.0
@@ -540,8 +554,14 @@ typedef struct dfx_mix_args {
   const int64_t* observed_tokens;    /* borrowed, num_domains entries: tokens behind each mean    */
   double* proportions_out;           /* caller-allocated, num_domains entries                     */
   double learning_rate;              /* [1.2] as in dfx_select_args                               */
+  /* [1.4] Borrowed, num_domains entries, or NULL unless the plugin's manifest requires the service
+   * "observed_excess_losses" (the run then needs a reference model). Per domain: the mean over the
+   * trained tokens observed since the previous decision of max(0, l_train - l_ref), l_train being the
+   * token's loss in the training forward pass (before that step's update) and l_ref the reference
+   * model's; NaN where no token was observed. */
+  const double* observed_excess_losses;
 } dfx_mix_args;
-DFX_DEFINE_STRUCT_SIZE(dfx_mix_args, learning_rate);
+DFX_DEFINE_STRUCT_SIZE(dfx_mix_args, observed_excess_losses);
 
 /* Weighter: one weight per sample of the current batch (non-negative, finite, not all zero). Owned by
  * the host; valid during `weight` only. */
@@ -556,8 +576,11 @@ typedef struct dfx_weight_args {
   double* weights_out;       /* caller-allocated, batch_size entries          */
   double learning_rate;      /* [1.2] the rate of the step this batch is trained in; negative when
                                 the host does not know it */
+  int32_t weight_form;       /* [1.4] [out] dfx_weight_form; the host sets NORMALIZED before the call.
+                                A plugin that needs ABSOLUTE checks that struct_size covers this member
+                                (an older host cannot honour it) */
 } dfx_weight_args;
-DFX_DEFINE_STRUCT_SIZE(dfx_weight_args, learning_rate);
+DFX_DEFINE_STRUCT_SIZE(dfx_weight_args, weight_form);
 
 /* Plugin state as a byte blob the host stores in checkpoints. save: call with buffer == NULL to learn
  * `size`, then with a buffer of at least that capacity. load: `buffer` is borrowed for the call. */
@@ -609,7 +632,7 @@ typedef struct dfx_plugin_api {
   dfx_status (*save_state)(dfx_state_args* args);
   dfx_status (*load_state)(dfx_state_args* args);
 
-  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.3 */
+  const dfx_extension_base* extension_start; /* NULL in 1.0 to 1.4 */
 } dfx_plugin_api;
 DFX_DEFINE_STRUCT_SIZE(dfx_plugin_api, extension_start);
 

@@ -348,6 +348,7 @@ class HostServices {
     if (service == "response_gradient_features")
       return DFX_STRUCT_HAS_MEMBER(api_, dfx_host_api, response_gradient_features) &&
              api_->response_gradient_features != nullptr;
+    if (service == "observed_excess_losses") return DFX_ABI_VERSION_GET_MINOR(api_->abi_version) >= 4;
     static const char* const v1_0[] = {"log",           "metrics",         "dataset_info",     "sample_domains",
                                        "sample_losses", "token_losses",    "domain_losses",    "reference_losses",
                                        "embeddings",    "embedding_model", "gradient_features"};
@@ -362,7 +363,8 @@ class HostServices {
     const char* since = service == "sample_tokens" ? "1.1"
                         : service == "generate" || service == "reward" || service == "response_gradient_features"
                             ? "1.3"
-                            : nullptr;
+                        : service == "observed_excess_losses" ? "1.4"
+                                                              : nullptr;
     if (since == nullptr) throw Error("no host service is called '" + service + "'");
     throw Error("host service '" + service + "' needs a host of SDK ABI " + since + " or later; this host speaks ABI " +
                     std::to_string(DFX_ABI_VERSION_GET_MAJOR(api_->abi_version)) + "." +
@@ -495,6 +497,9 @@ class Mixer : public PluginBase {
     std::vector<double> current_proportions;
     std::vector<double> losses;  // NaN where unobserved
     std::vector<int64_t> tokens;
+    // [1.4] Mean per-token max(0, training loss - reference loss) since the previous decision, NaN
+    // where unobserved; empty unless the manifest requires "observed_excess_losses" (and the host is 1.4).
+    std::vector<double> excess_losses;
   };
   virtual std::vector<double> mix(const dfx_decision_context& ctx, const DomainObservations& obs) = 0;
 };
@@ -509,6 +514,9 @@ class Weighter : public PluginBase {
     std::vector<float> losses;
   };
   virtual std::vector<double> weight(const dfx_decision_context& ctx, const Batch& batch) = 0;
+  // [1.4] How the host applies the weights: DFX_WEIGHTS_NORMALIZED (sum w l / sum w, the default) or
+  // DFX_WEIGHTS_ABSOLUTE (sum w l / B: per-sample learning-rate scales). Asked after every `weight`.
+  virtual dfx_weight_form weight_form() const { return DFX_WEIGHTS_NORMALIZED; }
 };
 
 namespace detail {
@@ -594,6 +602,8 @@ dfx_status mix(dfx_mix_args* a) {
     obs.current_proportions.assign(a->current_proportions, a->current_proportions + k);
     obs.losses.assign(a->observed_losses, a->observed_losses + k);
     obs.tokens.assign(a->observed_tokens, a->observed_tokens + k);
+    if (DFX_STRUCT_HAS_MEMBER(a, dfx_mix_args, observed_excess_losses) && a->observed_excess_losses != nullptr)
+      obs.excess_losses.assign(a->observed_excess_losses, a->observed_excess_losses + k);
     inst->plugin->set_decision_learning_rate(learning_rate_of(a));
     auto p = static_cast<T&>(*inst->plugin).mix(a->context, obs);
     if (p.size() != k)
@@ -615,6 +625,12 @@ dfx_status weight(dfx_weight_args* a) {
     auto w = static_cast<T&>(*inst->plugin).weight(a->context, b);
     if (w.size() != n)
       throw Error("returned " + std::to_string(w.size()) + " weights for a batch of " + std::to_string(n));
+    const dfx_weight_form form = static_cast<T&>(*inst->plugin).weight_form();
+    if (form != DFX_WEIGHTS_NORMALIZED) {
+      if (!DFX_STRUCT_HAS_MEMBER(a, dfx_weight_args, weight_form))
+        throw Error("absolute weights need a host of SDK ABI 1.4 or later", DFX_ERR_UNIMPLEMENTED);
+      a->weight_form = form;
+    }
     std::memcpy(a->weights_out, w.data(), n * sizeof(double));
   });
 }

@@ -392,7 +392,7 @@ class PluginUnderTest {
   std::vector<double> mix(const host::MixInput& in, host::DecisionContext ctx = context()) {
     return instance_->mix(ctx, in);
   }
-  std::vector<double> weight(const host::WeightInput& in, host::DecisionContext ctx = context()) {
+  host::Weights weight(const host::WeightInput& in, host::DecisionContext ctx = context()) {
     return instance_->weight(ctx, in);
   }
   std::vector<uint8_t> save_state() { return instance_->save_state(); }

@@ -338,7 +338,7 @@ class HostBridge {
                    EmbeddingRequest r;
                    r.dataset = dataset_of(a.dataset);
                    r.model = model_of(a.model, Model::Embedding);
-                   if (a.pooling < DFX_POOLING_MEAN || a.pooling > DFX_POOLING_FIRST_TOKEN)
+                   if (a.pooling < DFX_POOLING_MEAN || a.pooling > DFX_POOLING_POSITION_WEIGHTED)
                      invalid("unknown pooling " + std::to_string(a.pooling));
                    r.layer = a.layer;
                    r.pooling = static_cast<dfx_pooling>(a.pooling);

@@ -86,9 +86,10 @@ inline std::vector<double> normalized(std::vector<double> p) {
 struct WeightSummary {
   double min = 0, max = 0, mean = 0;
   double entropy = 0;        // of the weights normalised to sum 1, in nats
-  double weighted_loss = 0;  // sum w_i l_i / sum w_i: what the Weight trainer optimises
+  double weighted_loss = 0;  // what the Weight trainer optimises: sum w_i l_i / sum w_i, or / n when absolute
 };
-inline WeightSummary summarize_weights(const std::vector<double>& w, const std::vector<float>& losses) {
+inline WeightSummary summarize_weights(const std::vector<double>& w, const std::vector<float>& losses,
+                                       bool absolute = false) {
   WeightSummary s;
   if (w.empty()) return s;
   s.min = *std::min_element(w.begin(), w.end());
@@ -103,7 +104,7 @@ inline WeightSummary summarize_weights(const std::vector<double>& w, const std::
     const double p = x / sum;
     if (p > 0) s.entropy -= p * std::log(p);
   }
-  s.weighted_loss = sum > 0 ? weighted / sum : 0.0;
+  s.weighted_loss = absolute ? weighted / static_cast<double>(w.size()) : sum > 0 ? weighted / sum : 0.0;
   return s;
 }
 

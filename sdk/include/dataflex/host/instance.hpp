@@ -104,6 +104,7 @@ struct MixInput {
   std::vector<double> current_proportions;  // summing to 1
   std::vector<double> observed_losses;      // NaN where unobserved
   std::vector<int64_t> observed_tokens;
+  std::vector<double> observed_excess_losses;  // [1.4] NaN where unobserved; empty when not offered
 };
 
 // What a weighter is told for one micro-batch.
@@ -111,6 +112,12 @@ struct WeightInput {
   std::vector<int64_t> sample_ids;
   std::vector<int32_t> domains;
   std::vector<float> losses;  // per-sample mean token loss
+};
+
+// What a weighter answered for one micro-batch.
+struct Weights {
+  std::vector<double> values;
+  bool absolute = false;  // [1.4] DFX_WEIGHTS_ABSOLUTE: the loss is sum w_i l_i / B, not / sum w_i
 };
 
 class Instance {
@@ -153,6 +160,8 @@ class Instance {
   Instance& operator=(const Instance&) = delete;
 
   HostBridge& bridge() { return bridge_; }
+  // The minor the host table reports (a test's bridge may pose as an older host).
+  uint32_t host_minor() const { return DFX_ABI_VERSION_GET_MINOR(bridge_.api()->abi_version); }
   const dfx_plugin_api& api() const { return api_; }
 
   // Outputs go to guarded buffers (host/guarded_buffer.hpp): a write past their end faults at once.
@@ -187,7 +196,8 @@ class Instance {
   // The proportions, normalised to sum 1.
   std::vector<double> mix(const DecisionContext& ctx, const MixInput& in) {
     const std::size_t k = in.domain_names.size();
-    if (in.current_proportions.size() != k || in.observed_losses.size() != k || in.observed_tokens.size() != k)
+    if (in.current_proportions.size() != k || in.observed_losses.size() != k || in.observed_tokens.size() != k ||
+        (!in.observed_excess_losses.empty() && in.observed_excess_losses.size() != k))
       throw std::invalid_argument("mix: inputs of different lengths");
     std::vector<const char*> names(k);
     for (std::size_t i = 0; i < k; ++i) names[i] = in.domain_names[i].c_str();
@@ -202,6 +212,8 @@ class Instance {
     args.current_proportions = in.current_proportions.data();
     args.observed_losses = in.observed_losses.data();
     args.observed_tokens = in.observed_tokens.data();
+    args.observed_excess_losses = in.observed_excess_losses.empty() ? nullptr : in.observed_excess_losses.data();
+    if (host_minor() < 4) args.struct_size = DFX_STRUCT_SIZE(dfx_mix_args, learning_rate);  // as a 1.3 host
     args.proportions_out = proportions.data();
     begin(ctx.step);
     check_status(api_.mix(&args), "mix");
@@ -210,7 +222,7 @@ class Instance {
     return normalized(std::move(out));
   }
 
-  std::vector<double> weight(const DecisionContext& ctx, const WeightInput& in) {
+  Weights weight(const DecisionContext& ctx, const WeightInput& in) {
     const std::size_t n = in.sample_ids.size();
     if (in.domains.size() != n || in.losses.size() != n)
       throw std::invalid_argument("weight: inputs of different lengths");
@@ -225,10 +237,16 @@ class Instance {
     args.domains = in.domains.data();
     args.losses = in.losses.data();
     args.weights_out = weights.data();
+    if (host_minor() < 4) args.struct_size = DFX_STRUCT_SIZE(dfx_weight_args, learning_rate);  // as a 1.3 host
     begin(ctx.step);
     check_status(api_.weight(&args), "weight");
-    std::vector<double> out = weights.to_vector();
-    if (auto rule = check_weights(out)) throw PluginCallError("weight", *rule);
+    Weights out;
+    out.values = weights.to_vector();
+    if (auto rule = check_weights(out.values)) throw PluginCallError("weight", *rule);
+    if (args.weight_form != DFX_WEIGHTS_NORMALIZED && args.weight_form != DFX_WEIGHTS_ABSOLUTE)
+      throw PluginCallError("weight", "weight_form " + std::to_string(args.weight_form) +
+                                          " is neither DFX_WEIGHTS_NORMALIZED nor DFX_WEIGHTS_ABSOLUTE");
+    out.absolute = args.weight_form == DFX_WEIGHTS_ABSOLUTE;
     return out;
   }
 

@@ -200,6 +200,7 @@ inline const std::vector<ServiceName>& service_names() {
       {"generate", 3},
       {"reward", 3},
       {"response_gradient_features", 3},
+      {"observed_excess_losses", 4},  // not a function: a member of dfx_mix_args the host fills
   };
   return names;
 }
