@@ -49,7 +49,7 @@ for row, (pattern, _) in ROWS.items():
             results.setdefault(row, {})[seed] = load(path)
 
 print("| run | " + " | ".join(DOMAINS) + " | mean ppl | worst ppl (domain) | train s | time vs |")
-print("| --- |" + " ---: |" * (len(DOMAINS) + 4) + " --- |")
+print("| --- |" + " ---: |" * (len(DOMAINS) + 3) + " --- |")
 times = {row: [r["train_runtime"] for r in by_seed.values()] for row, by_seed in results.items()}
 for row, (pattern, versus) in ROWS.items():
     by_seed = results.get(row)

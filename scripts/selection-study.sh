@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10's selection study (docs/results.md, "Selection study"). One command reruns it:
+# Issues 10 and 11's selection study (docs/results.md, "Selection study"; issue 11 added NEAR and TSDS). One command reruns it:
 #   bash scripts/selection-study.sh [BUILD_DIR] [OUT_DIR] [SEEDS] [STEPS] [PRETRAIN_STEPS]
 # 1. Pre-trains builtin:tiny on the shipped Brown corpus (all 15 genres, 256-token blocks).
 # 2. Builds the instruction pool (scripts/selection_study.py: WordNet definitions = the target task,
@@ -77,10 +77,12 @@ TOML
     nice)
       printf 'proj_dim = 1024\nprojection = "factored"\nreward = "token_f1"\nmc_samples = 4\n'
       printf 'max_new_tokens = 24\ntemperature = 0.7\nmax_targets = 16\n' ;;
+    near | tsds) printf 'center = "pool"\n' ;;  # the pre-trained model's embeddings are nearly parallel
   esac
 }
 
-methods="full random loss less cluster_less nice"
+# METHODS limits the rows (METHODS="near tsds" adds those to an existing study).
+methods=${METHODS:-"full random loss less cluster_less nice near tsds"}
 [ -f "$BUILD/lib/dataflex/plugins/cluster_less/plugin.toml" ] || methods=${methods/cluster_less/}
 for seed in $SEEDS; do
   for m in $methods; do

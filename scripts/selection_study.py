@@ -131,7 +131,7 @@ def report(out):
           f"(pool: {pool_wrong:.3f}) | definition-format share, right or wrong (pool: {pool_task:.3f}) | "
           "wall-clock (s) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for method in ("full", "random", "loss", "less", "cluster_less", "nice"):
+    for method in ("full", "random", "loss", "less", "cluster_less", "nice", "near", "tsds"):
         if method not in rows:
             continue
         r = rows[method]

@@ -1,31 +1,16 @@
 #include "faiss_kmeans.hpp"
 
+#include "../common/single_threaded_openmp.hpp"
+
 #include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
-#include <omp.h>
 
 #include <limits>
 
 namespace dataflex::cluster_less {
-namespace {
 
-// FAISS parallelises with OpenMP. Where the plugin brought libgomp into the process (the CLI, the
-// isolation worker: no LibTorch there), a libgomp thread pool outliving the plugin's unloading crashes
-// the process; in the trainer the calling thread's OpenMP setting is LibTorch's. So FAISS runs on the
-// calling thread alone, and the setting is restored: k-means of a pool's embeddings is cheap next to
-// its gradients.
-class SingleThreadedOpenMp {
- public:
-  SingleThreadedOpenMp() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~SingleThreadedOpenMp() { omp_set_num_threads(before_); }
-  SingleThreadedOpenMp(const SingleThreadedOpenMp&) = delete;
-  SingleThreadedOpenMp& operator=(const SingleThreadedOpenMp&) = delete;
-
- private:
-  int before_;
-};
-
-}  // namespace
+// k-means of a pool's embeddings is cheap next to its gradients: one thread is plenty.
+using plugin_support::SingleThreadedOpenMp;
 
 std::vector<int32_t> kmeans(const std::vector<float>& x, size_t n, size_t d, size_t k, int iterations, uint64_t seed,
                             bool spherical) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "near_math.hpp"
+#include "neighbour_search.hpp"
 
 namespace {
 
@@ -32,6 +33,12 @@ class NearSelector : public dataflex::Selector {
     embedding_.layer = int32_t(params().get_int("embedding_layer"));
     embedding_.pooling = pooling_of(params().get_string("pooling"));
     embedding_.normalize = true;
+    search_.mode = params().get_string("search");
+    search_.approximate_above = size_t(params().get_int("approximate_above"));
+    search_.nprobe = size_t(params().get_int("nprobe"));
+    search_.ef_search = int(params().get_int("ef_search"));
+    search_.seed = seed();
+    near::approximate(search_, 0);  // "ivf" / "hnsw" without FAISS: refused now, not at the first decision
     const std::string path = params().get_string("indices_path");
     if (!path.empty()) {
       auto m = dataflex::npy::read_indices(path);
@@ -78,7 +85,9 @@ class NearSelector : public dataflex::Selector {
       if (rows.cols != d) throw std::runtime_error("pool and target embeddings differ in width");
       return rows;
     };
-    if (!center_) {
+    const bool approximate = near::approximate(search_, pool_size);
+    host().metric("near.approximate", approximate ? 1.0 : 0.0);
+    if (!center_ && !approximate) {
       near::normalize_rows(targets.data, n_eval, d);
       near::ExactSearch search(targets.data, n_eval, d, k);
       for (size_t begin = 0; begin < pool_size; begin += chunk_) {
@@ -89,12 +98,10 @@ class NearSelector : public dataflex::Selector {
       return search.result();
     }
     auto pool = pool_rows(0, pool_size);
-    near::center_on_pool(pool.data, pool_size, targets.data, n_eval, d);
+    if (center_) near::center_on_pool(pool.data, pool_size, targets.data, n_eval, d);
     near::normalize_rows(pool.data, pool_size, d);
     near::normalize_rows(targets.data, n_eval, d);
-    near::ExactSearch search(targets.data, n_eval, d, k);
-    search.add(pool.data, pool_size, 0);
-    return search.result();
+    return near::nearest(targets.data, n_eval, pool.data, pool_size, d, k, near::Metric::inner_product, search_);
   }
 
   // The original's matrix: training-set ids, one row per target, one column per rank. Over a
@@ -126,6 +133,7 @@ class NearSelector : public dataflex::Selector {
 
   size_t chunk_;
   bool center_;  // subtract the pool's mean embedding before the cosine
+  near::SearchOptions search_;
   dataflex::HostServices::EmbeddingOptions embedding_;
   dataflex::npy::IndexMatrix file_;
   std::string file_path_;
@@ -133,4 +141,4 @@ class NearSelector : public dataflex::Selector {
 
 }  // namespace
 
-DATAFLEX_PLUGIN(NearSelector, "near", "1.0.0")
+DATAFLEX_PLUGIN(NearSelector, "near", "1.1.0")

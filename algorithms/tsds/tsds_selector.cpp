@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "../near/near_math.hpp"
+#include "../near/neighbour_search.hpp"
 #include "tsds_math.hpp"
 
 namespace {
@@ -42,6 +43,12 @@ class TsdsSelector : public dataflex::Selector {
     embedding_.layer = int32_t(params().get_int("embedding_layer"));
     embedding_.pooling = pooling_of(params().get_string("pooling"));
     embedding_.normalize = params().get_bool("normalize");
+    search_.mode = params().get_string("search");
+    search_.approximate_above = size_t(params().get_int("approximate_above"));
+    search_.nprobe = size_t(params().get_int("nprobe"));
+    search_.ef_search = int(params().get_int("ef_search"));
+    search_.seed = seed();
+    near::approximate(search_, 0);  // "ivf" / "hnsw" without FAISS: refused now
     const std::string path = params().get_string("probs_path");
     if (!path.empty()) {
       file_ = dataflex::npy::read_vector(path);
@@ -93,9 +100,11 @@ class TsdsSelector : public dataflex::Selector {
         near::normalize_rows(targets.data, n_eval, d);
       }
     }
-    near::ExactSearch search(targets.data, n_eval, d, counts.k, near::Metric::neg_squared_l2);
-    search.add(pool.data, pool_size, 0);
-    const near::Neighbours nb = search.result();
+    host().metric("tsds.approximate", near::approximate(search_, pool_size) ? 1.0 : 0.0);
+    const near::Neighbours nb =
+        near::nearest(targets.data, n_eval, pool.data, pool_size, d, counts.k, near::Metric::neg_squared_l2, search_);
+    for (int64_t id : nb.ids)
+      if (id < 0) throw std::runtime_error("the approximate index returned fewer than K neighbours (raise nprobe)");
     std::vector<double> dist(nb.sims.size());
     for (size_t i = 0; i < dist.size(); ++i) dist[i] = std::sqrt(std::max(0.0, -double(nb.sims[i])));
 
@@ -128,12 +137,10 @@ class TsdsSelector : public dataflex::Selector {
     for (int64_t id : points) rows.insert(rows.end(), pool.row(size_t(id)), pool.row(size_t(id)) + d);
     const size_t reference = density_over_pool_ ? pool.rows : points.size();
     const size_t k = std::min(kde_k, reference);
-    near::ExactSearch search(rows, points.size(), d, k, near::Metric::neg_squared_l2);
-    if (density_over_pool_)
-      search.add(pool.data, pool.rows, 0);
-    else
-      search.add(rows, points.size(), 0);
-    const near::Neighbours nb = search.result();
+    const near::Neighbours nb =
+        density_over_pool_
+            ? near::nearest(rows, points.size(), pool.data, pool.rows, d, k, near::Metric::neg_squared_l2, search_)
+            : near::nearest(rows, points.size(), rows, points.size(), d, k, near::Metric::neg_squared_l2, search_);
     std::vector<float> squared(k);
     for (size_t i = 0; i < points.size(); ++i) {
       for (size_t j = 0; j < k; ++j) squared[j] = std::max(0.0f, -nb.sims[i * k + j]);
@@ -158,6 +165,7 @@ class TsdsSelector : public dataflex::Selector {
   size_t max_k_, kde_k_;
   bool density_over_pool_;
   bool center_;  // subtract the pool's mean embedding first
+  near::SearchOptions search_;
   size_t chunk_;
   dataflex::HostServices::EmbeddingOptions embedding_;
   std::vector<double> file_;

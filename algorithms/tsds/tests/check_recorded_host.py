@@ -68,6 +68,15 @@ with tempfile.TemporaryDirectory() as tmp:
     ids, scores = by_id(run(oracle, *common, "--set", "alpha=0.2")["decisions"][0])
     check("oracle alpha 0.2: selected", ids, [0, 1, 2], 0)
     check("oracle alpha 0.2: probabilities", scores, [1 / 3] * 3)
+    for index in ("ivf", "hnsw"):  # FAISS's index, when built in: exact on a pool this small
+        out = run(oracle, *common, "--set", "alpha=0.2", "--set", f"search=\"{index}\"", expect_ok=False)
+        if out.returncode != 0 and "needs FAISS" in out.stderr:
+            print(f"skip search = {index}: the plugin was built without FAISS (libfaiss-dev)")
+            continue
+        if out.returncode != 0:
+            sys.exit(f"FAIL search = {index}: {out.stderr.strip()}")
+        ids, scores = by_id(json.loads(out.stdout)["decisions"][0])
+        check(f"oracle alpha 0.2, search = {index}", ids + scores, [0, 1, 2] + [1 / 3] * 3)
     one = recording(os.path.join(tmp, "one.json"), line, [[0.0]], [{"step": 1, "num_select": 1}])
     d = run(one, *common, "--set", "alpha=0.5")["decisions"][0]
     check("oracle alpha 0.5: selected", d["selected"], [0], 0)
