@@ -5,10 +5,10 @@
 // `refresh_interval` steps. The weights are absolute per-sample scales of the loss (sum w l / B).
 #include <dataflex/plugin.hpp>
 
-#include <cstdio>
-#include <cstdlib>
+#include <cmath>
 #include <sstream>
 
+#include "../common/hex_text.hpp"
 #include "adapt_math.hpp"
 
 namespace {
@@ -46,11 +46,7 @@ class AdaptWeighter : public dataflex::Weighter {
     if (mean_.empty()) return {};
     std::ostringstream out;
     out << "adapt-state 1\nblock " << block_ << "\nd " << mean_.size() << "\n";
-    char buf[64];
-    for (double v : mean_) {
-      std::snprintf(buf, sizeof buf, "%a\n", v);
-      out << buf;
-    }
+    for (double v : mean_) out << dataflex::plugin_support::hex(v) << "\n";
     return out.str();
   }
 
@@ -69,8 +65,7 @@ class AdaptWeighter : public dataflex::Weighter {
     std::vector<double> mean(d);
     for (double& v : mean) {
       std::string text;
-      char* end = nullptr;
-      if (!(in >> text) || (v = std::strtod(text.c_str(), &end), *end != '\0'))
+      if (!(in >> text) || !dataflex::plugin_support::parse_hex(text, &v))
         throw dataflex::Error("saved state: bad anchor value");
     }
     mean_ = std::move(mean);

@@ -17,12 +17,6 @@ namespace {
 
 namespace near = dataflex::near;
 
-dfx_pooling pooling_of(const std::string& name) {
-  if (name == "last") return DFX_POOLING_LAST_TOKEN;
-  if (name == "first") return DFX_POOLING_FIRST_TOKEN;
-  return DFX_POOLING_MEAN;
-}
-
 class NearSelector : public dataflex::Selector {
  public:
   explicit NearSelector(const dataflex::PluginContext& ctx)
@@ -31,13 +25,9 @@ class NearSelector : public dataflex::Selector {
         center_(params().get_string("center") == "pool") {
     embedding_.model = params().get_string("embedding_model") == "embedding" ? DFX_MODEL_EMBEDDING : DFX_MODEL_CURRENT;
     embedding_.layer = int32_t(params().get_int("embedding_layer"));
-    embedding_.pooling = pooling_of(params().get_string("pooling"));
+    embedding_.pooling = dataflex::HostServices::pooling_named(params().get_string("pooling"));
     embedding_.normalize = true;
-    search_.mode = params().get_string("search");
-    search_.approximate_above = size_t(params().get_int("approximate_above"));
-    search_.nprobe = size_t(params().get_int("nprobe"));
-    search_.ef_search = int(params().get_int("ef_search"));
-    search_.seed = seed();
+    search_ = near::search_options(params(), seed());
     near::approximate(search_, 0);  // "ivf" / "hnsw" without FAISS: refused now, not at the first decision
     const std::string path = params().get_string("indices_path");
     if (!path.empty()) {

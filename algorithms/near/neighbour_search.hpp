@@ -22,6 +22,19 @@ struct SearchOptions {
   uint64_t seed = 0;
 };
 
+// The plugins' search parameters (search, approximate_above, nprobe, ef_search); `Params` is the SDK's
+// parameter table (PluginBase::params()).
+template <class Params>
+SearchOptions search_options(const Params& p, uint64_t seed) {
+  SearchOptions o;
+  o.mode = p.get_string("search");
+  o.approximate_above = static_cast<size_t>(p.get_int("approximate_above"));
+  o.nprobe = static_cast<size_t>(p.get_int("nprobe"));
+  o.ef_search = static_cast<int>(p.get_int("ef_search"));
+  o.seed = seed;
+  return o;
+}
+
 inline bool faiss_built_in() {
 #ifdef DATAFLEX_NEAR_HAVE_FAISS
   return true;

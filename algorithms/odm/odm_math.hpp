@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "../common/hex_text.hpp"
 
 namespace dataflex::odm {
 
@@ -221,16 +221,8 @@ class OnlineDataMixing {
     t_ = 0;
   }
 
-  static std::string hex(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%a", v);
-    return buf;
-  }
-  static bool parse(const std::string& s, double* v) {
-    char* end = nullptr;
-    *v = std::strtod(s.c_str(), &end);
-    return end != s.c_str() && *end == '\0' && std::isfinite(*v);
-  }
+  static std::string hex(double v) { return plugin_support::hex(v); }
+  static bool parse(const std::string& s, double* v) { return plugin_support::parse_hex(s, v); }
   static std::string join(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;

@@ -21,12 +21,6 @@ namespace {
 namespace near = dataflex::near;
 namespace tsds = dataflex::tsds;
 
-dfx_pooling pooling_of(const std::string& name) {
-  if (name == "last") return DFX_POOLING_LAST_TOKEN;
-  if (name == "first") return DFX_POOLING_FIRST_TOKEN;
-  return DFX_POOLING_MEAN;
-}
-
 class TsdsSelector : public dataflex::Selector {
  public:
   explicit TsdsSelector(const dataflex::PluginContext& ctx)
@@ -41,13 +35,9 @@ class TsdsSelector : public dataflex::Selector {
         chunk_(size_t(params().get_int("chunk_size"))) {
     embedding_.model = params().get_string("embedding_model") == "embedding" ? DFX_MODEL_EMBEDDING : DFX_MODEL_CURRENT;
     embedding_.layer = int32_t(params().get_int("embedding_layer"));
-    embedding_.pooling = pooling_of(params().get_string("pooling"));
+    embedding_.pooling = dataflex::HostServices::pooling_named(params().get_string("pooling"));
     embedding_.normalize = params().get_bool("normalize");
-    search_.mode = params().get_string("search");
-    search_.approximate_above = size_t(params().get_int("approximate_above"));
-    search_.nprobe = size_t(params().get_int("nprobe"));
-    search_.ef_search = int(params().get_int("ef_search"));
-    search_.seed = seed();
+    search_ = near::search_options(params(), seed());
     near::approximate(search_, 0);  // "ivf" / "hnsw" without FAISS: refused now
     const std::string path = params().get_string("probs_path");
     if (!path.empty()) {

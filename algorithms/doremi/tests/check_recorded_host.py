@@ -16,23 +16,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from recorded_host_check import Check  # noqa: E402
+
 RUN, PLUGIN_DIR = sys.argv[1:3]
-failures = []
-
-
-def run(recording, *extra, expect_ok=True):
-    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "doremi", "--host", recording,
-                          "--set", "initial_proportions=[0.5, 0.3, 0.2]", *extra], capture_output=True, text=True)
-    if expect_ok and out.returncode != 0:
-        sys.exit(f"FAIL dataflex-run exited {out.returncode}: {out.stderr.strip()}")
-    return json.loads(out.stdout) if expect_ok else out
-
-
-def check(name, got, want, tol=1e-6):
-    ok = len(got) == len(want) and all(abs(a - b) <= tol for a, b in zip(got, want))
-    print(("ok  " if ok else "FAIL") + f" {name}: {got}" + ("" if ok else f", expected {want}"))
-    if not ok:
-        failures.append(name)
+checker = Check(RUN, PLUGIN_DIR, "doremi", "--set", "initial_proportions=[0.5, 0.3, 0.2]")
+run, check = checker.run, checker.check
+failures = checker.failures
 
 
 def update(alpha, lam, eta=1.0, c=1e-3):

@@ -20,30 +20,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from recorded_host_check import Check  # noqa: E402
+
 RUN, PLUGIN_DIR, RECORDINGS = sys.argv[1:4]
-failures = []
-
-
-def run(recording, *extra, expect_ok=True):
-    out = subprocess.run([RUN, "--plugin-dir", PLUGIN_DIR, "plugins", "run", "near", "--host", recording, *extra],
-                         capture_output=True, text=True)
-    if expect_ok and out.returncode != 0:
-        sys.exit(f"FAIL dataflex-run exited {out.returncode}: {out.stderr.strip()}")
-    return json.loads(out.stdout) if expect_ok else out
-
-
-def check(name, got, want, tol=1e-6):
-    ok = len(got) == len(want) and all(abs(a - b) <= tol for a, b in zip(got, want))
-    print(("ok  " if ok else "FAIL") + f" {name}: {got}" + ("" if ok else f", expected {want}"))
-    if not ok:
-        failures.append(name)
-
-
-def refused(name, out, text):
-    ok = out.returncode != 0 and text in out.stderr
-    print(("ok  " if ok else "FAIL") + f" {name}: {out.stderr.strip()[-220:]}")
-    if not ok:
-        failures.append(name)
+c = Check(RUN, PLUGIN_DIR, "near")
+run, check, refused = c.run, c.check, c.refused
+failures = c.failures
 
 
 d = run(os.path.join(RECORDINGS, "near_neighbours.json"))["decisions"][0]

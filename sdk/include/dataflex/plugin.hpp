@@ -176,6 +176,14 @@ class HostServices {
     return m;
   }
 
+  // The pooling a plugin parameter names: "mean", "last", "first" or "position_weighted" (1.4).
+  static dfx_pooling pooling_named(const std::string& name) {
+    if (name == "mean") return DFX_POOLING_MEAN;
+    if (name == "last") return DFX_POOLING_LAST_TOKEN;
+    if (name == "first") return DFX_POOLING_FIRST_TOKEN;
+    if (name == "position_weighted") return DFX_POOLING_POSITION_WEIGHTED;
+    throw std::invalid_argument("pooling must be mean, last, first or position_weighted, got \"" + name + "\"");
+  }
   struct EmbeddingOptions {
     dfx_model model = DFX_MODEL_CURRENT;
     int32_t layer = -1;
