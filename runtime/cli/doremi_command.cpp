@@ -41,6 +41,13 @@ toml::table read_table(const std::string& path) {
   }
 }
 
+// The table under `key`, created when the recipe relies on defaults and has none (RunConfig has
+// already refused a non-table there).
+toml::table& subtable(toml::table& t, const char* key) {
+  if (!t[key].is_table()) t.insert_or_assign(key, toml::table{});
+  return *t[key].as_table();
+}
+
 toml::array numbers(const std::vector<double>& values) {
   toml::array a;
   for (double v : values) a.push_back(v);
@@ -51,9 +58,8 @@ toml::array numbers(const std::vector<double>& values) {
 toml::table static_stage(const toml::table& recipe, const RunConfig& cfg, const std::string& output_dir,
                          const toml::table& mixer_params) {
   toml::table t = recipe;
-  t.insert_or_assign("training", *recipe["training"].as_table());
-  t["training"].as_table()->insert_or_assign("output_dir", output_dir);
-  toml::table dataflex = *recipe["dataflex"].as_table();
+  subtable(t, "training").insert_or_assign("output_dir", output_dir);
+  toml::table& dataflex = subtable(t, "dataflex");
   for (const char* key : {"component_name", "apply", "reference_model", "sampling_proportions", "warmup_step",
                           "update_step", "update_times", "params"})
     dataflex.erase(key);
@@ -66,7 +72,6 @@ toml::table static_stage(const toml::table& recipe, const RunConfig& cfg, const 
     dataflex.insert_or_assign("update_times", 1);
     dataflex.insert_or_assign("params", mixer_params);
   }
-  t.insert_or_assign("dataflex", std::move(dataflex));
   return t;
 }
 
@@ -133,10 +138,8 @@ int doremi_workflow(const std::vector<std::string>& plugin_dirs, const std::stri
   if (!cfg.get_float_list("dataflex.sampling_proportions").empty())
     reference_params.insert_or_assign("proportions", numbers(cfg.get_float_list("dataflex.sampling_proportions")));
   toml::table proxy = recipe;
-  proxy.insert_or_assign("training", *recipe["training"].as_table());
-  proxy["training"].as_table()->insert_or_assign("output_dir", proxy_dir);
-  proxy.insert_or_assign("dataflex", *recipe["dataflex"].as_table());
-  proxy["dataflex"].as_table()->insert_or_assign("reference_model", reference_dir);
+  subtable(proxy, "training").insert_or_assign("output_dir", proxy_dir);
+  subtable(proxy, "dataflex").insert_or_assign("reference_model", reference_dir);
   toml::table final_params;
   final_params.insert_or_assign("proportions_file", weights_file);
 
