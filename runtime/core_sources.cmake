@@ -45,6 +45,7 @@ set(DATAFLEX_CORE_SOURCES
   plugins/recorded_run.cpp
   signals/recorded_host.cpp
   train/training_options.cpp
+  train/launch_env.cpp
   train/lr_schedule.cpp
   train/samplers.cpp
   train/decision_log.cpp

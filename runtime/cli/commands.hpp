@@ -23,6 +23,9 @@ int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& 
 // Checks the config and its plugin and prints the plan; then trains [engine], unless dry_run.
 int run_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
                const std::vector<std::string>& overrides, bool dry_run);
+// Checks the config and its plugin, printing nothing (the --nproc-per-node launcher, before any rank).
+void check_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
+                  const std::vector<std::string>& overrides);
 int config_keys();
 // dataflex-run doremi: DoReMi's reference, proxy and final runs from the proxy run's config.
 int doremi_workflow(const std::vector<std::string>& plugin_dirs, const std::string& recipe_path,

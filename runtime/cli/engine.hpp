@@ -52,6 +52,8 @@ struct FeaturesOptions {
 
 // Changes whenever the table or the structs above change.
 constexpr uint32_t kEngineApiVersion = 2;
+// A run stopped by SIGTERM or SIGUSR1 after writing a checkpoint (EX_TEMPFAIL: try again to resume).
+constexpr int kPreemptedExit = 75;
 
 struct EngineApi {
   uint32_t api_version;

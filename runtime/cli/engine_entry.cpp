@@ -27,6 +27,9 @@ template <class Body>
 int guarded(std::string* error, Body&& body) {
   try {
     return body();
+  } catch (const Preempted& e) {
+    *error = e.what();
+    return kPreemptedExit;
   } catch (const PluginFailure& e) {
     *error = one_line(e.what());
     // An isolated plugin's crash, exit or hang ends the run as an in-process one does (plugin_guard).
@@ -57,6 +60,7 @@ int train(const TrainRequest& request, std::string* error) {
     Trainer trainer(options, plan.plugin);
     spdlog::info("{}", trainer.describe());
     const TrainResult r = trainer.train();
+    if (!trainer.is_root()) return 0;  // rank 0 speaks for a distributed run
     std::cout << fmt::format("trained:   {} steps{} in {}, train_loss {:.4f}", r.global_step,
                              r.resumed_from > 0 ? fmt::format(" (resumed at step {})", r.resumed_from) : std::string(),
                              format_duration(r.train_runtime_s), r.train_loss);

@@ -37,7 +37,8 @@ const EngineApi& open_engine() {
 }
 
 int report_engine_result(int code, const std::string& error) {
-  if (code != 0) std::cerr << "dataflex-run: " << (code == 70 ? "" : "error: ") << error << "\n";
+  if (code != 0)
+    std::cerr << "dataflex-run: " << (code == 70 || code == kPreemptedExit ? "" : "error: ") << error << "\n";
   return code;
 }
 

@@ -21,6 +21,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/engine.hpp"
+#include "cli/local_launcher.hpp"
 #include "util/error.hpp"
 
 namespace {
@@ -73,6 +74,12 @@ int main(int argc, char** argv) {
                "start afresh: remove output_dir's checkpoints (training.overwrite_output_dir = true); without it a "
                "rerun resumes");
   app.add_flag("--dry-run", dry_run, "check the config and its plugin, print the plan, train nothing");
+  int nproc_per_node = 0;
+  app.add_option("--nproc-per-node", nproc_per_node,
+                 "train with N ranks on this node, started here (also NPROC_PER_NODE; several nodes: NNODES, "
+                 "NODE_RANK, MASTER_ADDR, MASTER_PORT)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   app.add_flag(
       "--verbose,-v", [](int64_t) { spdlog::set_level(spdlog::level::debug); }, "debug logging");
   app.require_subcommand(0, 1);
@@ -210,6 +217,22 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (overwrite) overrides.push_back("training.overwrite_output_dir=true");
+    // A launcher of this node's ranks, unless a launcher already made this process a rank.
+    if (!dry_run && std::getenv("RANK") == nullptr) {
+      const cli::LocalLaunch launch = cli::local_launch_from_environment(nproc_per_node);
+      if (launch.nproc_per_node > 1 || launch.nnodes > 1) {
+        cli::check_config(plugin_dirs, config_path, overrides);  // one error, before any rank starts
+        std::vector<std::string> args;
+        for (int i = 1; i < argc; ++i) {
+          const std::string a = argv[i];
+          if (a == "--nproc-per-node")
+            ++i;
+          else if (a.rfind("--nproc-per-node=", 0) != 0)
+            args.push_back(a);
+        }
+        return cli::launch_local_ranks(launch, args);
+      }
+    }
     return cli::run_config(plugin_dirs, config_path, overrides, dry_run);
   } catch (const Error& e) {
     std::cerr << "dataflex-run: error: " << one_line(e.what()) << "\n";

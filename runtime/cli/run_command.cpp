@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine.hpp"
 #include "config/run_config.hpp"
+#include "train/launch_env.hpp"
 #include "train/run_plan.hpp"
 #include "util/error.hpp"
 
@@ -19,8 +20,11 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   const PluginSearchPath plugins = plugin_search_path(plugin_dirs);
   // Everything is checked before anything is printed: an invalid config prints only its error.
   const RunPlan plan = plan_run(cfg, plugins, /*count_steps=*/dry_run);
-  for (const auto& n : plan.notes) spdlog::info("{}", n);
-  std::cout << describe_plan(cfg, plan);
+  // Rank 0 speaks for a distributed run.
+  if (launch_env_from_environment().rank == 0) {
+    for (const auto& n : plan.notes) spdlog::info("{}", n);
+    std::cout << describe_plan(cfg, plan);
+  }
   if (dry_run) {
     std::cout << "validated: the config" << (plan.plugin.manifest ? " and the plugin" : "")
               << " are valid (--dry-run: nothing was trained).\n";
@@ -30,6 +34,12 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   const EngineApi& engine = open_engine();
   std::string error;
   return report_engine_result(engine.train(TrainRequest{config_path, overrides, plugins}, &error), error);
+}
+
+void check_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
+                  const std::vector<std::string>& overrides) {
+  const RunConfig cfg = RunConfig::load(config_path, overrides);
+  plan_run(cfg, plugin_search_path(plugin_dirs), /*count_steps=*/false);
 }
 
 int config_keys() {

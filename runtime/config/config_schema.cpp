@@ -411,6 +411,29 @@ const std::vector<ConfigKey>& config_schema() {
        {},
        0.0,
        "memory for cached host-service results, keyed by a hash of the weights, options and sample ids"},
+      // [distributed]: used when a launcher starts several ranks (docs/distributed.md)
+      {"distributed",
+       "timeout_s",
+       ParamType::Float,
+       P::of_float(600.0),
+       {},
+       1.0,
+       "longest wait for a rank to join or to reach a collective; the rank that stopped is named"},
+      {"distributed",
+       "bucket_mb",
+       ParamType::Int,
+       P::of_int(25),
+       {},
+       1.0,
+       "gradients are all-reduced in buckets of about this many MiB"},
+      {"distributed",
+       "shard_optimizer_state",
+       ParamType::Bool,
+       P::of_bool(false),
+       {},
+       {},
+       "ZeRO stage 1: each rank keeps and updates its shard of the AdamW state; parameters all-gathered after the "
+       "step"},
   };
   return keys;
 }

@@ -37,7 +37,7 @@ DataPolicy::~DataPolicy() = default;
 void DataPolicy::begin_step(int64_t step) {
   const int64_t index = schedule_.decision_index(step);
   if (index < 0) return;
-  decide(step, index);
+  if (!follower_) decide(step, index);
   ++decisions_taken_;
 }
 

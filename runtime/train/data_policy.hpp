@@ -87,6 +87,11 @@ class DataPolicy {
   // Whether end_step needs BatchLosses::excess_sums (the reference model's forward on every batch).
   virtual bool wants_excess_losses() const { return false; }
 
+  // A rank other than 0 of a distributed run: the plugin is never called here; each decision arrives
+  // as rank 0's data state (load_state with no plugin state), and loss weights from rank 0.
+  void set_follower(bool follower) { follower_ = follower; }
+  bool decides_at(int64_t step) const { return schedule_.decision_index(step) >= 0; }
+
   // Samples drawn / training-set size (whatever sampler drew them).
   double epoch() const;
   const DecisionSchedule& schedule() const { return schedule_; }
@@ -133,6 +138,7 @@ class DataPolicy {
 
  private:
   int64_t drawn_ = 0;
+  bool follower_ = false;
 };
 
 // The policy of a run: the train type and the plugin's kind pick it, the schedule follows from both.

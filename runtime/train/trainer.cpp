@@ -21,9 +21,12 @@
 #endif
 
 #include <sched.h>
+#include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "data/corpus.hpp"
@@ -35,6 +38,8 @@
 #include "plugins/plugin_guard.hpp"
 #include "signals/model_host.hpp"
 #include "train/checkpoint.hpp"
+#include "train/communicator.hpp"
+#include "train/distributed_services.hpp"
 #include "train/host_factory.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/output_lock.hpp"
@@ -63,7 +68,10 @@ void configure_threads(int64_t num_threads) {
 
 struct Trainer::State {
   TrainingOptions opt;
-  std::unique_ptr<OutputLock> lock;  // this run's output_dir, for the run's whole life
+  LaunchEnv env;
+  std::unique_ptr<Communicator> comm;             // one rank: every collective is the identity
+  std::unique_ptr<DistributedServices> services;  // rank 0's plugin host when distributed
+  std::unique_ptr<OutputLock> lock;               // this run's output_dir, for the run's whole life
   std::unique_ptr<Tokenizer> tokenizer;
   Corpus corpus;
   std::unique_ptr<LlamaModel> model;
@@ -77,9 +85,36 @@ struct Trainer::State {
   nlohmann::json history = nlohmann::json::array();
   nlohmann::json counters = nlohmann::json::object();  // running sums kept across a resume
   std::string resumed_from;
+  bool root() const { return comm->is_root(); }
 };
 
 namespace {
+
+// SIGTERM and SIGUSR1 during train(): the step in progress ends, every rank agrees to stop (one rank
+// signalled is enough), rank 0 writes a checkpoint, train() throws Preempted.
+std::atomic<int> stop_signal{0};
+extern "C" void on_stop_signal(int sig) { stop_signal = sig; }
+bool stop_requested() { return stop_signal.load() != 0; }
+
+class StopSignals {
+ public:
+  StopSignals() {
+    stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGUSR1, &sa, &old_usr1_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGUSR1, &old_usr1_, nullptr);
+  }
+
+ private:
+  struct sigaction old_term_ {
+  }, old_usr1_{};
+};
 
 // --- Setting up ----------------------------------------------------------------------------------------
 
@@ -175,18 +210,25 @@ std::string resume_hint(const std::string& checkpoint) {
 // --- One step ------------------------------------------------------------------------------------------
 
 struct MicroBatch {
-  at::Tensor input_ids, labels;  // on the model's device
-  BatchLosses observed;          // ids and domains now; losses after the forward pass
-  int64_t tokens = 0;            // non-padding tokens, for throughput
-  int64_t trained = 0;           // trained tokens
+  at::Tensor input_ids, labels;  // on the model's device: this rank's share
+  BatchLosses observed;          // this rank's share: ids and domains now, losses after the forward pass
+  BatchLosses global;            // the whole micro-batch, every rank's share in rank order
+  int64_t tokens = 0;            // non-padding tokens of this rank's share, for throughput
+  int64_t trained = 0;           // trained tokens of this rank's share
 };
 
 // The step's micro-batches, drawn before any forward pass: its loss is normalised by all their tokens.
+// Every rank draws the same global micro-batch (the policy is the same on every rank) and trains its
+// contiguous share of batch_size samples, so the global batch is batch_size x world size.
 std::vector<MicroBatch> draw_step(Trainer::State& s) {
   std::vector<MicroBatch> out;
+  const int64_t world = s.comm->world_size(), share = s.opt.batch_size;
   for (int64_t micro = 0; micro < s.opt.gradient_accumulation_steps; ++micro) {
     MicroBatch mb;
-    mb.observed.ids = s.policy->next_batch(s.opt.batch_size);
+    mb.global.ids = s.policy->next_batch(share * world);
+    for (int64_t id : mb.global.ids) mb.global.domains.push_back(s.corpus.train[static_cast<std::size_t>(id)].domain);
+    const auto begin = mb.global.ids.begin() + s.comm->rank() * share;
+    mb.observed.ids.assign(begin, begin + share);
     std::vector<const Sample*> samples;
     for (int64_t id : mb.observed.ids) {
       samples.push_back(&s.corpus.train[static_cast<std::size_t>(id)]);
@@ -222,11 +264,22 @@ at::Tensor forward(const Trainer::State& s, const MicroBatch& b) {
 #endif
 }
 
-// The micro-batch's share of the step loss, in the form its policy asks for.
+// This rank's share of the micro-batch's part of the step loss, in the form its policy asks for. `w`
+// weighs the whole micro-batch (every rank's share); this rank's samples start at `first`. The shares'
+// losses add up over the ranks to the loss one rank would form of the whole micro-batch.
 at::Tensor micro_batch_loss(const at::Tensor& token_losses, const at::Tensor& sample_tokens, const LossWeights& w,
-                            int64_t step_trained, std::size_t micro_batches) {
+                            std::size_t first, int64_t step_trained, std::size_t micro_batches) {
   const double step_tokens = static_cast<double>(std::max<int64_t>(1, step_trained));
-  const std::vector<float> weights(w.weights.begin(), w.weights.end());
+  const std::size_t n = static_cast<std::size_t>(token_losses.size(0));
+  std::vector<float> weights;
+  double weight_sum = 0.0;
+  if (w.form != LossWeights::Form::Tokens) {
+    if (w.weights.size() < first + n) throw Error("internal: loss weights do not cover the micro-batch");
+    weights.assign(w.weights.begin() + static_cast<std::ptrdiff_t>(first),
+                   w.weights.begin() + static_cast<std::ptrdiff_t>(first + n));
+    for (double x : w.weights) weight_sum += x;
+  }
+  const double global_samples = static_cast<double>(std::max<std::size_t>(1, w.weights.size()));
   switch (w.form) {
     case LossWeights::Form::Tokens: return token_losses.sum() / step_tokens;
     case LossWeights::Form::WeightedTokens: {
@@ -237,14 +290,13 @@ at::Tensor micro_batch_loss(const at::Tensor& token_losses, const at::Tensor& sa
       const at::Tensor per_sample =
           token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
       const at::Tensor wt = at::tensor(weights).to(per_sample.device());
-      return (wt * per_sample).sum() / wt.sum().clamp_min(1e-12) / static_cast<double>(micro_batches);
+      return (wt * per_sample).sum() / std::max(weight_sum, 1e-12) / static_cast<double>(micro_batches);
     }
     case LossWeights::Form::AbsoluteSamples: {
       const at::Tensor per_sample =
           token_losses.sum(1) / sample_tokens.to(token_losses.device()).clamp_min(1).to(at::kFloat);
       const at::Tensor wt = at::tensor(weights).to(per_sample.device());
-      return (wt * per_sample).sum() / static_cast<double>(std::max<int64_t>(1, per_sample.size(0))) /
-             static_cast<double>(micro_batches);
+      return (wt * per_sample).sum() / global_samples / static_cast<double>(micro_batches);
     }
   }
   throw Error("internal: unknown loss form");
@@ -262,11 +314,64 @@ std::vector<float> excess_loss_sums(const Trainer::State& s, const MicroBatch& b
   return std::vector<float>(sums.data_ptr<float>(), sums.data_ptr<float>() + sums.numel());
 }
 
-// Forward and backward of every micro-batch; returns the step's loss. The policy sees each
-// micro-batch's per-sample losses before its loss is formed (a weighter decides there).
+// The whole micro-batch's losses on every rank: each rank's share, gathered in rank order.
+void gather_losses(Trainer::State& s, MicroBatch& b) {
+  BatchLosses& g = b.global;
+  if (!s.comm->distributed()) {
+    g.loss_sums = b.observed.loss_sums;
+    g.tokens = b.observed.tokens;
+    g.excess_sums = b.observed.excess_sums;
+    return;
+  }
+  const std::size_t n = b.observed.ids.size();
+  const bool excess = !b.observed.excess_sums.empty();
+  std::vector<double> mine;
+  for (std::size_t i = 0; i < n; ++i) {
+    mine.push_back(b.observed.loss_sums[i]);
+    mine.push_back(static_cast<double>(b.observed.tokens[i]));
+    mine.push_back(excess ? b.observed.excess_sums[i] : 0.0);
+  }
+  const std::vector<double> all = s.comm->allgather(mine);
+  g.loss_sums.clear();
+  g.tokens.clear();
+  g.excess_sums.clear();
+  for (std::size_t i = 0; i < all.size(); i += 3) {
+    g.loss_sums.push_back(static_cast<float>(all[i]));
+    g.tokens.push_back(static_cast<int64_t>(all[i + 1]));
+    if (excess) g.excess_sums.push_back(static_cast<float>(all[i + 2]));
+  }
+}
+
+// How the micro-batch's loss is weighted: rank 0's policy decides (a weighter's plugin runs there
+// only) and every other rank receives the form and the weights.
+LossWeights agree_loss_weights(Trainer::State& s, int64_t step, const MicroBatch& b) {
+  if (!s.comm->distributed()) return s.policy->loss_weights(step, b.global);
+  const std::size_t n = b.global.ids.size();
+  std::vector<double> packed(1 + n, 0.0);
+  if (s.root()) {
+    const LossWeights w = s.policy->loss_weights(step, b.global);
+    packed[0] = static_cast<double>(static_cast<int>(w.form));
+    if (w.form != LossWeights::Form::Tokens) {
+      if (w.weights.size() != n) throw Error("internal: loss weights do not cover the micro-batch");
+      std::copy(w.weights.begin(), w.weights.end(), packed.begin() + 1);
+    }
+  }
+  s.comm->broadcast(packed);
+  LossWeights w;
+  w.form = static_cast<LossWeights::Form>(static_cast<int>(packed[0]));
+  if (w.form != LossWeights::Form::Tokens) w.weights.assign(packed.begin() + 1, packed.end());
+  return w;
+}
+
+// Forward and backward of every micro-batch (this rank's share); returns this rank's part of the
+// step's loss. The policy sees each micro-batch's per-sample losses, over all ranks, before its loss
+// is formed (a weighter decides there).
 double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroBatch>& batches) {
-  int64_t step_trained = 0;
-  for (const auto& b : batches) step_trained += b.trained;
+  std::vector<double> trained = {0.0};
+  for (const auto& b : batches) trained[0] += static_cast<double>(b.trained);
+  s.comm->allreduce_sum(trained);  // the step's loss is normalised by every rank's trained tokens
+  const int64_t step_trained = static_cast<int64_t>(trained[0]);
+  const std::size_t first = static_cast<std::size_t>(s.comm->rank() * s.opt.batch_size);
   double step_loss = 0.0;
   for (MicroBatch& b : batches) {
     const at::Tensor token_losses = forward(s, b);
@@ -276,14 +381,12 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
     b.observed.tokens.assign(sample_tokens.data_ptr<int64_t>(),
                              sample_tokens.data_ptr<int64_t>() + sample_tokens.numel());
     if (s.policy->wants_excess_losses()) b.observed.excess_sums = excess_loss_sums(s, b, token_losses);
-    const LossWeights weights = s.policy->loss_weights(step, b.observed);
-    const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, step_trained, batches.size());
+    gather_losses(s, b);
+    const LossWeights weights = agree_loss_weights(s, step, b);
+    const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, first, step_trained, batches.size());
     loss.backward();
     step_loss += loss.item<double>();
   }
-  if (!std::isfinite(step_loss))
-    throw Error("training diverged: loss is " + std::to_string(step_loss) + " at step " + std::to_string(step + 1) +
-                " (lower training.learning_rate?)");
   return step_loss;
 }
 
@@ -297,8 +400,25 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.opt = std::move(options);
   const TrainingOptions& o = s.opt;
   configure_threads(o.num_threads);
-  s.lock = std::make_unique<OutputLock>(o.output_dir);  // before anything in the folder is touched
-  s.resumed_from = resume_point(o);
+  s.env = launch_env_from_environment();
+  s.opt.world_size = s.env.world_size;
+  s.comm = Communicator::connect(s.env, {o.distributed_timeout_s, o.bucket_mb});
+  if (s.comm->distributed()) {
+    if (s.root())
+      spdlog::info("distributed: {}", s.env.describe());
+    else
+      spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
+  }
+  if (o.shard_optimizer_state && s.comm->distributed())
+    throw Error("distributed.shard_optimizer_state: optimizer-state sharding is not available in this build yet");
+  // Rank 0 owns output_dir: it locks it and says which checkpoint every rank resumes from.
+  if (s.root()) {
+    s.lock = std::make_unique<OutputLock>(o.output_dir);  // before anything in the folder is touched
+    s.resumed_from = resume_point(o);
+    if (s.comm->distributed()) post_message(*s.comm, "resume", {{"checkpoint", s.resumed_from}});
+  } else {
+    s.resumed_from = nlohmann::json::parse(s.comm->receive()).at("checkpoint").get<std::string>();
+  }
   PluginCallGuard::set_timeout(o.plugin_timeout_s);
   PluginCallGuard::set_resume_hint(s.resumed_from.empty() ? "no checkpoint was written yet: a rerun starts from step 0"
                                                           : resume_hint(s.resumed_from));
@@ -311,7 +431,13 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   prepare_finetuning(*s.model, o);
   s.optimizer = make_adamw(*s.model, o);
   s.host = make_model_host(o, s.corpus, *s.tokenizer, *s.model, s.optimizer.get());
-  s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *s.host);
+  host::ServiceProvider* plugin_host = s.host.get();
+  if (s.comm->distributed() && s.root()) {
+    s.services = std::make_unique<DistributedServices>(*s.host, *s.comm);
+    plugin_host = s.services.get();
+  }
+  s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *plugin_host);
+  s.policy->set_follower(!s.root());
   s.lr = o.lr_schedule(s.total_steps);
   if (!s.resumed_from.empty()) restore(s);
 } catch (const c10::Error& e) {
@@ -320,6 +446,8 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
 
 Trainer::~Trainer() = default;
 
+bool Trainer::is_root() const { return s_->root(); }
+
 std::string Trainer::describe() const {
   const State& s = *s_;
   const auto& c = s.model->config();
@@ -327,12 +455,14 @@ std::string Trainer::describe() const {
   for (const auto& x : s.corpus.train) train_tokens += x.input_ids.size();
   return fmt::format(
       "model {} ({}, {:.2f}M params, {:.2f}M trainable, {}), data {} domains / {} train samples ({:.2f}M tokens) / {} "
-      "eval, {} steps, {} threads{}; decisions: {}",
+      "eval, {} steps, {} threads{}{}; decisions: {}",
       s.opt.model_name_or_path, c.model_type, static_cast<double>(c.parameter_count()) / 1e6,
       static_cast<double>(s.model->trainable_count()) / 1e6, to_string(s.opt.finetuning_type), s.corpus.domains.size(),
       s.corpus.train.size(), static_cast<double>(train_tokens) / 1e6, s.corpus.eval.size(), s.total_steps,
-      at::get_num_threads(), s.resumed_from.empty() ? "" : ", resuming from " + s.resumed_from,
-      s.policy->schedule().describe());
+      at::get_num_threads(),
+      s.comm->distributed() ? fmt::format(" x {} ranks (global batch {})", s.comm->world_size(), s.opt.global_batch())
+                            : std::string(),
+      s.resumed_from.empty() ? "" : ", resuming from " + s.resumed_from, s.policy->schedule().describe());
 }
 
 namespace {
@@ -342,12 +472,13 @@ class Run {
  public:
   explicit Run(Trainer::State& s)
       : s_(s),
-        log_(s.opt.output_dir, s.total_steps, s.start_step, s.history),
         progress_(s.total_steps),
         all_loss_(s.counters.value("loss_sum", 0.0)),
         window_loss_(s.counters.value("window_loss", 0.0)),
         window_steps_(s.counters.value("window_steps", int64_t{0})),
-        params_(s.model->trainable_parameters()) {}
+        params_(s.model->trainable_parameters()) {
+    if (s.root()) log_.emplace(s.opt.output_dir, s.total_steps, s.start_step, s.history);  // rank 0 writes the logs
+  }
 
   double elapsed() const { return s_.elapsed_before + std::chrono::duration<double>(Clock::now() - t0_).count(); }
   double mean_loss() const { return all_loss_ / static_cast<double>(s_.total_steps); }
@@ -356,21 +487,33 @@ class Run {
     for (auto& g : s_.optimizer->param_groups())
       static_cast<torch::optim::AdamWOptions&>(g.options()).lr(s_.lr.at(step));
     s_.optimizer->zero_grad();
+    s_.comm->set_step(step);
     // The decision scheduled at this step (if any) comes before the step's batches are drawn.
-    s_.policy->begin_step(step);
+    begin_step(step);
     log_plugin_metrics();
     // From here to the optimizer step the model is the trainer's: a plugin thread calling a service
     // meanwhile waits (the weighter's own calls, on this thread, go through).
     auto model_lock = s_.host->lock_model();
     std::vector<MicroBatch> batches = draw_step(s_);
-    for (const auto& b : batches) window_tokens_ += b.tokens;
     step_loss_ = forward_backward_step(s_, step, batches);
+    s_.comm->allreduce_gradients(params_);
+    // The step's loss over all ranks, and whether any rank was asked to stop (SIGTERM, SIGUSR1).
+    int64_t step_tokens = 0;
+    for (const auto& b : batches) step_tokens += b.tokens;
+    std::vector<double> agreed = {step_loss_, stop_requested() ? 1.0 : 0.0, static_cast<double>(step_tokens)};
+    s_.comm->allreduce_sum(agreed);
+    step_loss_ = agreed[0];
+    stop_ = agreed[1] > 0;
+    window_tokens_ += static_cast<int64_t>(agreed[2]);  // throughput counts every rank's tokens
+    if (!std::isfinite(step_loss_))
+      throw Error("training diverged: loss is " + std::to_string(step_loss_) + " at step " + std::to_string(step + 1) +
+                  " (lower training.learning_rate?)");
     grad_norm_ = torch::nn::utils::clip_grad_norm_(params_, s_.opt.max_grad_norm > 0 ? s_.opt.max_grad_norm : 1e30);
     s_.optimizer->step();
     s_.host->set_weights_changed();
     model_lock.unlock();
     std::vector<BatchLosses> observed;
-    for (auto& b : batches) observed.push_back(std::move(b.observed));
+    for (auto& b : batches) observed.push_back(std::move(b.global));
     s_.policy->end_step(observed);
     log_plugin_metrics();  // the weighter's, recorded during this step
   }
@@ -384,28 +527,40 @@ class Run {
     const double window_s = std::chrono::duration<double>(Clock::now() - window_start_).count();
     const double tps = window_s > 0 ? static_cast<double>(window_tokens_) / window_s : 0.0;
     const bool log_now = done % o.logging_steps == 0 || done == s_.total_steps;
-    progress_.update(done, step_loss_, tps, elapsed(), log_now);
+    if (s_.root()) progress_.update(done, step_loss_, tps, elapsed(), log_now);
     if (log_now) {
-      log_.log_train({done, window_loss_ / static_cast<double>(window_steps_), grad_norm_, s_.lr.at(done),
-                      s_.policy->epoch(), tps, elapsed()});
+      if (log_)
+        log_->log_train({done, window_loss_ / static_cast<double>(window_steps_), grad_norm_, s_.lr.at(done),
+                         s_.policy->epoch(), tps, elapsed()});
       window_loss_ = 0.0;
       window_steps_ = window_tokens_ = 0;
       window_start_ = Clock::now();
     }
-    if (o.eval_steps > 0 && done % o.eval_steps == 0 && done != s_.total_steps && !s_.corpus.eval.empty()) {
+    // Evaluation and checkpoints are rank 0's; the other ranks wait for its word, however long it takes.
+    const bool eval_now =
+        o.eval_steps > 0 && done % o.eval_steps == 0 && done != s_.total_steps && !s_.corpus.eval.empty();
+    const bool save_now = (o.save_steps > 0 && (done % o.save_steps == 0 || done == s_.total_steps)) || stop_;
+    if (!s_.root()) {
+      if (eval_now || save_now) expect_message("continue", done);
+      if (stop_) throw Preempted(done, "");
+      return;
+    }
+    if (eval_now) {
       const auto eval_start = Clock::now();
       auto metrics = evaluate();
       window_start_ += Clock::now() - eval_start;  // throughput counts training only
-      log_.log_eval(done, s_.policy->epoch(), metrics, elapsed());
+      log_->log_eval(done, s_.policy->epoch(), metrics, elapsed());
       progress_.message(fmt::format("step {}: eval_loss {:.4f}", done, metrics["eval_loss"]));
     }
     // Checkpoints every save_steps, and at the end (as recent transformers does), so that a finished
     // run started again has nothing left to redo.
-    if (o.save_steps > 0 && (done % o.save_steps == 0 || done == s_.total_steps)) {
+    if (save_now) {
       const auto save_start = Clock::now();
       save(done);
       window_start_ += Clock::now() - save_start;
     }
+    if (s_.comm->distributed() && (eval_now || save_now)) post_message(*s_.comm, "continue");
+    if (stop_) throw Preempted(done, (fs::path(s_.opt.output_dir) / ("checkpoint-" + std::to_string(done))).string());
   }
 
   // Per-domain and overall loss on the eval split (empty without one).
@@ -423,7 +578,7 @@ class Run {
     return out;
   }
 
-  TrainingLog& log() { return log_; }
+  TrainingLog& log() { return *log_; }
   void finish_progress() { progress_.finish(); }
 
  private:
@@ -439,7 +594,7 @@ class Run {
     for (const auto& [step, names] : by_step) {
       std::map<std::string, double> values;
       for (const auto& [name, sum_count] : names) values[name] = sum_count.first / sum_count.second;
-      log_.log_plugin_metrics(step, values);
+      if (log_) log_->log_plugin_metrics(step, values);
     }
   }
 
@@ -455,16 +610,62 @@ class Run {
         {"data", s_.policy->state()},
         {"plugin_state", s_.policy->plugin_state()}};
     cp.trainer_state =
-        nlohmann::json::parse(log_.trainer_state(step, s_.policy->epoch(), {{"save_steps", s_.opt.save_steps}}));
+        nlohmann::json::parse(log_->trainer_state(step, s_.policy->epoch(), {{"save_steps", s_.opt.save_steps}}));
     save_checkpoint(s_.opt.output_dir, cp, *s_.model, *s_.optimizer, *s_.tokenizer, s_.opt.model_name_or_path,
                     s_.opt.save_total_limit);
     PluginCallGuard::set_resume_hint(
         resume_hint((fs::path(s_.opt.output_dir) / ("checkpoint-" + std::to_string(step))).string()));
   }
 
+  // The decision scheduled at `step`. Distributed: rank 0's plugin decides while the other ranks
+  // compute their shares of its service calls; its data state is then every rank's, checked equal.
+  void begin_step(int64_t step) {
+    if (!s_.comm->distributed() || !s_.policy->decides_at(step)) {
+      s_.policy->begin_step(step);
+      return;
+    }
+    if (s_.root()) {
+      try {
+        DistributedServices::Decision spread(*s_.services);
+        s_.policy->begin_step(step);
+      } catch (const std::exception& e) {
+        post_message(*s_.comm, "abort", {{"error", one_line(e.what())}});
+        throw;
+      }
+      post_message(*s_.comm, "decided", {{"step", step}, {"data", s_.policy->state()}});
+    } else {
+      nlohmann::json message = serve_requests(*s_.host, *s_.comm);
+      check_message(message, "decided", step);
+      s_.policy->begin_step(step);  // a follower's: counts the decision, calls no plugin
+      s_.policy->load_state(message.at("data"), {}, "rank 0's decision at step " + std::to_string(step));
+    }
+    // Every rank must now draw the same batches: compare fingerprints of the data state.
+    const std::string state = s_.policy->state().dump();
+    const uint64_t h = std::hash<std::string>{}(state);
+    const std::vector<double> mine = {static_cast<double>(h >> 32), static_cast<double>(h & 0xffffffffu)};
+    const std::vector<double> all = s_.comm->allgather(mine);
+    for (int r = 1; r < s_.comm->world_size(); ++r)
+      if (all[2 * r] != all[0] || all[2 * r + 1] != all[1])
+        throw Error("distributed: after the decision at step " + std::to_string(step) + " rank " + std::to_string(r) +
+                    "'s data state differs from rank 0's");
+  }
+
+  void expect_message(const char* kind, int64_t step) {
+    check_message(nlohmann::json::parse(s_.comm->receive()), kind, step);
+  }
+  void check_message(const nlohmann::json& message, const char* kind, int64_t step) {
+    const std::string got = message.value("kind", "");
+    if (got == "abort")
+      throw Error("distributed: rank 0 stopped at step " + std::to_string(step) + ": " + message.value("error", ""));
+    if (got != kind)
+      throw Error("distributed: rank " + std::to_string(s_.comm->rank()) + " expected \"" + kind +
+                  "\" from rank 0 at step " + std::to_string(step) + " but got \"" + got + "\"");
+  }
+
   Trainer::State& s_;
-  TrainingLog log_;
+  std::optional<TrainingLog> log_;  // rank 0 only
   Progress progress_;
+  bool stop_ = false;  // a rank was asked to stop: every rank saves (rank 0 writes) and ends
   const Clock::time_point t0_ = Clock::now();
   Clock::time_point window_start_ = Clock::now();
   // Sums over the whole run (restored on resume), so that train_loss and the first log line after a
@@ -542,7 +743,9 @@ TrainResult Trainer::train() try {
     result.train_runtime_s = s.elapsed_before;
     return result;
   }
-  DecisionLog::truncate(s.opt.output_dir, s.start_step);  // a resumed run takes those decisions again
+  // A resumed run takes those decisions again.
+  if (s.root()) DecisionLog::truncate(s.opt.output_dir, s.start_step);
+  StopSignals signals;
   Run run(s);
   if (s.start_step >= s.total_steps)
     spdlog::info("{}: the run stopped after its last checkpoint; completing its final evaluation and outputs",
@@ -555,7 +758,7 @@ TrainResult Trainer::train() try {
   run.finish_progress();
   result.train_loss = run.mean_loss();
   result.train_runtime_s = run.elapsed();
-  finish(s, run, result);
+  if (s.root()) finish(s, run, result);  // the other ranks are done: rank 0 evaluates and exports
   return result;
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));

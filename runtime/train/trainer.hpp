@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "train/data_policy.hpp"
@@ -28,6 +29,21 @@ struct TrainResult {
   std::map<std::string, double> eval;  // eval_loss, eval_<domain>_loss (empty without a val split)
 };
 
+// train() stopped early because SIGTERM or SIGUSR1 asked it to (Slurm's and Kubernetes' preemption):
+// every rank finished the step it was in and rank 0 wrote a checkpoint of it.
+class Preempted : public std::runtime_error {
+ public:
+  Preempted(int64_t step, std::string checkpoint)
+      : std::runtime_error("stopped by a signal after step " + std::to_string(step) +
+                           (checkpoint.empty() ? std::string() : ": " + checkpoint + " written") +
+                           "; run the same command again to resume"),
+        step_(step) {}
+  int64_t step() const { return step_; }
+
+ private:
+  int64_t step_;
+};
+
 class Trainer {
  public:
   explicit Trainer(TrainingOptions options, PluginSetup plugin = {});
@@ -36,6 +52,8 @@ class Trainer {
   Trainer& operator=(const Trainer&) = delete;
 
   TrainResult train();
+  // Whether this process is rank 0 (or the only rank): it speaks for the run.
+  bool is_root() const;
 
   // What was set up (for the CLI's summary line).
   std::string describe() const;

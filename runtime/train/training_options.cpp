@@ -117,6 +117,9 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.embeddings_file = c.get_string("dataflex.embeddings_file");
   o.signal_batch_size = c.get_int("dataflex.signal_batch_size");
   o.signal_cache_mb = c.get_int("dataflex.signal_cache_mb");
+  o.distributed_timeout_s = c.get_float("distributed.timeout_s");
+  o.bucket_mb = c.get_int("distributed.bucket_mb");
+  o.shard_optimizer_state = c.get_bool("distributed.shard_optimizer_state");
   auto below_one = [&](const char* key, double v) {
     if (v >= 1.0) throw Error(c.origin(key) + ": " + key + " = " + std::to_string(v) + ", expected a value below 1");
   };
@@ -128,7 +131,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
 
 int64_t TrainingOptions::total_steps(int64_t train_size) const {
   if (max_steps > 0) return max_steps;
-  const int64_t per_step = batch_size * gradient_accumulation_steps;
+  const int64_t per_step = global_batch();
   const int64_t per_epoch = std::max<int64_t>(1, (train_size + per_step - 1) / per_step);
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(num_train_epochs * static_cast<double>(per_epoch))));
 }

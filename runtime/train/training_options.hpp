@@ -81,6 +81,13 @@ struct TrainingOptions {
   std::string embeddings_file;
   int64_t signal_batch_size{};
   int64_t signal_cache_mb{};
+  // [distributed]
+  double distributed_timeout_s{};
+  int64_t bucket_mb{};
+  bool shard_optimizer_state{};
+  // Ranks of the run: set by the trainer from the launcher's variables, not by the config. Each rank
+  // trains batch_size samples per micro-batch, so the global batch grows with it (as transformers').
+  int64_t world_size = 1;
 
   static TrainingOptions from_config(const RunConfig& config);
   // Every option at the schema's default.
@@ -91,7 +98,7 @@ struct TrainingOptions {
   // The learning rate per step of a run of `total` optimizer steps.
   LrSchedule lr_schedule(int64_t total) const { return {lr_scheduler_type, learning_rate, warmup(total), total}; }
   // Samples per optimizer step.
-  int64_t global_batch() const { return batch_size * gradient_accumulation_steps; }
+  int64_t global_batch() const { return batch_size * gradient_accumulation_steps * world_size; }
 };
 
 }  // namespace dataflex
