@@ -39,11 +39,20 @@ std::string first_slurm_node(const std::string& nodelist) {
     if (c == ',' && depth == 0) break;
     first += c;
   }
-  const auto open = first.find('[');
-  if (open == std::string::npos) return first;
-  std::string inside = first.substr(open + 1, first.find(']') - open - 1);
-  inside = inside.substr(0, inside.find_first_of(",-"));
-  return first.substr(0, open) + inside;
+  // Each bracketed range keeps its first number: "rack[2,4]-n[1-3]" -> "rack2-n1".
+  std::string host;
+  for (std::size_t k = 0; k < first.size(); ++k) {
+    if (first[k] != '[') {
+      host += first[k];
+      continue;
+    }
+    const std::size_t close = first.find(']', k);
+    const std::string inside = first.substr(k + 1, close - k - 1);
+    host += inside.substr(0, inside.find_first_of(",-"));
+    if (close == std::string::npos) break;
+    k = close;
+  }
+  return host;
 }
 
 LaunchEnv launch_env_from(const std::function<std::optional<std::string>(const std::string&)>& get) {
