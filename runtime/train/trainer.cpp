@@ -621,10 +621,15 @@ class Run {
   // compute their shares of its service calls; its data state is then every rank's, checked equal.
   void begin_step(int64_t step) {
     if (!s_.comm->distributed() || !s_.policy->decides_at(step)) {
+      const auto t0 = Clock::now();
       s_.policy->begin_step(step);
+      if (s_.policy->decides_at(step))
+        spdlog::info("decision at step {}: {:.2f} s", step, std::chrono::duration<double>(Clock::now() - t0).count());
       return;
     }
     if (s_.root()) {
+      const double spread_before = s_.services->spread_seconds(), comm_before = s_.services->communication_seconds();
+      const auto t0 = Clock::now();
       try {
         DistributedServices::Decision spread(*s_.services);
         s_.policy->begin_step(step);
@@ -632,6 +637,13 @@ class Run {
         post_message(*s_.comm, "abort", {{"error", one_line(e.what())}});
         throw;
       }
+      const double spread_s = s_.services->spread_seconds() - spread_before;
+      if (spread_s > 0)
+        spdlog::info(
+            "decision at step {}: {:.2f} s, of which {:.2f} s in service calls spread over {} ranks ({:.2f} s "
+            "of that waiting and communicating)",
+            step, std::chrono::duration<double>(Clock::now() - t0).count(), spread_s, s_.comm->world_size(),
+            s_.services->communication_seconds() - comm_before);
       post_message(*s_.comm, "decided", {{"step", step}, {"data", s_.policy->state()}});
     } else {
       nlohmann::json message = serve_requests(*s_.host, *s_.comm);
