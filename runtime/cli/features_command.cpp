@@ -24,6 +24,7 @@
 #include "signals/model_host.hpp"
 #include "train/checkpoint.hpp"
 #include "train/host_factory.hpp"
+#include "train/optimizer_sharding.hpp"
 #include "train/trainer.hpp"
 #include "train/training_log.hpp"
 #include "train/training_options.hpp"
@@ -89,7 +90,9 @@ std::string extract_features(const FeaturesOptions& fo) {
   int64_t at_step = 0;
   if (!fo.checkpoint.empty()) {
     if (!fs::is_directory(fo.checkpoint)) throw Error("--checkpoint " + fo.checkpoint + ": not a folder");
-    at_step = load_checkpoint(fo.checkpoint, *model, *optimizer).step;
+    at_step = load_checkpoint(fo.checkpoint, *model, *optimizer, [&](const std::string& dir) {
+                load_whole_optimizer_state(*optimizer, *model, dir);
+              }).step;
   } else if (fo.preconditioner == "adam") {
     throw Error("--preconditioner adam needs the optimizer's moments: give --checkpoint DIR (a checkpoint-N folder)");
   }

@@ -21,9 +21,12 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   // Everything is checked before anything is printed: an invalid config prints only its error.
   const RunPlan plan = plan_run(cfg, plugins, /*count_steps=*/dry_run);
   // Rank 0 speaks for a distributed run.
-  if (launch_env_from_environment().rank == 0) {
+  const LaunchEnv env = launch_env_from_environment();
+  if (env.rank == 0) {
     for (const auto& n : plan.notes) spdlog::info("{}", n);
     std::cout << describe_plan(cfg, plan);
+    if (env.distributed())
+      std::cout << fmt::format("ranks:     {} ({}; the batch above is per rank)\n", env.world_size, env.launcher);
   }
   if (dry_run) {
     std::cout << "validated: the config" << (plan.plugin.manifest ? " and the plugin" : "")

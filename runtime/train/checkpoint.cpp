@@ -47,7 +47,7 @@ std::string latest_checkpoint(const std::string& output_dir) {
 
 void save_checkpoint(const std::string& output_dir, const CheckpointState& state, const LlamaModel& model,
                      torch::optim::Optimizer& optimizer, const Tokenizer& tokenizer, const std::string& base_model,
-                     int64_t save_total_limit) {
+                     int64_t save_total_limit, const std::function<void(const std::string& folder)>& write_optimizer) {
   const fs::path final_dir = fs::path(output_dir) / ("checkpoint-" + std::to_string(state.step));
   const fs::path tmp = fs::path(output_dir) / (".checkpoint-" + std::to_string(state.step) + ".tmp");
   fs::remove_all(tmp);
@@ -57,7 +57,10 @@ void save_checkpoint(const std::string& output_dir, const CheckpointState& state
   else
     save_model(model, tmp.string(), "float32");
   tokenizer.save(tmp.string());
-  torch::save(optimizer, (tmp / "optimizer.pt").string());
+  if (write_optimizer)
+    write_optimizer(tmp.string());
+  else
+    torch::save(optimizer, (tmp / "optimizer.pt").string());
   at::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
   torch::save(rng, (tmp / "rng_state.pt").string());
   write_file_atomically((tmp / "trainer_state.json").string(), state.trainer_state.dump(2) + "\n");
@@ -84,7 +87,8 @@ void save_checkpoint(const std::string& output_dir, const CheckpointState& state
   }
 }
 
-CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch::optim::Optimizer& optimizer) {
+CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch::optim::Optimizer& optimizer,
+                                const std::function<void(const std::string& folder)>& read_optimizer) {
   CheckpointState state;
   auto read_json = [&](const char* name) {
     const std::string path = (fs::path(dir) / name).string();
@@ -119,7 +123,10 @@ CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch
     if (!st->find(p.name) && !st->find("base_model.model." + p.name))
       throw Error(weights + ": lacks trainable tensor '" + p.name + "'");
   try {
-    torch::load(optimizer, (fs::path(dir) / "optimizer.pt").string());
+    if (read_optimizer)
+      read_optimizer(dir);
+    else
+      torch::load(optimizer, (fs::path(dir) / "optimizer.pt").string());
     at::Tensor rng;
     torch::load(rng, (fs::path(dir) / "rng_state.pt").string());
     at::Generator gen = at::detail::getDefaultCPUGenerator();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,13 +30,17 @@ struct CheckpointState {
 
 void save_checkpoint(const std::string& output_dir, const CheckpointState& state, const LlamaModel& model,
                      torch::optim::Optimizer& optimizer, const Tokenizer& tokenizer, const std::string& base_model,
-                     int64_t save_total_limit);
+                     int64_t save_total_limit,
+                     // Writes the optimizer state into the folder being written (default: optimizer.pt);
+                     // a sharded optimizer's ranks write one file each (optimizer_sharding.hpp).
+                     const std::function<void(const std::string& folder)>& write_optimizer = {});
 
 // The checkpoint-N folder with the largest N, or "" when there is none.
 std::string latest_checkpoint(const std::string& output_dir);
 
 // Restores weights (trainable ones: full model, or the LoRA adapters), optimizer state and the RNG
 // into an already-built model and optimizer. Throws a one-line error naming the file on any mismatch.
-CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch::optim::Optimizer& optimizer);
+CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch::optim::Optimizer& optimizer,
+                                const std::function<void(const std::string& folder)>& read_optimizer = {});
 
 }  // namespace dataflex

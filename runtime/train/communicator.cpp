@@ -253,6 +253,38 @@ void Communicator::broadcast(std::vector<double>& values) {
   });
 }
 
+void Communicator::broadcast_tensors(const std::vector<at::Tensor>& tensors, int root, int64_t bucket_mb) {
+  if (!distributed()) return;
+  const int64_t bucket_bytes = std::max<int64_t>(1, bucket_mb) << 20;
+  std::vector<at::Tensor> bucket;
+  int64_t bytes = 0;
+  auto flush = [&] {
+    if (bucket.empty()) return;
+    std::vector<at::Tensor> flat;
+    for (const auto& t : bucket) flat.push_back(t.detach().reshape({-1}));
+    std::vector<at::Tensor> joined = {at::cat(flat)};
+    impl_->collective("parameter broadcast", [&] {
+      c10d::BroadcastOptions o;
+      o.rootRank = root;
+      impl_->group->broadcast(joined, o)->wait();
+    });
+    int64_t offset = 0;
+    for (const auto& t : bucket) {
+      t.detach().copy_(joined[0].narrow(0, offset, t.numel()).view_as(t));
+      offset += t.numel();
+    }
+    bucket.clear();
+    bytes = 0;
+  };
+  for (const auto& t : tensors) {
+    if (!bucket.empty() && bucket.front().scalar_type() != t.scalar_type()) flush();
+    bucket.push_back(t);
+    bytes += t.numel() * static_cast<int64_t>(t.element_size());
+    if (bytes >= bucket_bytes) flush();
+  }
+  flush();
+}
+
 std::vector<float> Communicator::gather_to_root(const std::vector<float>& mine) {
   if (!distributed()) return mine;
   const std::vector<double> lengths = allgather({static_cast<double>(mine.size())});

@@ -57,6 +57,9 @@ class Communicator {
   std::vector<double> allgather(const std::vector<double>& mine);
   // Rank 0's `values` on every rank (the same length everywhere).
   void broadcast(std::vector<double>& values);
+  // `tensors` (the same shapes on every rank) from rank `root`, in place, in buckets of about
+  // `bucket_mb` MiB.
+  void broadcast_tensors(const std::vector<at::Tensor>& tensors, int root, int64_t bucket_mb);
   // On rank 0: every rank's `mine`, concatenated in rank order (lengths may differ); elsewhere empty.
   std::vector<float> gather_to_root(const std::vector<float>& mine);
   void barrier();

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
+#include <torch/serialize.h>
 
 #ifdef DATAFLEX_WITH_CUDA
 #include <ATen/autocast_mode.h>
@@ -37,11 +38,13 @@
 #include "model/padded_batch.hpp"
 #include "plugins/plugin_guard.hpp"
 #include "signals/model_host.hpp"
+#include "signals/per_sample_gradients.hpp"
 #include "train/checkpoint.hpp"
 #include "train/communicator.hpp"
 #include "train/distributed_services.hpp"
 #include "train/host_factory.hpp"
 #include "train/lr_schedule.hpp"
+#include "train/optimizer_sharding.hpp"
 #include "train/output_lock.hpp"
 #include "train/progress.hpp"
 #include "train/training_log.hpp"
@@ -76,8 +79,9 @@ struct Trainer::State {
   Corpus corpus;
   std::unique_ptr<LlamaModel> model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
-  std::unique_ptr<ModelHost> host;     // what the plugin's service calls are answered from
-  std::unique_ptr<DataPolicy> policy;  // which samples, in what proportions, with what weights
+  std::unique_ptr<OptimizerSharding> sharding;  // ZeRO-1 when distributed.shard_optimizer_state
+  std::unique_ptr<ModelHost> host;              // what the plugin's service calls are answered from
+  std::unique_ptr<DataPolicy> policy;           // which samples, in what proportions, with what weights
   LrSchedule lr;
   int64_t total_steps = 0;
   int64_t start_step = 0;
@@ -186,7 +190,15 @@ namespace {
 
 // Weights, optimizer, RNG, data policy and plugin state, logs and counters of the checkpoint.
 void restore(Trainer::State& s) {
-  CheckpointState cp = load_checkpoint(s.resumed_from, *s.model, *s.optimizer);
+  // A whole optimizer.pt, or one file per rank of a sharded run: either resumes sharded or not.
+  CheckpointState cp = load_checkpoint(s.resumed_from, *s.model, *s.optimizer, [&](const std::string& dir) {
+    if (OptimizerSharding::has_shards(dir)) {
+      s.sharding->load_shards(*s.optimizer, dir);
+    } else {
+      torch::load(*s.optimizer, (fs::path(dir) / "optimizer.pt").string());
+      s.sharding->drop_foreign_state(*s.optimizer);
+    }
+  });
   s.start_step = cp.step;
   std::vector<uint8_t> blob;
   if (cp.dataflex_state.contains("plugin_state")) blob = cp.dataflex_state["plugin_state"].get<std::vector<uint8_t>>();
@@ -409,8 +421,6 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
     else
       spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
   }
-  if (o.shard_optimizer_state && s.comm->distributed())
-    throw Error("distributed.shard_optimizer_state: optimizer-state sharding is not available in this build yet");
   // Rank 0 owns output_dir: it locks it and says which checkpoint every rank resumes from.
   if (s.root()) {
     s.lock = std::make_unique<OutputLock>(o.output_dir);  // before anything in the folder is touched
@@ -430,7 +440,21 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
       load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, resolve_device(o.device), "model.model_name_or_path");
   prepare_finetuning(*s.model, o);
   s.optimizer = make_adamw(*s.model, o);
+  s.sharding = std::make_unique<OptimizerSharding>(*s.model, *s.comm, o.shard_optimizer_state);
   s.host = make_model_host(o, s.corpus, *s.tokenizer, *s.model, s.optimizer.get());
+  if (s.sharding->sharded()) {
+    // Adam-preconditioned gradient features (LESS's pool side) read the moments of every parameter; a
+    // rank holds its share only. Refused with a message rather than computed with zeros.
+    auto moments = adam_moments_of(*s.optimizer, o.adam_beta1, o.adam_beta2);
+    moments->lookup = [whole = moments->lookup, sharding = s.sharding.get()](const at::Tensor& p) {
+      if (!sharding->owns(p))
+        throw host::ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                                 "the adam preconditioner needs every parameter's AdamW moments, which "
+                                 "distributed.shard_optimizer_state spreads over the ranks: turn sharding off");
+      return whole(p);
+    };
+    s.host->set_adam_moments(moments);
+  }
   host::ServiceProvider* plugin_host = s.host.get();
   if (s.comm->distributed() && s.root()) {
     s.services = std::make_unique<DistributedServices>(*s.host, *s.comm);
@@ -509,7 +533,10 @@ class Run {
       throw Error("training diverged: loss is " + std::to_string(step_loss_) + " at step " + std::to_string(step + 1) +
                   " (lower training.learning_rate?)");
     grad_norm_ = torch::nn::utils::clip_grad_norm_(params_, s_.opt.max_grad_norm > 0 ? s_.opt.max_grad_norm : 1e30);
+    s_.sharding->drop_foreign_gradients();  // ZeRO-1: each rank steps its own share
     s_.optimizer->step();
+    s_.sharding->share_parameters(s_.opt.bucket_mb);
+    if (!memory_reported_) report_optimizer_memory();
     s_.host->set_weights_changed();
     model_lock.unlock();
     std::vector<BatchLosses> observed;
@@ -541,6 +568,13 @@ class Run {
         o.eval_steps > 0 && done % o.eval_steps == 0 && done != s_.total_steps && !s_.corpus.eval.empty();
     const bool save_now = (o.save_steps > 0 && (done % o.save_steps == 0 || done == s_.total_steps)) || stop_;
     if (!s_.root()) {
+      if (save_now && s_.sharding->sharded()) {
+        // Rank 0 is writing the checkpoint: this rank's optimizer shard goes into the same folder.
+        const nlohmann::json message = nlohmann::json::parse(s_.comm->receive());
+        check_message(message, "write_shard", done);
+        s_.sharding->save_shard(*s_.optimizer, message.at("folder").get<std::string>());
+        s_.comm->barrier();
+      }
       if (eval_now || save_now) expect_message("continue", done);
       if (stop_) throw Preempted(done, "");
       return;
@@ -611,8 +645,15 @@ class Run {
         {"plugin_state", s_.policy->plugin_state()}};
     cp.trainer_state =
         nlohmann::json::parse(log_->trainer_state(step, s_.policy->epoch(), {{"save_steps", s_.opt.save_steps}}));
+    std::function<void(const std::string&)> write_optimizer;
+    if (s_.sharding->sharded())
+      write_optimizer = [&](const std::string& folder) {
+        s_.sharding->save_shard(*s_.optimizer, folder);
+        post_message(*s_.comm, "write_shard", {{"folder", folder}});
+        s_.comm->barrier();  // every shard is written before the folder gets its final name
+      };
     save_checkpoint(s_.opt.output_dir, cp, *s_.model, *s_.optimizer, *s_.tokenizer, s_.opt.model_name_or_path,
-                    s_.opt.save_total_limit);
+                    s_.opt.save_total_limit, write_optimizer);
     PluginCallGuard::set_resume_hint(
         resume_hint((fs::path(s_.opt.output_dir) / ("checkpoint-" + std::to_string(step))).string()));
   }
@@ -662,6 +703,18 @@ class Run {
                     "'s data state differs from rank 0's");
   }
 
+  // The optimizer state each rank holds, once (after the first step has created it).
+  void report_optimizer_memory() {
+    memory_reported_ = true;
+    if (!s_.comm->distributed()) return;
+    const std::vector<double> bytes =
+        s_.comm->allgather({static_cast<double>(OptimizerSharding::state_bytes(*s_.optimizer))});
+    std::string per_rank;
+    for (double b : bytes) per_rank += fmt::format("{}{:.1f}", per_rank.empty() ? "" : ", ", b / (1 << 20));
+    spdlog::info("optimizer state per rank: {} MiB ({})", per_rank,
+                 s_.sharding->sharded() ? "sharded: distributed.shard_optimizer_state" : "every rank holds all of it");
+  }
+
   void expect_message(const char* kind, int64_t step) {
     check_message(nlohmann::json::parse(s_.comm->receive()), kind, step);
   }
@@ -677,6 +730,7 @@ class Run {
   Trainer::State& s_;
   std::optional<TrainingLog> log_;  // rank 0 only
   Progress progress_;
+  bool memory_reported_ = false;
   bool stop_ = false;  // a rank was asked to stop: every rank saves (rank 0 writes) and ends
   const Clock::time_point t0_ = Clock::now();
   Clock::time_point window_start_ = Clock::now();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data parallelism changes nothing but speed: 2 ranks on CPU (Gloo, loopback) with batch 2 each log
 # the losses of 1 rank with batch 4 (the same global batch) to 1e-4, take the same decisions (numbers to 1e-6) and reach
-# the same eval loss -- for the static trainer and a selector, a mixer and a weighter plugin; started
+# the same eval loss, with and without optimizer-state sharding -- for the static trainer and a selector, a mixer and a weighter plugin; started
 # by --nproc-per-node, by torchrun's variables, and by torchrun itself when Debian's is installed.
 RUN=$1 SRC=$2
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +31,16 @@ a, b = (json.load(open(p))["eval_loss"] for p in sys.argv[1:])
 assert abs(a - b) < 1e-4, (a, b)
 PY
   echo "ok   $cfg: 2 ranks x batch 2 = 1 rank x batch 4: $got"
+  # ZeRO stage 1: each rank keeps and updates half of the AdamW state; the run is the same.
+  "$RUN" --nproc-per-node 2 configs/$cfg.toml "${small[@]}" "${steps[@]}" "${extra[@]}" --set distributed.shard_optimizer_state=true \
+    --set training.per_device_train_batch_size=2 --set training.output_dir=\"$work/$cfg-z\" >"$work/$cfg-z.log" 2>&1 ||
+    { tail -5 "$work/$cfg-z.log"; fail "$cfg: 2 ranks, sharded optimizer state"; continue; }
+  got=$(same_losses "$work/$cfg-1" "$work/$cfg-z") || { echo "$got"; fail "$cfg: sharded: losses differ"; continue; }
+  if [ "$cfg" != quickstart ]; then d=$(same_decisions "$work/$cfg-1" "$work/$cfg-z") || fail "$cfg: sharded: decisions differ: $d"; fi
+  mem=$(grep -o "optimizer state per rank: [^(]*" "$work/$cfg-z.log" | head -1)
+  full=$(grep -o "optimizer state per rank: [^(]*" "$work/$cfg-2.log" | head -1)
+  [ -n "$mem" ] && [ -n "$full" ] || fail "$cfg: the optimizer state per rank is not reported"
+  echo "ok   $cfg: the same with optimizer-state sharding: $got (${full#optimizer state per rank: } -> ${mem#optimizer state per rank: })"
 done
 
 # The launchers' variables alone (torchrun, PyTorchJob): two processes started by hand.

@@ -86,4 +86,20 @@ for cfg in mix_odm select_random; do
       fail "$cfg ${2}: $l $d"
   done
 done
+# --- Sharded optimizer state (one file per rank) resumes on 1 rank, and a 1-rank checkpoint resumes sharded.
+cfg=mix_odm
+base=(configs/$cfg.toml "${small[@]}" "${decide[@]}" --set training.max_steps=12 --set training.save_steps=4)
+"$RUN" --nproc-per-node 2 "${base[@]}" --set distributed.shard_optimizer_state=true --set training.per_device_train_batch_size=2 \
+  --set training.output_dir=\"$work/z2\" >"$work/z2.log" 2>&1 || { tail -3 "$work/z2.log"; fail "sharded 2-rank run"; }
+ls "$work/z2/checkpoint-4" | grep -q "optimizer-shard-1-of-2.pt" || fail "no per-rank optimizer shard in checkpoint-4"
+"$RUN" "${base[@]}" --set training.per_device_train_batch_size=4 --set training.output_dir=\"$work/z2to1\" \
+  --set training.resume_from_checkpoint=\"$work/z2/checkpoint-4\" >"$work/z2to1.log" 2>&1 || { tail -3 "$work/z2to1.log"; fail "sharded -> 1 rank"; }
+"$RUN" --nproc-per-node 2 "${base[@]}" --set distributed.shard_optimizer_state=true --set training.per_device_train_batch_size=2 \
+  --set training.output_dir=\"$work/z1to2\" --set training.resume_from_checkpoint=\"$work/$cfg-w1/checkpoint-4\" \
+  >"$work/z1to2.log" 2>&1 || { tail -3 "$work/z1to2.log"; fail "1 rank -> sharded"; }
+for d in z2 z2to1 z1to2; do
+  l=$(same_losses "$work/$cfg-w1" "$work/$d" 5) && dd=$(same_decisions "$work/$cfg-w1" "$work/$d" 4) ||
+    { fail "$d: $l $dd"; continue; }
+  echo "ok   $d (optimizer state sharded over 2 ranks on one side): steps 5-12 as the uninterrupted 1-rank run: $l; $dd"
+done
 exit $failures
