@@ -47,4 +47,4 @@ train=(configs/quickstart.toml --set training.max_steps=$STEPS --set training.sa
 "$RUN" --nproc-per-node 2 "${train[@]}" --set training.num_threads=1 --set training.per_device_train_batch_size=4 \
   --set training.output_dir=\"$work/t2\" >"$work/t2.log" 2>&1
 echo "1 rank  x 2 threads: $(tps "$work/t1") tokens/s"
-echo "2 ranks x 1 thread : $(tps "$work/t2") tokens/s"
+echo "2 ranks x 1 thread : $(tps "$work/t2") tokens/s; $(grep -o "rank 0 spent .*" "$work/t2.log")"

@@ -117,10 +117,14 @@ struct Communicator::Impl {
     }
   }
 
+  double collective_s = 0.0;
+
   template <class F>
   void collective(const char* what, F&& body) {
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       body();
+      collective_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
@@ -190,6 +194,8 @@ std::unique_ptr<Communicator> Communicator::connect(const LaunchEnv& env, const 
 }
 
 void Communicator::set_step(int64_t step) { impl_->step = step; }
+
+double Communicator::collective_seconds() const { return impl_->collective_s; }
 
 void Communicator::allreduce_sum(std::vector<double>& values) {
   if (!distributed() || values.empty()) return;

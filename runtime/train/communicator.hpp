@@ -64,6 +64,9 @@ class Communicator {
   std::vector<float> gather_to_root(const std::vector<float>& mine);
   void barrier();
 
+  // Seconds this rank has spent in collectives (waiting for the others included).
+  double collective_seconds() const;
+
   // Rank 0 only: the next message to every other rank.
   void post(const std::string& message);
   // Other ranks: rank 0's next message; waits as long as rank 0 lives.

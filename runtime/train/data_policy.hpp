@@ -84,6 +84,9 @@ class DataPolicy {
   virtual LossWeights loss_weights(int64_t step, const BatchLosses& batch);
   // After the optimizer step: the losses every micro-batch of the step observed.
   virtual void end_step(const std::vector<BatchLosses>& batches);
+  // Whether loss_weights can return anything but the plain token mean (a distributed run then asks
+  // rank 0 for every micro-batch's weights; otherwise no rank needs to).
+  virtual bool weighs_losses() const { return false; }
   // Whether end_step needs BatchLosses::excess_sums (the reference model's forward on every batch).
   virtual bool wants_excess_losses() const { return false; }
 

@@ -38,6 +38,7 @@ class MixPolicy : public DataPolicy {
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
   void end_step(const std::vector<BatchLosses>& batches) override;
   bool wants_excess_losses() const override { return wants_excess_; }
+  bool weighs_losses() const override { return options_.mix_apply == MixApply::LossWeight; }
 
  private:
   Sampler& sampler() override;
@@ -59,6 +60,7 @@ class WeightPolicy : public DataPolicy {
                std::unique_ptr<DecisionPlugin> plugin, DecisionSchedule schedule)
       : DataPolicy(o, total_steps, corpus, std::move(plugin), std::move(schedule)) {}
   LossWeights loss_weights(int64_t step, const BatchLosses& batch) override;
+  bool weighs_losses() const override { return true; }
 
  private:
   void save(nlohmann::json& state) const override;

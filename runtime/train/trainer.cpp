@@ -357,7 +357,7 @@ void gather_losses(Trainer::State& s, MicroBatch& b) {
 // How the micro-batch's loss is weighted: rank 0's policy decides (a weighter's plugin runs there
 // only) and every other rank receives the form and the weights.
 LossWeights agree_loss_weights(Trainer::State& s, int64_t step, const MicroBatch& b) {
-  if (!s.comm->distributed()) return s.policy->loss_weights(step, b.global);
+  if (!s.comm->distributed() || !s.policy->weighs_losses()) return s.policy->loss_weights(step, b.global);
   const std::size_t n = b.global.ids.size();
   std::vector<double> packed(1 + n, 0.0);
   if (s.root()) {
@@ -824,6 +824,12 @@ TrainResult Trainer::train() try {
   run.finish_progress();
   result.train_loss = run.mean_loss();
   result.train_runtime_s = run.elapsed();
+  if (s.comm->distributed())
+    spdlog::info(
+        "distributed: rank 0 spent {:.2f} s of {:.2f} s in collectives ({:.1f} %, waiting for the others "
+        "included)",
+        s.comm->collective_seconds(), result.train_runtime_s - s.elapsed_before,
+        100.0 * s.comm->collective_seconds() / std::max(1e-9, result.train_runtime_s - s.elapsed_before));
   if (s.root()) finish(s, run, result);  // the other ranks are done: rank 0 evaluates and exports
   return result;
 } catch (const c10::Error& e) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What happens to a distributed run when a rank goes missing, dies or is asked to stop:
 #   a rank that never joins is named once distributed.timeout_s has passed;
-#   a killed rank (SIGKILL, rank 1 and then rank 0) makes the other exit with an error naming it;
+#   a killed rank (SIGKILL, rank 1 and then rank 0) makes the other exit with an error naming it, and
+#   so does a hung one (SIGSTOP), once distributed.timeout_s has passed;
 #   --nproc-per-node passes SIGTERM on: every rank ends its step, rank 0 writes a checkpoint, the run
 #   exits 75, and the same command resumes it to the losses of the uninterrupted run;
 #   a checkpoint of 2 ranks resumes on 1 (and one of 1 on 2), with ODM and with a selector, to the
@@ -44,6 +45,23 @@ for victim in 1 0; do
     tail -3 "$work/rank$survivor.log"; fail "rank $survivor did not name the killed rank $victim (exit $rc)"
   fi
 done
+
+# --- A rank that hangs (SIGSTOP: alive, silent): the other gives up after distributed.timeout_s and names it.
+ranks 2 "$(free_port)" "${long[@]}" --set distributed.timeout_s=5 --set training.output_dir=\"$work/hang\"
+if wait_for_step "$work/hang" 3 "${rank_pids[0]}"; then
+  kill -STOP "${rank_pids[1]}"
+  start=$(date +%s)
+  for _ in $(seq 1 600); do kill -0 "${rank_pids[0]}" 2>/dev/null || break; sleep 0.1; done
+  took=$(($(date +%s) - start))
+  kill -9 "${rank_pids[@]}" 2>/dev/null
+  msg=$(grep "error:" "$work/rank0.log" | head -1)
+  echo "$msg" | grep -q "rank 1 stopped" && [ $took -lt 30 ] &&
+    echo "ok   rank 1 stopped with SIGSTOP: rank 0 exits after ${took} s (timeout 5 s): ${msg:0:120}" ||
+    { tail -2 "$work/rank0.log"; fail "a hung rank 1 was not named (after ${took} s)"; }
+else
+  fail "the run to be hung did not reach step 3"; kill -9 "${rank_pids[@]}" 2>/dev/null
+fi
+wait 2>/dev/null
 
 # --- SIGTERM to the launcher: a checkpoint, exit 75, an exact resume.
 run2=(--nproc-per-node 2 configs/mix_odm.toml "${small[@]}" "${decide[@]}" --set training.max_steps=30
