@@ -154,10 +154,10 @@ class LlamaForCausalLM(nn.Module):
 
     def forward(self, ids):
         B, T = ids.shape
-        freqs = torch.arange(T, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
+        freqs = torch.arange(T, dtype=torch.float32, device=ids.device)[:, None] * self.inv_freq[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos(), emb.sin()
-        mask = torch.full((T, T), float("-inf")).triu(1)
+        mask = torch.full((T, T), float("-inf"), device=ids.device).triu(1)
         x = self.embed_tokens(ids)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
@@ -173,23 +173,53 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu | cuda")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA), f32 weights and optimizer state")
+    ap.add_argument("--per-sample-grads", action="store_true",
+                    help="instead of training steps: LESS's per-sample gradient loop (one forward and backward "
+                         "per sample, the gradient flattened into one vector), samples/s")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     with open(args.config) as f:
         cfg = json.load(f)
-    model = LlamaForCausalLM(cfg)
+    model = LlamaForCausalLM(cfg).to(args.device)
     model.train()
     params = sum(p.numel() for p in model.parameters())  # parameters() de-duplicates tied weights
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     V = cfg["vocab_size"]
     gen = torch.Generator().manual_seed(args.seed + 1)
-    batches = [torch.randint(0, V, (args.batch, args.seq), generator=gen)
+    batches = [torch.randint(0, V, (args.batch, args.seq), generator=gen).to(args.device)
                for _ in range(args.warmup + args.steps)]
+    import contextlib
+    on_cuda = args.device.startswith("cuda")
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if args.bf16 and on_cuda
+                else contextlib.nullcontext())
+    sync = torch.cuda.synchronize if on_cuda else (lambda: None)
+
+    if args.per_sample_grads:
+        rows, t_all = 0, 0.0
+        for i, ids in enumerate(batches):
+            sync()
+            t0 = time.perf_counter()
+            for j in range(ids.shape[0]):
+                with autocast:
+                    logits = model(ids[j:j + 1])
+                loss = F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), ids[j:j + 1, 1:].reshape(-1))
+                grads = torch.autograd.grad(loss, [p for p in model.parameters()])
+                torch.cat([g.reshape(-1) for g in grads])
+            sync()
+            if i >= args.warmup:
+                t_all += time.perf_counter() - t0
+                rows += ids.shape[0]
+        print(json.dumps({"impl": "python", "mode": "per_sample_grads", "samples_per_s": round(rows / t_all, 2),
+                          "params": params, "device": args.device, "seq": args.seq, "torch": torch.__version__}))
+        return
 
     def step(ids):
-        logits = model(ids)
+        with autocast:
+            logits = model(ids)
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, V).float(), ids[:, 1:].reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -199,8 +229,10 @@ def main():
 
     losses, times = [], []
     for i, ids in enumerate(batches):
+        sync()
         t0 = time.perf_counter()
         losses.append(step(ids))
+        sync()
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
     total = sum(times)
@@ -219,6 +251,8 @@ def main():
         "warmup": args.warmup,
         "loss_first": round(losses[0], 6),
         "loss_last": round(losses[-1], 6),
+        "device": args.device,
+        "bf16": args.bf16,
         "torch": torch.__version__,
     }))
 

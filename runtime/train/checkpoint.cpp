@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/optimizer.h>
+#ifdef DATAFLEX_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
 #include <torch/serialize.h>
 
 #include <filesystem>
@@ -63,6 +66,13 @@ void save_checkpoint(const std::string& output_dir, const CheckpointState& state
     torch::save(optimizer, (tmp / "optimizer.pt").string());
   at::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
   torch::save(rng, (tmp / "rng_state.pt").string());
+#ifdef DATAFLEX_WITH_CUDA
+  // The CUDA generator of the model's device (dropout and sampling there), beside the CPU one.
+  if (model.device().is_cuda()) {
+    at::Tensor cuda_rng = at::cuda::detail::getDefaultCUDAGenerator(model.device().index()).get_state();
+    torch::save(cuda_rng, (tmp / "rng_state_cuda.pt").string());
+  }
+#endif
   write_file_atomically((tmp / "trainer_state.json").string(), state.trainer_state.dump(2) + "\n");
   write_file_atomically((tmp / "dataflex_state.json").string(), state.dataflex_state.dump(2) + "\n");
   // Every file's bytes on disk before the folder gets its final name (a power cut after the rename
@@ -132,6 +142,16 @@ CheckpointState load_checkpoint(const std::string& dir, LlamaModel& model, torch
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng);
+#ifdef DATAFLEX_WITH_CUDA
+    const fs::path cuda_state = fs::path(dir) / "rng_state_cuda.pt";
+    if (model.device().is_cuda() && fs::exists(cuda_state)) {
+      at::Tensor cuda_rng;
+      torch::load(cuda_rng, cuda_state.string());
+      at::Generator cuda_gen = at::cuda::detail::getDefaultCUDAGenerator(model.device().index());
+      std::lock_guard<std::mutex> cuda_lock(cuda_gen.mutex());
+      cuda_gen.set_state(cuda_rng);
+    }
+#endif
   } catch (const c10::Error& e) {
     throw Error(dir + ": optimizer or RNG state unreadable: " + one_line(e.what_without_backtrace()));
   }

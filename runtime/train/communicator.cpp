@@ -8,6 +8,10 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef DATAFLEX_WITH_NCCL
+#define USE_C10D_NCCL 1
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -63,6 +67,7 @@ struct Communicator::Impl {
   CommunicatorOptions options;
   c10::intrusive_ptr<c10d::Store> store;  // this thread's connection
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroup> device_group;  // NCCL, for CUDA tensors (CUDA builds)
   std::thread heartbeat;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> step{0};
@@ -118,6 +123,25 @@ struct Communicator::Impl {
   }
 
   double collective_s = 0.0;
+
+  // All-reduce (root < 0) or broadcast from `root` of one flat tensor, in place: on NCCL for a CUDA
+  // tensor where built, else on Gloo (a CUDA tensor through host memory).
+  void flat_collective(const char* what, at::Tensor& flat, int root) {
+    const bool on_device = flat.is_cuda() && device_group;
+    at::Tensor t = (flat.is_cuda() && !device_group) ? flat.to(at::kCPU) : flat;
+    std::vector<at::Tensor> one = {t};
+    collective(what, [&] {
+      c10d::ProcessGroup& g = on_device ? *device_group : static_cast<c10d::ProcessGroup&>(*group);
+      if (root < 0) {
+        g.allreduce(one)->wait();
+      } else {
+        c10d::BroadcastOptions o;
+        o.rootRank = root;
+        g.broadcast(one, o)->wait();
+      }
+    });
+    if (!t.is_same(flat)) flat.copy_(t);
+  }
 
   template <class F>
   void collective(const char* what, F&& body) {
@@ -190,6 +214,15 @@ std::unique_ptr<Communicator> Communicator::connect(const LaunchEnv& env, const 
     m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("gloo", m.store),
                                                           env.rank, env.world_size, o);
   });
+#ifdef DATAFLEX_WITH_NCCL
+  if (options.device.rfind("cuda", 0) == 0)
+    m.collective("creating the NCCL process group", [&] {
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = m.timeout();
+      m.device_group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl", m.store), env.rank, env.world_size, o);
+    });
+#endif
   return std::unique_ptr<Communicator>(new Communicator(env.rank, env.world_size, std::move(impl)));
 }
 
@@ -215,7 +248,7 @@ void Communicator::allreduce_gradients(const std::vector<at::Tensor>& params) {
     std::vector<at::Tensor> flat;
     for (const auto& g : bucket) flat.push_back(g.reshape({-1}));
     std::vector<at::Tensor> joined = {at::cat(flat)};
-    impl_->collective("gradient all-reduce", [&] { impl_->group->allreduce(joined)->wait(); });
+    impl_->flat_collective("gradient all-reduce", joined[0], -1);
     int64_t offset = 0;
     for (auto& g : bucket) {
       g.copy_(joined[0].narrow(0, offset, g.numel()).view_as(g));
@@ -269,11 +302,7 @@ void Communicator::broadcast_tensors(const std::vector<at::Tensor>& tensors, int
     std::vector<at::Tensor> flat;
     for (const auto& t : bucket) flat.push_back(t.detach().reshape({-1}));
     std::vector<at::Tensor> joined = {at::cat(flat)};
-    impl_->collective("parameter broadcast", [&] {
-      c10d::BroadcastOptions o;
-      o.rootRank = root;
-      impl_->group->broadcast(joined, o)->wait();
-    });
+    impl_->flat_collective("parameter broadcast", joined[0], root);
     int64_t offset = 0;
     for (const auto& t : bucket) {
       t.detach().copy_(joined[0].narrow(0, offset, t.numel()).view_as(t));

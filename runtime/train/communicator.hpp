@@ -30,6 +30,9 @@ namespace dataflex {
 struct CommunicatorOptions {
   double timeout_s = 600.0;  // rendezvous and each collective
   int64_t bucket_mb = 25;    // gradients are all-reduced in buckets of about this size
+  // The model's device: "cuda..." opens an NCCL group for the tensors (CUDA builds); Gloo carries
+  // everything else, and CUDA tensors too (through host memory) where NCCL is not built.
+  std::string device = "cpu";
 };
 
 class Communicator {

@@ -18,6 +18,7 @@
 
 #ifdef DATAFLEX_WITH_CUDA
 #include <ATen/autocast_mode.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <torch/cuda.h>
 #endif
 
@@ -414,7 +415,13 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   configure_threads(o.num_threads);
   s.env = launch_env_from_environment();
   s.opt.world_size = s.env.world_size;
-  s.comm = Communicator::connect(s.env, {o.distributed_timeout_s, o.bucket_mb});
+  // One GPU per rank of a node: cuda:LOCAL_RANK.
+  std::string device = resolve_device(o.device);
+  if (device == "cuda" && s.env.distributed()) device += ":" + std::to_string(s.env.local_rank);
+#ifdef DATAFLEX_WITH_CUDA
+  if (device.rfind("cuda", 0) == 0) c10::cuda::set_device(static_cast<c10::DeviceIndex>(s.env.local_rank));
+#endif
+  s.comm = Communicator::connect(s.env, {o.distributed_timeout_s, o.bucket_mb, device});
   if (s.comm->distributed()) {
     if (s.root())
       spdlog::info("distributed: {}", s.env.describe());
@@ -436,8 +443,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.corpus = load_corpus(o.data, *s.tokenizer);
   s.total_steps = o.total_steps(static_cast<int64_t>(s.corpus.train.size()));
   torch::manual_seed(o.seed);
-  s.model =
-      load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, resolve_device(o.device), "model.model_name_or_path");
+  s.model = load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, device, "model.model_name_or_path");
   prepare_finetuning(*s.model, o);
   s.optimizer = make_adamw(*s.model, o);
   s.sharding = std::make_unique<OptimizerSharding>(*s.model, *s.comm, o.shard_optimizer_state);
