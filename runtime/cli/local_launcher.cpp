@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,29 +94,56 @@ int launch_local_ranks(const LocalLaunch& launch, const std::vector<std::string>
   ::sigaction(SIGUSR1, &sa, &old_usr1);
   ::sigaction(SIGINT, &sa, &old_int);
 
+  // Everything a rank's exec needs is built before fork: between fork and exec the child only makes
+  // async-signal-safe calls.
+  std::vector<char*> argv;
+  static char self[] = "dataflex-run";
+  argv.push_back(self);
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  static const char* kRankVariables[] = {
+      "RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT=", "NPROC_PER_NODE="};
+  std::vector<std::string> inherited;
+  for (char** e = environ; *e != nullptr; ++e) {
+    bool replaced = false;
+    for (const char* v : kRankVariables) replaced = replaced || std::strncmp(*e, v, std::strlen(v)) == 0;
+    if (!replaced) inherited.emplace_back(*e);
+  }
+  std::vector<std::vector<std::string>> env_text(n, inherited);
+  std::vector<std::vector<char*>> envp(n);
+  for (int local = 0; local < n; ++local) {
+    auto& t = env_text[local];
+    t.push_back("RANK=" + std::to_string(launch.node_rank * n + local));
+    t.push_back("WORLD_SIZE=" + std::to_string(world));
+    t.push_back("LOCAL_RANK=" + std::to_string(local));
+    t.push_back("LOCAL_WORLD_SIZE=" + std::to_string(n));
+    t.push_back("MASTER_ADDR=" + addr);
+    t.push_back("MASTER_PORT=" + std::to_string(port));
+    for (auto& x : t) envp[local].push_back(x.data());
+    envp[local].push_back(nullptr);
+  }
+  const pid_t launcher = ::getpid();
+  static const char kExecFailed[] = "dataflex-run: a rank could not exec /proc/self/exe\n";
+
   std::vector<pid_t> pids(n, -1);
   for (int local = 0; local < n; ++local) {
     const pid_t pid = ::fork();
-    if (pid < 0) throw Error(std::string("--nproc-per-node: fork failed: ") + std::strerror(errno));
+    if (pid < 0) {
+      const int err = errno;
+      for (pid_t p : pids)
+        if (p > 0) ::kill(p, SIGKILL);
+      throw Error(std::string("--nproc-per-node: fork failed: ") + std::strerror(err));
+    }
     if (pid == 0) {
       ::sigaction(SIGTERM, &old_term, nullptr);
       ::sigaction(SIGUSR1, &old_usr1, nullptr);
       ::sigaction(SIGINT, &old_int, nullptr);
-      const int rank = launch.node_rank * n + local;
-      ::setenv("RANK", std::to_string(rank).c_str(), 1);
-      ::setenv("WORLD_SIZE", std::to_string(world).c_str(), 1);
-      ::setenv("LOCAL_RANK", std::to_string(local).c_str(), 1);
-      ::setenv("LOCAL_WORLD_SIZE", std::to_string(n).c_str(), 1);
-      ::setenv("MASTER_ADDR", addr.c_str(), 1);
-      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      ::unsetenv("NPROC_PER_NODE");  // a rank never launches ranks of its own
-      std::vector<char*> argv;
-      static char self[] = "dataflex-run";
-      argv.push_back(self);
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv("/proc/self/exe", argv.data());
-      std::cerr << "dataflex-run: rank " << rank << ": exec failed: " << std::strerror(errno) << "\n";
+      // A launcher killed outright (SIGKILL) takes its ranks with it.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != launcher) ::_exit(1);
+      ::execve("/proc/self/exe", argv.data(), envp[local].data());
+      const ssize_t ignored = ::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);
+      (void)ignored;
       ::_exit(127);
     }
     pids[local] = pid;

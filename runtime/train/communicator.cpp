@@ -5,6 +5,7 @@
 #define USE_C10D_GLOO 1
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <torch/version.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -22,6 +23,13 @@
 
 namespace dataflex {
 namespace {
+
+// The process groups' base: c10d::ProcessGroup in LibTorch 1.x, c10d::Backend from 2.0 on.
+#if TORCH_VERSION_MAJOR >= 2
+using GroupBase = c10d::Backend;
+#else
+using GroupBase = c10d::ProcessGroup;
+#endif
 
 using Ms = std::chrono::milliseconds;
 constexpr auto kBeatEvery = Ms(250);
@@ -67,7 +75,7 @@ struct Communicator::Impl {
   CommunicatorOptions options;
   c10::intrusive_ptr<c10d::Store> store;  // this thread's connection
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-  c10::intrusive_ptr<c10d::ProcessGroup> device_group;  // NCCL, for CUDA tensors (CUDA builds)
+  c10::intrusive_ptr<GroupBase> device_group;  // NCCL, for CUDA tensors (CUDA builds)
   std::thread heartbeat;
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> step{0};
@@ -75,6 +83,26 @@ struct Communicator::Impl {
   // receive(): rank 0's last heartbeat count and when it was seen to change.
   int64_t root_beat = -1;
   std::chrono::steady_clock::time_point root_beat_seen;
+
+  // Also when connect() fails after the heartbeat started (a std::thread left joinable terminates).
+  ~Impl() {
+    stopping = true;
+    if (heartbeat.joinable()) heartbeat.join();
+  }
+
+  // Rank 0, before its store goes away with it: the others have read its last message (an "abort" or
+  // the "continue" after a preemption checkpoint), or 2 s have passed (a rank waiting for a message
+  // reads it within milliseconds; one that is dead or inside a collective never will).
+  void drain() {
+    if (env.rank != 0 || posted == 0 || !store) return;
+    const std::string key = "read/" + std::to_string(posted - 1);
+    const auto deadline = std::chrono::steady_clock::now() + Ms(2000);
+    try {
+      while (store->add(key, 0) < env.world_size - 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(Ms(10));
+    } catch (const std::exception&) {
+    }
+  }
 
   Ms timeout() const { return Ms(static_cast<int64_t>(options.timeout_s * 1000)); }
   std::string where() const { return env.master_addr + ":" + std::to_string(env.master_port); }
@@ -131,7 +159,7 @@ struct Communicator::Impl {
     at::Tensor t = (flat.is_cuda() && !device_group) ? flat.to(at::kCPU) : flat;
     std::vector<at::Tensor> one = {t};
     collective(what, [&] {
-      c10d::ProcessGroup& g = on_device ? *device_group : static_cast<c10d::ProcessGroup&>(*group);
+      GroupBase& g = on_device ? *device_group : static_cast<GroupBase&>(*group);
       if (root < 0) {
         g.allreduce(one)->wait();
       } else {
@@ -141,6 +169,35 @@ struct Communicator::Impl {
       }
     });
     if (!t.is_same(flat)) flat.copy_(t);
+  }
+
+  // `tensors` flattened into buckets of about `bucket_mb` MiB (one dtype each), every bucket
+  // all-reduced (root < 0) or broadcast from `root`, and copied back in place.
+  void bucketed(const char* what, const std::vector<at::Tensor>& tensors, int64_t bucket_mb, int root) {
+    const int64_t bucket_bytes = std::max<int64_t>(1, bucket_mb) << 20;
+    std::vector<at::Tensor> bucket;
+    int64_t bytes = 0;
+    auto flush = [&] {
+      if (bucket.empty()) return;
+      std::vector<at::Tensor> flat;
+      for (const auto& t : bucket) flat.push_back(t.detach().reshape({-1}));
+      at::Tensor joined = at::cat(flat);
+      flat_collective(what, joined, root);
+      int64_t offset = 0;
+      for (const auto& t : bucket) {
+        t.detach().copy_(joined.narrow(0, offset, t.numel()).view_as(t));
+        offset += t.numel();
+      }
+      bucket.clear();
+      bytes = 0;
+    };
+    for (const auto& t : tensors) {
+      if (!bucket.empty() && bucket.front().scalar_type() != t.scalar_type()) flush();
+      bucket.push_back(t);
+      bytes += t.numel() * static_cast<int64_t>(t.element_size());
+      if (bytes >= bucket_bytes) flush();
+    }
+    flush();
   }
 
   template <class F>
@@ -163,10 +220,7 @@ Communicator::Communicator(int rank, int world, std::unique_ptr<Impl> impl)
     : rank_(rank), world_(world), impl_(std::move(impl)) {}
 
 Communicator::~Communicator() {
-  if (impl_ && impl_->heartbeat.joinable()) {
-    impl_->stopping = true;
-    impl_->heartbeat.join();
-  }
+  if (impl_) impl_->drain();
 }
 
 std::unique_ptr<Communicator> Communicator::connect(const LaunchEnv& env, const CommunicatorOptions& options) {
@@ -179,6 +233,9 @@ std::unique_ptr<Communicator> Communicator::connect(const LaunchEnv& env, const 
   try {
     m.store = open_store(env, server, m.timeout());
   } catch (const std::exception& e) {
+    if (server)
+      throw Error("distributed: rank 0 could not serve the rendezvous store on port " +
+                  std::to_string(env.master_port) + " (in use? set MASTER_PORT) [" + message_of(e) + "]");
     throw Error("distributed: rank " + std::to_string(env.rank) + " could not reach the rendezvous store at " +
                 m.where() + " within " + std::to_string(static_cast<int64_t>(options.timeout_s)) +
                 " s (is rank 0 running? MASTER_ADDR/MASTER_PORT) [" + message_of(e) + "]");
@@ -240,33 +297,13 @@ void Communicator::allreduce_sum(std::vector<double>& values) {
 
 void Communicator::allreduce_gradients(const std::vector<at::Tensor>& params) {
   if (!distributed()) return;
-  const int64_t bucket_bytes = std::max<int64_t>(1, impl_->options.bucket_mb) << 20;
-  std::vector<at::Tensor> bucket;
-  int64_t bytes = 0;
-  auto flush = [&] {
-    if (bucket.empty()) return;
-    std::vector<at::Tensor> flat;
-    for (const auto& g : bucket) flat.push_back(g.reshape({-1}));
-    std::vector<at::Tensor> joined = {at::cat(flat)};
-    impl_->flat_collective("gradient all-reduce", joined[0], -1);
-    int64_t offset = 0;
-    for (auto& g : bucket) {
-      g.copy_(joined[0].narrow(0, offset, g.numel()).view_as(g));
-      offset += g.numel();
-    }
-    bucket.clear();
-    bytes = 0;
-  };
+  std::vector<at::Tensor> grads;
   for (const auto& p : params) {
     at::Tensor& g = const_cast<at::Tensor&>(p).mutable_grad();
     if (!g.defined()) g = at::zeros_like(p);
-    // A bucket holds one dtype (mixed precision keeps fp32 master gradients, but be safe).
-    if (!bucket.empty() && bucket.front().scalar_type() != g.scalar_type()) flush();
-    bucket.push_back(g);
-    bytes += g.numel() * static_cast<int64_t>(g.element_size());
-    if (bytes >= bucket_bytes) flush();
+    grads.push_back(g);
   }
-  flush();
+  impl_->bucketed("gradient all-reduce", grads, impl_->options.bucket_mb, -1);
 }
 
 std::vector<double> Communicator::allgather(const std::vector<double>& mine) {
@@ -294,30 +331,7 @@ void Communicator::broadcast(std::vector<double>& values) {
 
 void Communicator::broadcast_tensors(const std::vector<at::Tensor>& tensors, int root, int64_t bucket_mb) {
   if (!distributed()) return;
-  const int64_t bucket_bytes = std::max<int64_t>(1, bucket_mb) << 20;
-  std::vector<at::Tensor> bucket;
-  int64_t bytes = 0;
-  auto flush = [&] {
-    if (bucket.empty()) return;
-    std::vector<at::Tensor> flat;
-    for (const auto& t : bucket) flat.push_back(t.detach().reshape({-1}));
-    std::vector<at::Tensor> joined = {at::cat(flat)};
-    impl_->flat_collective("parameter broadcast", joined[0], root);
-    int64_t offset = 0;
-    for (const auto& t : bucket) {
-      t.detach().copy_(joined[0].narrow(0, offset, t.numel()).view_as(t));
-      offset += t.numel();
-    }
-    bucket.clear();
-    bytes = 0;
-  };
-  for (const auto& t : tensors) {
-    if (!bucket.empty() && bucket.front().scalar_type() != t.scalar_type()) flush();
-    bucket.push_back(t);
-    bytes += t.numel() * static_cast<int64_t>(t.element_size());
-    if (bytes >= bucket_bytes) flush();
-  }
-  flush();
+  impl_->bucketed("parameter broadcast", tensors, bucket_mb, root);
 }
 
 std::vector<float> Communicator::gather_to_root(const std::vector<float>& mine) {

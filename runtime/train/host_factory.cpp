@@ -10,6 +10,7 @@
 #include "model/model_loading.hpp"
 #include "model/sequence_classifier.hpp"
 #include "signals/per_sample_gradients.hpp"
+#include "train/optimizer_state_key.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -19,9 +20,8 @@ std::shared_ptr<AdamMoments> adam_moments_of(torch::optim::AdamW& optimizer, dou
   m->beta1 = beta1;
   m->beta2 = beta2;
   m->lookup = [&optimizer](const at::Tensor& p) -> std::pair<at::Tensor, at::Tensor> {
-    // LibTorch keys optimizer state by the parameter's TensorImpl address.
     auto& state = optimizer.state();
-    auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    auto it = state.find(optimizer_state_key(p));
     if (it == state.end()) return {};
     auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
     return {s.exp_avg(), s.exp_avg_sq()};

@@ -68,8 +68,9 @@ LaunchEnv launch_env_from(const std::function<std::optional<std::string>(const s
     if (!rank) throw Error("environment: WORLD_SIZE is set but RANK is not (a launcher sets both)");
     e.world_size = *world;
     e.rank = *rank;
-    e.local_rank = number("LOCAL_RANK", 0, kMaxRanks).value_or(e.rank);
-    e.local_world_size = number("LOCAL_WORLD_SIZE", 1, kMaxRanks).value_or(e.world_size);
+    // Unset (Kubernetes' PyTorchJob: one rank per pod): the only rank of its node.
+    e.local_rank = number("LOCAL_RANK", 0, kMaxRanks).value_or(0);
+    e.local_world_size = number("LOCAL_WORLD_SIZE", 1, kMaxRanks).value_or(e.local_rank + 1);
     e.launcher = "torchrun-style variables";
     if (auto a = get("MASTER_ADDR"))
       e.master_addr = *a;
@@ -84,8 +85,10 @@ LaunchEnv launch_env_from(const std::function<std::optional<std::string>(const s
     e.restart_count = number("TORCHELASTIC_RESTART_COUNT", 0, kMaxRanks).value_or(0);
   } else if (get("RANK")) {
     throw Error("environment: RANK is set but WORLD_SIZE is not (a launcher sets both)");
-  } else if (auto ntasks = number("SLURM_NTASKS", 1, kMaxRanks)) {
-    // srun: one task per rank. MASTER_ADDR/MASTER_PORT, when the job script exports them, win.
+  } else if (auto ntasks = number("SLURM_STEP_NUM_TASKS", 1, kMaxRanks)) {
+    // srun: one task per rank (SLURM_STEP_NUM_TASKS is set inside a job step only: a batch script
+    // running dataflex-run directly is one rank, whatever its allocation). MASTER_ADDR/MASTER_PORT,
+    // when the job script exports them, win.
     e.world_size = *ntasks;
     e.rank = number("SLURM_PROCID", 0, *ntasks - 1).value_or(0);
     e.local_rank = number("SLURM_LOCALID", 0, kMaxRanks).value_or(0);
@@ -102,7 +105,7 @@ LaunchEnv launch_env_from(const std::function<std::optional<std::string>(const s
     else if (auto nodes = get("SLURM_JOB_NODELIST"))
       e.master_addr = first_slurm_node(*nodes);
     else if (e.world_size > 1)
-      throw Error("environment: SLURM_NTASKS is set but neither MASTER_ADDR nor SLURM_JOB_NODELIST");
+      throw Error("environment: SLURM_STEP_NUM_TASKS is set but neither MASTER_ADDR nor SLURM_JOB_NODELIST");
     if (auto p = number("MASTER_PORT", 1, 65535)) e.master_port = *p;
     // A port from the job id, so that two jobs sharing a node do not collide.
     else if (auto job = number("SLURM_JOB_ID", 0, 2147483647))

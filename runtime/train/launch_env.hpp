@@ -1,8 +1,8 @@
 // launch_env.hpp -- which rank this process is, read from the variables launchers set.
 //
 // torchrun, Kubernetes' PyTorchJob and LLaMA-Factory's launcher set RANK, WORLD_SIZE, LOCAL_RANK,
-// LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT; Slurm's srun sets SLURM_PROCID, SLURM_NTASKS,
-// SLURM_LOCALID and SLURM_JOB_NODELIST (the first node is the master). Nothing set: one rank.
+// LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT; Slurm's srun sets SLURM_PROCID,
+// SLURM_STEP_NUM_TASKS, SLURM_LOCALID and SLURM_JOB_NODELIST (the first node is the master). Nothing set: one rank.
 // No LibTorch here: dataflex-run's own launcher (--nproc-per-node) uses it too.
 #pragma once
 

@@ -10,6 +10,7 @@
 
 #include "model/llama_model.hpp"
 #include "train/communicator.hpp"
+#include "train/optimizer_state_key.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -22,9 +23,6 @@ struct OptimizerSharding::Parameter {
 };
 
 namespace {
-
-// LibTorch keys optimizer state by the parameter's TensorImpl address.
-std::string state_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
 std::string shard_name(int rank, int world) {
   return "optimizer-shard-" + std::to_string(rank) + "-of-" + std::to_string(world) + ".pt";
@@ -74,7 +72,7 @@ void OptimizerSharding::share_parameters(int64_t bucket_mb) {
 
 void OptimizerSharding::drop_foreign_state(torch::optim::Optimizer& optimizer) {
   for (const auto& p : params_)
-    if (!mine(p)) optimizer.state().erase(state_key(p.tensor));
+    if (!mine(p)) optimizer.state().erase(optimizer_state_key(p.tensor));
 }
 
 int64_t OptimizerSharding::state_bytes(torch::optim::Optimizer& optimizer) {
@@ -91,7 +89,7 @@ void OptimizerSharding::save_shard(torch::optim::Optimizer& optimizer, const std
   torch::serialize::OutputArchive archive;
   for (const auto& p : params_) {
     if (!mine(p)) continue;
-    auto it = optimizer.state().find(state_key(p.tensor));
+    auto it = optimizer.state().find(optimizer_state_key(p.tensor));
     if (it == optimizer.state().end()) continue;  // no step taken on it yet
     auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
     archive.write(p.name + "/exp_avg", s.exp_avg());
@@ -140,7 +138,7 @@ void OptimizerSharding::load_shards(torch::optim::Optimizer& optimizer, const st
       s->step(step.item<int64_t>());
       s->exp_avg(avg.to(p.tensor.device()));
       s->exp_avg_sq(avg_sq.to(p.tensor.device()));
-      optimizer.state()[state_key(p.tensor)] = std::move(s);
+      optimizer.state()[optimizer_state_key(p.tensor)] = std::move(s);
       found[i] = true;
     }
   }

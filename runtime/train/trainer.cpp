@@ -95,6 +95,16 @@ struct Trainer::State {
 
 namespace {
 
+// Rank 0 failed: tells ranks waiting for its next message why (best effort; ranks in a collective see
+// rank 0's connections close).
+void abort_others(Communicator& comm, const std::string& error) {
+  if (!comm.distributed() || !comm.is_root()) return;
+  try {
+    post_message(comm, "abort", {{"error", one_line(error)}});
+  } catch (const std::exception&) {
+  }
+}
+
 // SIGTERM and SIGUSR1 during train(): the step in progress ends, every rank agrees to stop (one rank
 // signalled is enough), rank 0 writes a checkpoint, train() throws Preempted.
 std::atomic<int> stop_signal{0};
@@ -419,7 +429,12 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   std::string device = resolve_device(o.device);
   if (device == "cuda" && s.env.distributed()) device += ":" + std::to_string(s.env.local_rank);
 #ifdef DATAFLEX_WITH_CUDA
-  if (device.rfind("cuda", 0) == 0) c10::cuda::set_device(static_cast<c10::DeviceIndex>(s.env.local_rank));
+  if (device.rfind("cuda", 0) == 0) {
+    if (s.env.local_rank >= static_cast<int>(torch::cuda::device_count()))
+      throw Error("training.device: \"cuda\" for LOCAL_RANK " + std::to_string(s.env.local_rank) + " but only " +
+                  std::to_string(torch::cuda::device_count()) + " CUDA device(s) are visible (CUDA_VISIBLE_DEVICES)");
+    c10::cuda::set_device(static_cast<c10::DeviceIndex>(s.env.local_rank));
+  }
 #endif
   s.comm = Communicator::connect(s.env, {o.distributed_timeout_s, o.bucket_mb, device});
   if (s.comm->distributed()) {
@@ -571,7 +586,7 @@ class Run {
     }
     // Evaluation and checkpoints are rank 0's; the other ranks wait for its word, however long it takes.
     const bool eval_now =
-        o.eval_steps > 0 && done % o.eval_steps == 0 && done != s_.total_steps && !s_.corpus.eval.empty();
+        o.eval_steps > 0 && done % o.eval_steps == 0 && done != s_.total_steps && !s_.corpus.eval.empty() && !stop_;
     const bool save_now = (o.save_steps > 0 && (done % o.save_steps == 0 || done == s_.total_steps)) || stop_;
     if (!s_.root()) {
       if (save_now && s_.sharding->sharded()) {
@@ -681,7 +696,7 @@ class Run {
         DistributedServices::Decision spread(*s_.services);
         s_.policy->begin_step(step);
       } catch (const std::exception& e) {
-        post_message(*s_.comm, "abort", {{"error", one_line(e.what())}});
+        abort_others(*s_.comm, e.what());
         throw;
       }
       const double spread_s = s_.services->spread_seconds() - spread_before;
@@ -838,8 +853,14 @@ TrainResult Trainer::train() try {
         100.0 * s.comm->collective_seconds() / std::max(1e-9, result.train_runtime_s - s.elapsed_before));
   if (s.root()) finish(s, run, result);  // the other ranks are done: rank 0 evaluates and exports
   return result;
+} catch (const Preempted&) {
+  throw;
 } catch (const c10::Error& e) {
+  abort_others(*s_->comm, e.what_without_backtrace());
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
+} catch (const std::exception& e) {
+  abort_others(*s_->comm, e.what());
+  throw;
 }
 
 }  // namespace dataflex

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # What happens to a distributed run when a rank goes missing, dies or is asked to stop:
 #   a rank that never joins is named once distributed.timeout_s has passed;
+#   a failed decision on rank 0 stops the others with its reason;
 #   a killed rank (SIGKILL, rank 1 and then rank 0) makes the other exit with an error naming it, and
 #   so does a hung one (SIGSTOP), once distributed.timeout_s has passed;
 #   --nproc-per-node passes SIGTERM on: every rank ends its step, rank 0 writes a checkpoint, the run
 #   exits 75, and the same command resumes it to the losses of the uninterrupted run;
 #   a checkpoint of 2 ranks resumes on 1 (and one of 1 on 2), with ODM and with a selector, to the
 #   losses and decisions of the uninterrupted run.
-RUN=$1 SRC=$2
+RUN=$1 SRC=$2 TP=$3
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dist_lib.sh"
 
@@ -62,6 +63,18 @@ else
   fail "the run to be hung did not reach step 3"; kill -9 "${rank_pids[@]}" 2>/dev/null
 fi
 wait 2>/dev/null
+
+# --- Rank 0's decision fails (the plugin answers out-of-range ids): rank 1, waiting for the decision,
+# stops at once with rank 0's reason.
+ranks 2 "$(free_port)" --plugin-dir "$TP/selector" configs/select_random.toml "${small[@]}" "${decide[@]}" \
+  --set training.max_steps=20 --set training.per_device_train_batch_size=2 --set dataflex.component_name=misbehaving \
+  --set 'dataflex.params={}' --set dataflex.params.behaviour=\"out_of_range\" --set training.output_dir=\"$work/abort\"
+wait "${rank_pids[0]}"; rc0=$?
+wait "${rank_pids[1]}"; rc1=$?
+msg=$(grep "error:" "$work/rank1.log" | head -1)
+[ $rc0 -ne 0 ] && [ $rc1 -ne 0 ] && echo "$msg" | grep -q "rank 0 stopped at step 2: .*misbehaving" &&
+  echo "ok   rank 0's decision failed: rank 1 exits $rc1 with its reason: ${msg:0:150}" ||
+  { tail -2 "$work/rank0.log" "$work/rank1.log"; fail "rank 1 did not report rank 0's failed decision (exits $rc0, $rc1)"; }
 
 # --- SIGTERM to the launcher: a checkpoint, exit 75, an exact resume.
 run2=(--nproc-per-node 2 configs/mix_odm.toml "${small[@]}" "${decide[@]}" --set training.max_steps=30

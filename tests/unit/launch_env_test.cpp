@@ -45,7 +45,7 @@ TEST(LaunchEnv, TorchrunVariables) {
 
 TEST(LaunchEnv, SlurmTasksWithTheFirstNodeAsMaster) {
   const LaunchEnv e = from({{"SLURM_PROCID", "5"},
-                            {"SLURM_NTASKS", "8"},
+                            {"SLURM_STEP_NUM_TASKS", "8"},
                             {"SLURM_LOCALID", "1"},
                             {"SLURM_NTASKS_PER_NODE", "4(x2)"},
                             {"SLURM_JOB_NODELIST", "gpu[07-08]"},
@@ -65,10 +65,24 @@ TEST(LaunchEnv, TorchrunVariablesWinOverSlurms) {
                             {"WORLD_SIZE", "2"},
                             {"MASTER_ADDR", "127.0.0.1"},
                             {"MASTER_PORT", "1234"},
-                            {"SLURM_NTASKS", "1"},
+                            {"SLURM_STEP_NUM_TASKS", "1"},
                             {"SLURM_PROCID", "0"}});
   EXPECT_EQ(e.world_size, 2);
   EXPECT_EQ(e.rank, 1);
+}
+
+TEST(LaunchEnv, ABatchScriptOutsideAJobStepIsOneRank) {
+  // sbatch exports the allocation's task count; only srun's steps are ranks.
+  const LaunchEnv e = from({{"SLURM_NTASKS", "8"}, {"SLURM_PROCID", "0"}, {"SLURM_JOB_NODELIST", "gpu[07-08]"}});
+  EXPECT_EQ(e.world_size, 1);
+  EXPECT_FALSE(e.distributed());
+}
+
+TEST(LaunchEnv, APodOfAPyTorchJobIsTheOnlyRankOfItsNode) {
+  const LaunchEnv e =
+      from({{"RANK", "5"}, {"WORLD_SIZE", "8"}, {"MASTER_ADDR", "job-master-0"}, {"MASTER_PORT", "23456"}});
+  EXPECT_EQ(e.local_rank, 0);
+  EXPECT_EQ(e.local_world_size, 1);
 }
 
 TEST(LaunchEnv, SlurmNodeLists) {
