@@ -5,6 +5,7 @@ set(DATAFLEX_CORE_SOURCES
   util/did_you_mean.cpp
   util/atomic_file.cpp
   util/jsonl.cpp
+  util/sha256.cpp
   config/toml_support.cpp
   config/param_value.cpp
   config/config_schema.cpp

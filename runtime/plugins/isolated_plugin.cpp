@@ -1,4 +1,5 @@
 #include "plugins/isolated_plugin.hpp"
+#include "plugins/plugin_library.hpp"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -75,6 +76,7 @@ IsolatedPlugin::IsolatedPlugin(PluginManifest manifest, host::ServiceProvider& s
       params_(to_host_params(params)),
       seed_(seed),
       timeout_s_(timeout_s) {
+  record_library_digest(manifest_);  // the worker loads these bytes (and checks the pin again)
   start();
 }
 

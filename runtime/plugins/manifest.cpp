@@ -1,10 +1,12 @@
 #include "plugins/manifest.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <regex>
 
 #include "config/toml_support.hpp"
 #include "util/error.hpp"
+#include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
 
@@ -153,7 +155,8 @@ PluginManifest read_manifest(const std::string& path) {
   PluginManifest m;
   m.path = path;
   const toml::table& plugin = r.table(root, "plugin", "", true);
-  reject_unknown_keys(plugin, {"name", "kind", "version", "abi", "library", "description"}, path, "plugin");
+  reject_unknown_keys(plugin, {"name", "kind", "version", "abi", "library", "library_sha256", "description"}, path,
+                      "plugin");
   m.name = *r.string(plugin, "name", "plugin", true);
   static const std::regex name_re("[a-z0-9_]+");
   if (!std::regex_match(m.name, name_re))
@@ -171,6 +174,12 @@ PluginManifest read_manifest(const std::string& path) {
   m.abi = parse_abi(abi, toml_location(path, *plugin.get("abi")));
   m.library = *r.string(plugin, "library", "plugin", true);
   m.description = r.string(plugin, "description", "plugin", false).value_or("");
+  if (auto pin = r.string(plugin, "library_sha256", "plugin", false)) {
+    if (!is_sha256_hex(*pin))
+      throw Error(toml_location(path, *plugin.get("library_sha256")) + ": 'plugin.library_sha256' = \"" + *pin +
+                  "\" is not a SHA-256 (64 hex digits)");
+    for (char c : *pin) m.library_sha256_pin += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
 
   const toml::table& requires_table = r.table(root, "requires", "", false);
   reject_unknown_keys(requires_table, {"host_services"}, path, "requires");

@@ -26,10 +26,12 @@ struct PluginManifest {
   std::string folder;  // its folder, canonical
   std::string name;    // [a-z0-9_]+
   PluginKind kind = PluginKind::Selector;
-  std::string version;       // the plugin's own version
-  AbiVersion abi;            // SDK version it was built against
-  std::string library;       // as written in the manifest
-  std::string library_path;  // resolved against the folder; never outside it
+  std::string version;             // the plugin's own version
+  AbiVersion abi;                  // SDK version it was built against
+  std::string library;             // as written in the manifest
+  std::string library_path;        // resolved against the folder; never outside it
+  std::string library_sha256_pin;  // plugin.library_sha256: the library must hash to this (lower case)
+  std::string library_sha256;      // what the loaded library hashed to (set by PluginLibrary::load)
   std::string description;
   std::vector<std::string> host_services;
   std::vector<ParamSpec> params;

@@ -8,6 +8,7 @@
 #include <dataflex/host/services.hpp>
 
 #include "util/error.hpp"
+#include "util/sha256.hpp"
 
 namespace dataflex {
 
@@ -34,6 +35,13 @@ void PluginLibrary::check_abi_and_services(const PluginManifest& m, std::vector<
                      "; accepted, since every host service it requires is offered here");
 }
 
+void record_library_digest(PluginManifest& m) {
+  m.library_sha256 = sha256_of_file(m.library_path);
+  if (!m.library_sha256_pin.empty() && m.library_sha256_pin != m.library_sha256)
+    throw Error(m.path + ": library " + m.library_path + " has SHA-256 " + m.library_sha256 +
+                " but plugin.library_sha256 pins " + m.library_sha256_pin + " (refused: a different build)");
+}
+
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std::vector<std::string>* notes,
                                                    uint32_t host_minor) {
   check_abi_and_services(m, notes, host_minor);
@@ -45,6 +53,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
 
   std::shared_ptr<PluginLibrary> self(new PluginLibrary());
   self->manifest_ = m;
+  record_library_digest(self->manifest_);
   try {
     // RTLD_LOCAL: a plugin's symbols never satisfy another plugin's; RTLD_NOW: an unresolved
     // symbol is reported here, not in the middle of training.

@@ -17,6 +17,11 @@ namespace dataflex {
 
 // A loaded library whose table passed every check. Instances keep it alive (shared_ptr), so a
 // library is never unloaded while one of its instances lives.
+// Provenance: the SHA-256 of the library's bytes into m.library_sha256 (recorded in the run's output
+// folder and on its decisions), checked against the manifest's plugin.library_sha256 pin before any of
+// its code runs. Throws dataflex::Error naming the manifest, the library and both hashes.
+void record_library_digest(PluginManifest& m);
+
 class PluginLibrary {
  public:
   // Runs the loading checks in SDK.md's order -- ABI major and minor; required host services;

@@ -68,7 +68,11 @@ nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) co
   nlohmann::ordered_json line;
   line["step"] = step;
   line["decision_index"] = index;
-  line["plugin"] = plugin_->manifest().name;
+  const PluginManifest& m = plugin_->manifest();
+  line["plugin"] = m.name;
+  // The build that decided: its version and its library's SHA-256.
+  line["plugin_version"] = m.version;
+  if (!m.library_sha256.empty()) line["plugin_sha256"] = m.library_sha256;
   return line;
 }
 

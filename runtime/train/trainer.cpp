@@ -199,6 +199,28 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
 
 namespace {
 
+// output_dir/plugins.json: which build of which plugin this run loaded (the library's SHA-256 is that
+// of the bytes loaded; decisions.jsonl repeats version and hash on every decision).
+void write_provenance(const std::string& output_dir, const PluginSetup& plugin) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  if (plugin.manifest) {
+    PluginManifest m = plugin.library ? plugin.library->manifest() : *plugin.manifest;
+    if (m.library_sha256.empty()) record_library_digest(m);  // isolated: the bytes its worker loads
+    nlohmann::ordered_json p;
+    p["name"] = m.name;
+    p["kind"] = to_string(m.kind);
+    p["version"] = m.version;
+    p["abi"] = m.abi.str();
+    p["manifest"] = m.path;
+    p["library"] = m.library_path;
+    p["sha256"] = m.library_sha256;
+    p["loaded_in"] = plugin.library ? "trainer process" : "isolated worker process";
+    list.push_back(p);
+  }
+  write_file_atomically((fs::path(output_dir) / "plugins.json").string(),
+                        nlohmann::ordered_json{{"plugins", list}}.dump(2) + "\n");
+}
+
 // Weights, optimizer, RNG, data policy and plugin state, logs and counters of the checkpoint.
 void restore(Trainer::State& s) {
   // A whole optimizer.pt, or one file per rank of a sharded run: either resumes sharded or not.
@@ -483,6 +505,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   }
   s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *plugin_host);
   s.policy->set_follower(!s.root());
+  if (s.root()) write_provenance(o.output_dir, plugin);
   s.lr = o.lr_schedule(s.total_steps);
   if (!s.resumed_from.empty()) restore(s);
 } catch (const c10::Error& e) {
