@@ -6,6 +6,7 @@ set(DATAFLEX_CORE_SOURCES
   util/atomic_file.cpp
   util/jsonl.cpp
   util/sha256.cpp
+  util/semver.cpp
   config/toml_support.cpp
   config/param_value.cpp
   config/config_schema.cpp
@@ -34,6 +35,7 @@ set(DATAFLEX_CORE_SOURCES
   model/safetensors.cpp
   model/model_config.cpp
   plugins/manifest.cpp
+  plugins/plugin_trust.cpp
   plugins/plugin_registry.cpp
   plugins/plugin_library.cpp
   plugins/plugin_instance.cpp
@@ -55,6 +57,7 @@ set(DATAFLEX_CORE_SOURCES
   train/mix_policy.cpp
   train/weight_policy.cpp
   train/run_plan.cpp
+  train/plugin_build.cpp
   train/output_lock.cpp
   train/training_log.cpp
   train/progress.cpp

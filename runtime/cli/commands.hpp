@@ -14,8 +14,11 @@ namespace dataflex::cli {
 
 // The search path for this invocation: --plugin-dir..., DATAFLEX_PLUGIN_PATH, the installation's folder.
 PluginSearchPath plugin_search_path(const std::vector<std::string>& plugin_dirs);
+// --allow-insecure-plugins, for every search path built afterwards.
+void set_allow_insecure_plugins(bool allow);
 
-int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json);
+// Reads manifests only, unless `check`: then each library is loaded (its constructors run).
+int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json, bool check);
 int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string& name);
 int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name, const std::string& recording,
                 const std::vector<std::string>& param_overrides, std::optional<uint64_t> seed);

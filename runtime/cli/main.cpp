@@ -74,6 +74,12 @@ int main(int argc, char** argv) {
                "start afresh: remove output_dir's checkpoints (training.overwrite_output_dir = true); without it a "
                "rerun resumes");
   app.add_flag("--dry-run", dry_run, "check the config and its plugin, print the plan, train nothing");
+  bool reset_plugin_state = false, allow_insecure = false;
+  app.add_flag("--reset-plugin-state", reset_plugin_state,
+               "resume with a plugin build that cannot read the saved plugin state: the plugin starts fresh "
+               "(dataflex.reset_plugin_state = true)");
+  app.add_flag("--allow-insecure-plugins", allow_insecure,
+               "use plugins whose files other users could write (refused by default, as sshd's StrictModes)");
   int nproc_per_node = 0;
   app.add_option("--nproc-per-node", nproc_per_node,
                  "train with N ranks on this node, started here (also NPROC_PER_NODE; several nodes: NNODES, "
@@ -89,6 +95,9 @@ int main(int argc, char** argv) {
   auto* list = plugins->add_subcommand("list", "every plugin found, one line each, with its status");
   bool as_json = false;
   list->add_flag("--json", as_json, "print JSON instead of a table");
+  bool check_plugins = false;
+  list->add_flag("--check", check_plugins,
+                 "also load each plugin's library and report whether it loads (runs the libraries' code)");
   auto* info = plugins->add_subcommand("info", "a plugin's manifest and parameters");
   std::string info_name;
   info->add_option("name", info_name, "plugin name")->required();
@@ -191,7 +200,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*list) return cli::plugins_list(plugin_dirs, as_json);
+    cli::set_allow_insecure_plugins(allow_insecure);
+    if (*list) return cli::plugins_list(plugin_dirs, as_json, check_plugins);
     if (*info) return cli::plugins_info(plugin_dirs, info_name);
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
@@ -217,6 +227,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (overwrite) overrides.push_back("training.overwrite_output_dir=true");
+    if (reset_plugin_state) overrides.push_back("dataflex.reset_plugin_state=true");
     // A launcher of this node's ranks, unless a launcher already made this process a rank.
     if (!dry_run && std::getenv("RANK") == nullptr) {
       const cli::LocalLaunch launch = cli::local_launch_from_environment(nproc_per_node);

@@ -15,6 +15,12 @@
 
 namespace dataflex::cli {
 
+namespace {
+bool allow_insecure_plugins = false;
+}  // namespace
+
+void set_allow_insecure_plugins(bool allow) { allow_insecure_plugins = allow; }
+
 PluginSearchPath plugin_search_path(const std::vector<std::string>& plugin_dirs) {
   // The installation's plugins sit at a fixed place relative to the executable (bin/ -> lib/...), in
   // the build tree as in an installed prefix, so the folder moves with a relocated installation.
@@ -22,51 +28,68 @@ PluginSearchPath plugin_search_path(const std::vector<std::string>& plugin_dirs)
   const auto exe = boost::dll::program_location(ec);
   const std::string install_dir =
       ec ? std::string() : (exe.parent_path().parent_path() / DATAFLEX_PLUGIN_RELDIR).lexically_normal().string();
-  return PluginSearchPath::build(plugin_dirs, std::getenv("DATAFLEX_PLUGIN_PATH"), install_dir);
+  PluginSearchPath path = PluginSearchPath::build(plugin_dirs, std::getenv("DATAFLEX_PLUGIN_PATH"), install_dir);
+  path.allow_insecure = allow_insecure_plugins;
+  return path;
 }
 
 namespace {
 
-// Full check of one discovered plugin: "ok" (plus notes) or the first problem.
-std::string status_of(const DiscoveredPlugin& d) {
-  if (!d.problem.empty()) return (d.shadowed ? "" : "broken: ") + d.problem;
+// One discovered plugin's status. Without `check` from its manifest alone (schema, ABI, host services,
+// file permissions): "found". With it, the library is loaded as a run would: "ok" or why not.
+std::string status_of(const DiscoveredPlugin& d, bool check) {
+  if (!d.problem.empty()) return d.problem;
+  if (!check) return "found";
   try {
     std::vector<std::string> notes;
     PluginLibrary::load(*d.manifest, &notes);
     if (!notes.empty()) return "ok (built for newer ABI " + d.manifest->abi.str() + "; uses nothing this host lacks)";
     return "ok";
   } catch (const Error& e) {
-    return std::string("broken: ") + e.what();
+    return e.what();
   }
+}
+
+std::string status_word(const DiscoveredPlugin& d, const std::string& status) {
+  if (d.shadowed) return "shadowed";
+  if (d.insecure) return "insecure";
+  if (d.incompatible) return "incompat";
+  if (status == "found" || status.rfind("ok", 0) == 0) return status.substr(0, status.find(' '));
+  return "broken";
 }
 
 }  // namespace
 
-int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json) {
+int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json, bool check) {
   const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
   nlohmann::json out = nlohmann::json::array();
   if (!as_json)
-    std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {}\n", "NAME", "KIND", "VERSION", "ABI", "STATUS", "PATH");
+    std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {:<8} {}\n", "NAME", "KIND", "VERSION", "ABI", "DEFAULT",
+                             "STATUS", "PATH");
   for (const auto& d : registry.entries()) {
-    const std::string status = status_of(d);
+    const std::string status = status_of(d, check);
     const bool m = d.manifest.has_value();
     const std::string name = m ? d.manifest->name : "?";
     const std::string kind = m ? to_string(d.manifest->kind) : "-";
     const std::string version = m ? d.manifest->version : "-";
     const std::string abi = m ? d.manifest->abi.str() : "-";
+    const std::string word = status_word(d, status);
     if (as_json) {
       out.push_back({{"name", name},
                      {"kind", kind},
                      {"version", version},
                      {"abi", abi},
+                     {"default", d.is_default},
                      {"path", d.manifest_path},
-                     {"status", status}});
+                     {"status", word},
+                     {"detail", status}});
     } else {
-      // The status comes last on the line: a broken plugin's reason can be long.
-      const bool ok = status.rfind("ok", 0) == 0;
-      std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {}{}\n", name, kind, version, abi,
-                               ok ? status.substr(0, 2) : (d.shadowed ? "shadowed" : "broken"), d.manifest_path,
-                               ok ? (status.size() > 2 ? "  " + status.substr(3) : "") : "  -- " + status);
+      // The detail comes last on the line: a broken plugin's reason can be long.
+      const bool fine = word == "found" || word == "ok";
+      std::string detail =
+          fine ? (status.size() > word.size() ? "  " + status.substr(word.size() + 1) : "") : "  -- " + status;
+      std::cout << fmt::format("{:<16} {:<9} {:<9} {:<5} {:<8} {:<8} {}{}\n", name, kind, version, abi,
+                               d.is_default ? "*" : "", word, d.manifest_path, detail);
     }
   }
   if (as_json) std::cout << out.dump(2) << "\n";
@@ -74,6 +97,9 @@ int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json) {
     std::string where;
     for (const auto& dir : registry.search_path().dirs) where += " " + dir;
     spdlog::warn("no plugins found; searched:{}", where.empty() ? " (nothing)" : where);
+  } else if (!check && !as_json) {
+    std::cout << "(* = the version a run takes without dataflex.component_version; libraries were not loaded: "
+                 "--check loads them)\n";
   }
   return 0;
 }

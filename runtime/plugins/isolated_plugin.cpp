@@ -112,6 +112,9 @@ void IsolatedPlugin::start() {
         w.str(manifest_.path);
         put(w, params_);
         w.pod(seed_);
+        // The build recorded here is the only one the worker may load (also when it restarts later).
+        w.str(manifest_.library_sha256);
+        w.pod<uint8_t>(manifest_.insecure_allowed);
       },
       [](Reader& r) { return r.pod<uint8_t>() != 0; });
   if (last_state_) {  // a restarted worker continues from the state after the last successful call

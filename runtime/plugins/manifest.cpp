@@ -6,6 +6,7 @@
 
 #include "config/toml_support.hpp"
 #include "util/error.hpp"
+#include "util/semver.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -155,8 +156,9 @@ PluginManifest read_manifest(const std::string& path) {
   PluginManifest m;
   m.path = path;
   const toml::table& plugin = r.table(root, "plugin", "", true);
-  reject_unknown_keys(plugin, {"name", "kind", "version", "abi", "library", "library_sha256", "description"}, path,
-                      "plugin");
+  reject_unknown_keys(
+      plugin, {"name", "kind", "version", "abi", "library", "library_sha256", "reads_state_from", "description"}, path,
+      "plugin");
   m.name = *r.string(plugin, "name", "plugin", true);
   static const std::regex name_re("[a-z0-9_]+");
   if (!std::regex_match(m.name, name_re))
@@ -169,6 +171,9 @@ PluginManifest read_manifest(const std::string& path) {
                 "\" is not one of: selector, mixer, weighter");
   m.kind = *k;
   m.version = *r.string(plugin, "version", "plugin", true);
+  if (!SemVer::parse(m.version))
+    throw Error(toml_location(path, *plugin.get("version")) + ": 'plugin.version' = \"" + m.version +
+                "\" is not a semantic version (MAJOR.MINOR.PATCH, e.g. \"1.2.0\")");
   // Read before locating: a missing key must be reported, not dereferenced.
   const std::string abi = *r.string(plugin, "abi", "plugin", true);
   m.abi = parse_abi(abi, toml_location(path, *plugin.get("abi")));
@@ -179,6 +184,11 @@ PluginManifest read_manifest(const std::string& path) {
       throw Error(toml_location(path, *plugin.get("library_sha256")) + ": 'plugin.library_sha256' = \"" + *pin +
                   "\" is not a SHA-256 (64 hex digits)");
     for (char c : *pin) m.library_sha256_pin += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+
+  if (auto reads = r.string(plugin, "reads_state_from", "plugin", false)) {
+    SemVerRange::parse(*reads, toml_location(path, *plugin.get("reads_state_from")) + ": 'plugin.reads_state_from'");
+    m.reads_state_from = *reads;
   }
 
   const toml::table& requires_table = r.table(root, "requires", "", false);

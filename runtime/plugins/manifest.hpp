@@ -26,12 +26,17 @@ struct PluginManifest {
   std::string folder;  // its folder, canonical
   std::string name;    // [a-z0-9_]+
   PluginKind kind = PluginKind::Selector;
-  std::string version;             // the plugin's own version
+  std::string version;             // the plugin's own version: SemVer 2.0.0 (side-by-side installs are ordered by it)
   AbiVersion abi;                  // SDK version it was built against
   std::string library;             // as written in the manifest
   std::string library_path;        // resolved against the folder; never outside it
   std::string library_sha256_pin;  // plugin.library_sha256: the library must hash to this (lower case)
   std::string library_sha256;      // what the loaded library hashed to (set by PluginLibrary::load)
+  // plugin.reads_state_from: a version range ("^1.0") of the builds whose saved state this one reads
+  // on resume, besides its own version's. Empty: its own version only.
+  std::string reads_state_from;
+  // Set by discovery under --allow-insecure-plugins: the loader skips the ownership/permission check.
+  bool insecure_allowed = false;
   std::string description;
   std::vector<std::string> host_services;
   std::vector<ParamSpec> params;

@@ -3,14 +3,38 @@
 #define BOOST_DLL_USE_STD_FS
 #include <boost/dll/shared_library.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <dataflex/host/services.hpp>
 
+#include "plugins/plugin_trust.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
 namespace dataflex {
+namespace {
+
+// What identifies a file's contents without reading them: a replaced (renamed over) or rewritten file
+// changes its inode or its size and modification time.
+struct FileIdentity {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileIdentity& o) const {
+    return dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns;
+  }
+};
+
+FileIdentity identity_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+}  // namespace
 
 void PluginLibrary::check_abi_and_services(const PluginManifest& m, std::vector<std::string>* notes,
                                            uint32_t host_minor) {
@@ -51,8 +75,10 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
   if (!std::filesystem::is_regular_file(m.library_path, ec))
     throw Error(m.path + ": library '" + m.library + "' not found (looked for " + m.library_path + ")");
 
+  check_plugin_files_trusted(m.path, m.library_path, m.insecure_allowed);
   std::shared_ptr<PluginLibrary> self(new PluginLibrary());
   self->manifest_ = m;
+  const FileIdentity before = identity_of(m.library_path);
   record_library_digest(self->manifest_);
   try {
     // RTLD_LOCAL: a plugin's symbols never satisfy another plugin's; RTLD_NOW: an unresolved
@@ -62,6 +88,11 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const PluginManifest& m, std:
   } catch (const std::exception& e) {
     throw Error(m.path + ": cannot load library " + m.library_path + ": " + one_line(e.what()));
   }
+  // The bytes mapped must be the bytes hashed: a library replaced between the two is refused.
+  if (!(identity_of(m.library_path) == before))
+    throw Error(m.path + ": library " + m.library_path + " was replaced while it was being loaded, after its SHA-256 " +
+                self->manifest_.library_sha256 +
+                " was recorded (refused: the code run would not be the code recorded)");
   if (!self->library_->has(DATAFLEX_PLUGIN_ENTRY_SYMBOL))
     throw Error(m.path + ": library " + m.library_path + " does not export the entry symbol '" +
                 DATAFLEX_PLUGIN_ENTRY_SYMBOL + "' (build it with dataflex_add_plugin or DFX_PLUGIN_EXPORT)");

@@ -24,9 +24,10 @@ void record_library_digest(PluginManifest& m);
 
 class PluginLibrary {
  public:
-  // Runs the loading checks in SDK.md's order -- ABI major and minor; required host services;
-  // load the library; resolve the entry point; cross-check name, kind and version; the kind's
-  // functions -- and throws dataflex::Error naming the manifest at the first failure. Acceptable
+  // Runs the loading checks in SDK.md's order -- ABI major and minor; required host services; who
+  // may write the files (plugin_trust.hpp, unless manifest.insecure_allowed); the SHA-256 pin; load the
+  // library (refused if it was replaced after being hashed); resolve the entry point; cross-check name, kind and
+  // version; the kind's functions -- and throws dataflex::Error naming the manifest at the first failure. Acceptable
   // oddities (a newer ABI minor that needs nothing new) are appended to `notes`. `host_minor` is the
   // ABI minor this host reports (an older one refuses services added after it: tests pose as 1.0).
   static std::shared_ptr<PluginLibrary> load(const PluginManifest& manifest, std::vector<std::string>* notes,

@@ -12,6 +12,8 @@
 #include "plugins/isolation_protocol.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "plugins/plugin_library.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
 
 namespace dataflex {
 namespace {
@@ -167,10 +169,22 @@ void answer(Channel& channel, RemoteServices& services, std::unique_ptr<Plugin>&
     const std::string manifest_path = in.str();
     const auto params = get_params(in);
     const auto seed = in.pod<uint64_t>();
+    const std::string recorded_sha256 = in.str();
+    const bool insecure_allowed = in.pod<uint8_t>() != 0;
     auto p = std::make_unique<Plugin>();
-    const PluginManifest manifest = read_manifest(manifest_path);
+    PluginManifest manifest = read_manifest(manifest_path);
+    manifest.insecure_allowed = insecure_allowed;
+    // Hashed before any of its code runs, and again by the loader on the bytes it maps.
+    auto refuse_swapped = [&](const std::string& now) {
+      if (now != recorded_sha256)
+        throw Error(manifest_path + ": library " + manifest.library_path + " now has SHA-256 " + now +
+                    ", but the run recorded " + recorded_sha256 +
+                    " when it started (the library was swapped after its hash was recorded; refused)");
+    };
+    refuse_swapped(sha256_of_file(manifest.library_path));
     std::vector<std::string> notes;  // the trainer has reported them already
     p->library = PluginLibrary::load(manifest, &notes);
+    refuse_swapped(p->library->manifest().library_sha256);
     p->bridge = std::make_unique<host::HostBridge>(services, manifest.name, &log_plugin_line);
     plugin = std::move(p);
     plugin->instance = std::make_unique<host::Instance>(plugin->library->api(), *plugin->bridge, params, seed);

@@ -40,11 +40,15 @@ RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool
     if (plan.train_type != TrainType::Static)
       throw Error(cfg.origin("dataflex.train_type") + ": train_type \"" + to_string(plan.train_type) +
                   "\" needs dataflex.component_name (a " + plugin_kind_wanted(plan.train_type) + " plugin)");
+    if (!cfg.get_string("dataflex.component_version").empty())
+      throw Error(cfg.origin("dataflex.component_version") +
+                  ": a version is given but dataflex.component_name is empty");
     if (!cfg.plugin_params().empty())
       throw Error(cfg.plugin_params()[0].origin + ": parameters are given but dataflex.component_name is empty");
   } else {
     const auto registry = PluginRegistry::discover(search_path);
-    const PluginManifest& m = registry.find(component);
+    const PluginManifest& m = registry.find(component, cfg.get_string("dataflex.component_version"),
+                                            cfg.origin("dataflex.component_version"));
     if (!plugin_kind_fits(plan.train_type, m.kind))
       throw Error(cfg.origin("dataflex.component_name") + ": plugin '" + m.name + "' is a " + to_string(m.kind) +
                   " but train_type \"" + to_string(plan.train_type) + "\" needs a " +

@@ -47,6 +47,7 @@
 #include "train/lr_schedule.hpp"
 #include "train/optimizer_sharding.hpp"
 #include "train/output_lock.hpp"
+#include "train/plugin_build.hpp"
 #include "train/progress.hpp"
 #include "train/training_log.hpp"
 #include "util/atomic_file.hpp"
@@ -90,6 +91,7 @@ struct Trainer::State {
   nlohmann::json history = nlohmann::json::array();
   nlohmann::json counters = nlohmann::json::object();  // running sums kept across a resume
   std::string resumed_from;
+  std::optional<PluginManifest> plugin_build;  // the plugin's build (library hash), when the run has one
   bool root() const { return comm->is_root(); }
 };
 
@@ -199,28 +201,6 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
 
 namespace {
 
-// output_dir/plugins.json: which build of which plugin this run loaded (the library's SHA-256 is that
-// of the bytes loaded; decisions.jsonl repeats version and hash on every decision).
-void write_provenance(const std::string& output_dir, const PluginSetup& plugin) {
-  nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  if (plugin.manifest) {
-    PluginManifest m = plugin.library ? plugin.library->manifest() : *plugin.manifest;
-    if (m.library_sha256.empty()) record_library_digest(m);  // isolated: the bytes its worker loads
-    nlohmann::ordered_json p;
-    p["name"] = m.name;
-    p["kind"] = to_string(m.kind);
-    p["version"] = m.version;
-    p["abi"] = m.abi.str();
-    p["manifest"] = m.path;
-    p["library"] = m.library_path;
-    p["sha256"] = m.library_sha256;
-    p["loaded_in"] = plugin.library ? "trainer process" : "isolated worker process";
-    list.push_back(p);
-  }
-  write_file_atomically((fs::path(output_dir) / "plugins.json").string(),
-                        nlohmann::ordered_json{{"plugins", list}}.dump(2) + "\n");
-}
-
 // Weights, optimizer, RNG, data policy and plugin state, logs and counters of the checkpoint.
 void restore(Trainer::State& s) {
   // A whole optimizer.pt, or one file per rank of a sharded run: either resumes sharded or not.
@@ -235,6 +215,14 @@ void restore(Trainer::State& s) {
   s.start_step = cp.step;
   std::vector<uint8_t> blob;
   if (cp.dataflex_state.contains("plugin_state")) blob = cp.dataflex_state["plugin_state"].get<std::vector<uint8_t>>();
+  if (s.plugin_build) {
+    const auto& state = cp.dataflex_state;
+    const nlohmann::json writer =
+        state.contains("plugin_state_writer") ? state["plugin_state_writer"] : nlohmann::json();
+    if (!accept_plugin_state(writer, *s.plugin_build, s.opt.reset_plugin_state,
+                             s.resumed_from + "/dataflex_state.json"))
+      blob.clear();
+  }
   s.policy->load_state(cp.dataflex_state.at("data"), blob, s.resumed_from + "/dataflex_state.json");
   s.elapsed_before = cp.dataflex_state.value("elapsed_s", 0.0);
   s.history = cp.trainer_state.value("log_history", nlohmann::json::array());
@@ -505,9 +493,13 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   }
   s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *plugin_host);
   s.policy->set_follower(!s.root());
-  if (s.root()) write_provenance(o.output_dir, plugin);
+  if (plugin.manifest) s.plugin_build = loaded_build(plugin);
   s.lr = o.lr_schedule(s.total_steps);
   if (!s.resumed_from.empty()) restore(s);
+  // After the checkpoint was accepted: a refused resume leaves the record of the builds untouched.
+  if (s.root())
+    record_provenance(o.output_dir, s.plugin_build ? &*s.plugin_build : nullptr, plugin.library != nullptr,
+                      s.start_step, !s.resumed_from.empty());
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
@@ -686,7 +678,8 @@ class Run {
         {"num_threads", at::get_num_threads()},
         {"counters", {{"loss_sum", all_loss_}, {"window_loss", window_loss_}, {"window_steps", window_steps_}}},
         {"data", s_.policy->state()},
-        {"plugin_state", s_.policy->plugin_state()}};
+        {"plugin_state", s_.policy->plugin_state()},
+        {"plugin_state_writer", s_.plugin_build ? build_record(*s_.plugin_build) : nlohmann::json()}};
     cp.trainer_state =
         nlohmann::json::parse(log_->trainer_state(step, s_.policy->epoch(), {{"save_steps", s_.opt.save_steps}}));
     std::function<void(const std::string&)> write_optimizer;

@@ -100,6 +100,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.mixture_unit = c.get_string("dataflex.mixture_unit") == "tokens" ? MixtureUnit::Tokens : MixtureUnit::Samples;
   o.mix_apply = c.get_string("dataflex.apply") == "loss_weight" ? MixApply::LossWeight : MixApply::Sampling;
   o.plugin_timeout_s = c.get_float("dataflex.plugin_timeout_s");
+  o.reset_plugin_state = c.get_bool("dataflex.reset_plugin_state");
   o.plugin_isolation =
       c.get_string("dataflex.plugin_isolation") == "process" ? PluginIsolation::Process : PluginIsolation::None;
   o.keep_last_decision_on_failure = c.get_string("dataflex.on_plugin_failure") == "keep_last_decision";

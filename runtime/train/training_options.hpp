@@ -69,6 +69,7 @@ struct TrainingOptions {
   MixApply mix_apply{};
   double plugin_timeout_s{};
   PluginIsolation plugin_isolation{};
+  bool reset_plugin_state{};             // dataflex.reset_plugin_state
   bool keep_last_decision_on_failure{};  // on_plugin_failure = "keep_last_decision"
   double candidates{};                   // Select: < 1 a fraction of the pool, >= 1 a count, 0 all
   // [dataflex]: what the host services need

@@ -3,7 +3,9 @@
 #
 # Builds a DataFlex plugin: a MODULE library named libdataflex_<name>.so that exports exactly one
 # symbol (dataflex_plugin_get_api), has no undefined symbols from the runtime, and sits beside a copy
-# of its manifest in <OUTPUT_DIR>/<name>/. With INSTALL_DIR, both are installed to <INSTALL_DIR>/<name>/.
+# of its manifest in <OUTPUT_DIR>/<name>/. With INSTALL_DIR, both are installed to
+# <INSTALL_DIR>/<name>/<version>/ (the version read from the manifest), so that several versions of one
+# plugin can be installed side by side.
 # Used alike by DataFlex's own algorithms and by third-party plugin projects (find_package(DataFlexSDK)).
 # TARGET names the CMake target (default dataflex_plugin_<name>); NO_SDK leaves the SDK headers out,
 # for a build against another copy of the header (the ABI tests' frozen v1.0 copy).
@@ -42,7 +44,13 @@ function(dataflex_add_plugin name)
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${DATAFLEX_PLUGIN_VERSION_SCRIPT}")
   configure_file(${ARG_MANIFEST} "${ARG_OUTPUT_DIR}/${name}/plugin.toml" COPYONLY)
   if(ARG_INSTALL_DIR)
-    install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DIR}/${name}" COMPONENT plugins)
-    install(FILES "${ARG_OUTPUT_DIR}/${name}/plugin.toml" DESTINATION "${ARG_INSTALL_DIR}/${name}" COMPONENT plugins)
+    file(STRINGS ${ARG_MANIFEST} version_line REGEX "^version *= *\"[^\"]+\"" LIMIT_COUNT 1)
+    string(REGEX REPLACE "^version *= *\"([^\"]+)\".*" "\\1" version "${version_line}")
+    if(NOT version)
+      message(FATAL_ERROR "dataflex_add_plugin(${name}): ${ARG_MANIFEST} has no [plugin] version = \"X.Y.Z\"")
+    endif()
+    set(dest "${ARG_INSTALL_DIR}/${name}/${version}")
+    install(TARGETS ${target} LIBRARY DESTINATION "${dest}" COMPONENT plugins)
+    install(FILES "${ARG_OUTPUT_DIR}/${name}/plugin.toml" DESTINATION "${dest}" COMPONENT plugins)
   endif()
 endfunction()
