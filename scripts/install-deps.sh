@@ -16,11 +16,13 @@
 #   clang, libclang-rt-14-dev  tests only: the libFuzzer targets (tests/fuzz), with ASan + UBSan
 #   libgloo-dev           the Gloo headers c10d's ProcessGroupGloo needs (distributed training on CPU)
 #   libfaiss-dev          k-means of the cluster_less plugin (without it that plugin is not built)
+#   dpkg-dev, file        packaging/build-debs.sh: CPack's DEB generator (dpkg-shlibdeps computes Depends)
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
           nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev nettle-dev
-          python3-torch python3-numpy clang-format clang libclang-rt-14-dev libfaiss-dev libgloo-dev)
+          python3-torch python3-numpy clang-format clang libclang-rt-14-dev libfaiss-dev libgloo-dev
+          dpkg-dev file)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 missing=()

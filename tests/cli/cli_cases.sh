@@ -53,13 +53,15 @@ expect_error unknown_plugin "no plugin named 'randm'.*did you mean 'random'" -- 
 
 # --- plugins ---
 expect_ok "plugins list" "$RUN" plugins list
-grep -q "^random .*selector.*ok" "$work/out" || { echo "FAIL plugins list lacks random"; failures=$((failures + 1)); }
+grep -Eq "^random +selector .* found " "$work/out" || { echo "FAIL plugins list lacks random"; failures=$((failures + 1)); }
+expect_ok "plugins list --check" "$RUN" plugins list --check
+grep -Eq "^random +selector .* ok " "$work/out" || { echo "FAIL plugins list --check lacks random ok"; failures=$((failures + 1)); }
 expect_ok "plugins info random" "$RUN" plugins info random
 grep -q "resample (bool, default true)" "$work/out" || { echo "FAIL plugins info lacks the parameter"; failures=$((failures + 1)); }
 
 # A broken plugin is listed with its reason, not skipped.
 mkdir -p "$work/plugins/broken"
-printf 'manifest_version = 1\n[plugin]\nname = "broken"\nkind = "selector"\nversion = "1"\nabi = "1.0"\n' \
+printf 'manifest_version = 1\n[plugin]\nname = "broken"\nkind = "selector"\nversion = "1.0.0"\nabi = "1.0"\n' \
   >"$work/plugins/broken/plugin.toml"
 expect_ok "plugins list with a broken plugin" "$RUN" --plugin-dir "$work/plugins" plugins list
 grep -q "broken.*missing required field 'plugin.library'" "$work/out" ||

@@ -78,7 +78,7 @@ fi
 
 # --- Broken manifests never take discovery down -------------------------------------------------------
 mkdir -p "$work/plugins/noabi"
-printf 'manifest_version = 1\n[plugin]\nname = "noabi"\nkind = "selector"\nversion = "1"\nlibrary = "x.so"\n' \
+printf 'manifest_version = 1\n[plugin]\nname = "noabi"\nkind = "selector"\nversion = "1.0.0"\nlibrary = "x.so"\n' \
   >"$work/plugins/noabi/plugin.toml"
 "$RUN" --plugin-dir "$work/plugins" plugins list >"$work/list.out" 2>&1
 rc=$?
