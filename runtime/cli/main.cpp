@@ -100,12 +100,12 @@ int main(int argc, char** argv) {
                  "also load each plugin's library and report whether it loads (runs the libraries' code)");
   auto* info = plugins->add_subcommand("info", "a plugin's manifest and parameters");
   std::string info_name;
-  info->add_option("name", info_name, "plugin name")->required();
+  info->add_option("name", info_name, "plugin name, or NAME@VERSION-RANGE (\"less@1.1.0\")")->required();
   auto* run = plugins->add_subcommand("run", "decisions of one plugin against a recorded host (JSON)");
   std::string run_name, recording;
   std::vector<std::string> param_sets;
   std::optional<uint64_t> seed;
-  run->add_option("name", run_name, "plugin name")->required();
+  run->add_option("name", run_name, "plugin name, or NAME@VERSION-RANGE")->required();
   run->add_option("--host", recording, "recorded host answers (docs/recorded-host.md)")
       ->required()
       ->type_name("FILE.json");

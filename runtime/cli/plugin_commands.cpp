@@ -50,6 +50,13 @@ std::string status_of(const DiscoveredPlugin& d, bool check) {
   }
 }
 
+// NAME or NAME@RANGE ("less@1.1.0", "less@^1.2"): the version a run with that pin would take.
+const PluginManifest& find_named(const PluginRegistry& registry, const std::string& spec) {
+  const size_t at = spec.find('@');
+  if (at == std::string::npos) return registry.find(spec);
+  return registry.find(spec.substr(0, at), spec.substr(at + 1), "'" + spec + "'");
+}
+
 std::string status_word(const DiscoveredPlugin& d, const std::string& status) {
   if (d.shadowed) return "shadowed";
   if (d.insecure) return "insecure";
@@ -106,7 +113,7 @@ int plugins_list(const std::vector<std::string>& plugin_dirs, bool as_json, bool
 
 int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string& name) {
   const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
-  const PluginManifest& m = registry.find(name);
+  const PluginManifest& m = find_named(registry, name);
   std::vector<std::string> notes;
   PluginLibrary::load(m, &notes);
   for (const auto& n : notes) spdlog::info("{}", n);
@@ -133,7 +140,7 @@ int plugins_info(const std::vector<std::string>& plugin_dirs, const std::string&
 int plugins_run(const std::vector<std::string>& plugin_dirs, const std::string& name, const std::string& recording,
                 const std::vector<std::string>& param_overrides, std::optional<uint64_t> seed) {
   const auto registry = PluginRegistry::discover(plugin_search_path(plugin_dirs));
-  const PluginManifest& m = registry.find(name);
+  const PluginManifest& m = find_named(registry, name);
   std::vector<std::string> notes;
   const std::string out = run_recorded(m, RecordedRunOptions{recording, param_overrides, seed}, &notes);
   for (const auto& n : notes) spdlog::info("{}", n);

@@ -158,15 +158,17 @@ const DiscoveredPlugin& PluginRegistry::choose(const std::string& name, const st
     if (e.manifest->name != name) {
       names.push_back(e.manifest->name);
     } else if (e.incompatible) {
-      if (incompatible.empty()) incompatible = e.problem;
+      // The pin names it (or nothing else has the name): its reason is the answer.
+      if (incompatible.empty() && range.matches(version_of(e)))
+        incompatible = "plugin '" + name + "' " + e.manifest->version + " cannot be used: " + e.problem;
     } else {
       versions += (versions.empty() ? "" : ", ") + e.manifest->version + " (" + e.manifest_path + ")";
     }
   }
+  if (!incompatible.empty()) throw Error(incompatible);
   if (!versions.empty())
     throw Error(range_origin + ": no version of plugin '" + name + "' matches \"" + version_range + "\"; found " +
                 versions);
-  if (!incompatible.empty()) throw Error("plugin '" + name + "' cannot be used: " + incompatible);
   std::string where;
   for (size_t i = 0; i < path_.dirs.size(); ++i) where += (i ? ", " : "") + path_.dirs[i];
   throw Error("no plugin named '" + name + "' in the plugin search path (" + (where.empty() ? "empty" : where) + ")" +

@@ -69,6 +69,9 @@ grep -Eq "^versioned +selector +1\.0\.0 +1\.4 +found " "$work/list.txt" &&
   grep -Eq "^versioned +selector +1\.1\.0 +1\.4 +\* +ok " "$work/check.txt" &&
   echo "ok   plugins list --check loads both and reports them ok" || { cat "$work/check.txt" "$work/loaded.txt"; fail "--check"; }
 unset VERSIONED_LOADED_MARK
+"$RUN" --plugin-dir "$inst" plugins info versioned@1.0.0 2>&1 | grep -q "^versioned 1.0.0 (selector" &&
+  "$RUN" --plugin-dir "$inst" plugins info versioned 2>&1 | grep -q "^versioned 1.1.0 (selector" &&
+  echo "ok   plugins info NAME@VERSION shows that version, NAME the default" || fail "plugins info NAME@VERSION"
 
 # --- Pins and the default ---------------------------------------------------------------------------
 train pin10 --set dataflex.component_version=\"1.0.0\" || { tail -3 "$work/pin10.log"; fail "pinned 1.0.0 run"; }

@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include "plugins/plugin_registry.hpp"
+#include "plugins/plugin_trust.hpp"
 #include "test_support.hpp"
 
 namespace dataflex {
 
 using test::ManifestText;
+namespace fs = std::filesystem;
 
 TEST(Discovery, SearchPathIsPluginDirsThenEnvironmentThenInstallation) {
   auto p = PluginSearchPath::build({"/a", "/b"}, "/c:/d::", "/install");
@@ -94,6 +96,93 @@ TEST(Discovery, ABrokenPluginFirstInTheSearchPathIsNotReplacedByALaterOneOfItsNa
   // The other way round, the usable one comes first and wins.
   const auto reversed = PluginRegistry::discover(PluginSearchPath::build({installed.str(), mine.str()}, nullptr, ""));
   EXPECT_EQ(reversed.find("misbehaving").path, (installed.path() / "misbehaving" / "plugin.toml").string());
+}
+
+// --- Side-by-side versions (the installed layout NAME/VERSION/) ----------------------------------------
+
+namespace {
+std::string versioned(const fs::path& root, const std::string& version, const std::string& abi = "1.4") {
+  ManifestText t;
+  t.version = version;
+  t.abi = abi;
+  return test::make_plugin_folder(root, "misbehaving/" + version, t.str());
+}
+}  // namespace
+
+TEST(Discovery, VersionsLiveSideBySideAndTheHighestIsTheDefault) {
+  test::TempDir dir;
+  versioned(dir.path(), "1.0.0");
+  versioned(dir.path(), "1.2.0");
+  const auto newest = versioned(dir.path(), "1.10.0");  // SemVer order, not the folders' sorted order
+  const auto reg = PluginRegistry::discover(PluginSearchPath::build({dir.str()}, nullptr, ""));
+  ASSERT_EQ(reg.entries().size(), 3u);
+  EXPECT_EQ(reg.find("misbehaving").path, newest);
+  EXPECT_EQ(reg.find("misbehaving", "~1.2").version, "1.2.0");
+  EXPECT_EQ(reg.find("misbehaving", "1.0.0").version, "1.0.0");
+  int defaults = 0;
+  for (const auto& e : reg.entries()) {
+    EXPECT_FALSE(e.shadowed);
+    defaults += e.is_default;
+    if (e.is_default) EXPECT_EQ(e.manifest_path, newest);
+  }
+  EXPECT_EQ(defaults, 1);
+  test::expect_error([&] { reg.find("misbehaving", "^2", "run.toml:7: dataflex.component_version"); },
+                     {"run.toml:7: dataflex.component_version: no version of plugin 'misbehaving' matches \"^2\"",
+                      "found 1.0.0 (", "1.10.0 ("});
+  test::expect_error([&] { reg.find("misbehaving", "^^1"); }, {"dataflex.component_version: \"^^1\""});
+}
+
+TEST(Discovery, AnEarlierFolderSuppliesTheNameAndAPinFallsThroughToTheFolderThatHasIt) {
+  test::TempDir rollback, installed;
+  const auto old = versioned(rollback.path(), "1.0.0");
+  const auto newer = versioned(installed.path(), "1.1.0");
+  const auto reg = PluginRegistry::discover(PluginSearchPath::build({rollback.str(), installed.str()}, nullptr, ""));
+  EXPECT_EQ(reg.find("misbehaving").path, old);
+  EXPECT_EQ(reg.find("misbehaving", "^1.1").path, newer);
+  // The same name and version later in the path is shadowed, as before.
+  versioned(installed.path(), "1.0.0");
+  const auto again = PluginRegistry::discover(PluginSearchPath::build({rollback.str(), installed.str()}, nullptr, ""));
+  int shadowed = 0;
+  for (const auto& e : again.entries()) shadowed += e.shadowed;
+  EXPECT_EQ(shadowed, 1);
+}
+
+TEST(Discovery, AVersionForAnotherAbiMajorIsPassedOverNotChosen) {
+  test::TempDir dir;
+  const auto fits = versioned(dir.path(), "1.0.0");
+  versioned(dir.path(), "2.0.0", "2.0");
+  const auto reg = PluginRegistry::discover(PluginSearchPath::build({dir.str()}, nullptr, ""));
+  EXPECT_EQ(reg.find("misbehaving").path, fits);
+  test::expect_error([&] { reg.find("misbehaving", "2.0.0"); }, {"cannot be used", "ABI 2.0"});
+}
+
+TEST(Discovery, PluginFilesOthersCanWriteAreRefusedNotPassedOver) {
+  test::TempDir dir;
+  versioned(dir.path(), "1.0.0");
+  const auto newest = versioned(dir.path(), "1.1.0");
+  const fs::path folder = fs::path(newest).parent_path();
+  fs::permissions(folder, fs::perms::others_write, fs::perm_options::add);
+  auto reg = PluginRegistry::discover(PluginSearchPath::build({dir.str()}, nullptr, ""));
+  test::expect_error([&] { reg.find("misbehaving"); },
+                     {"plugin 'misbehaving' 1.1.0 cannot be used", folder.string() + " is writable by every user",
+                      "--allow-insecure-plugins"});
+  EXPECT_EQ(reg.find("misbehaving", "1.0.0").version, "1.0.0");  // a pin that excludes it is unaffected
+  fs::permissions(folder, fs::perms::others_write, fs::perm_options::remove);
+  fs::permissions(newest, fs::perms::group_write, fs::perm_options::add);
+  EXPECT_EQ(untrusted_reason(newest), "") << "group-writable, but the group is root's own (the owner's)";
+
+  fs::permissions(folder, fs::perms::others_write, fs::perm_options::add);
+  auto path = PluginSearchPath::build({dir.str()}, nullptr, "");
+  path.allow_insecure = true;
+  reg = PluginRegistry::discover(path);
+  EXPECT_EQ(reg.find("misbehaving").version, "1.1.0");
+  EXPECT_TRUE(reg.find("misbehaving").insecure_allowed);
+}
+
+TEST(Discovery, StickyWorldWritableFoldersLikeTmpAreTrusted) {
+  test::TempDir dir;  // under the temporary folder, which is world-writable with the sticky bit
+  const auto manifest = versioned(dir.path(), "1.0.0");
+  EXPECT_EQ(untrusted_reason(manifest), "");
 }
 
 }  // namespace dataflex
