@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 
@@ -15,6 +16,7 @@
 #include "plugins/isolation_channel.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "signals/recorded_host.hpp"
+#include "test_files.hpp"
 
 namespace dataflex {
 namespace {
@@ -124,6 +126,30 @@ TEST(IsolatedPlugin, AKilledWorkerFailsOneCallAndItsSuccessorKeepsThePluginsStat
   EXPECT_NE(isolated.worker_pid(), first);
   EXPECT_EQ(isolated.mix(ctx(3), mix_input(3)), reference.mix(ctx(3), mix_input(3)));
   EXPECT_EQ(isolated.save_state(), reference.save_state());
+}
+
+// A restarted worker loads the build the trainer recorded or none: a library replaced mid-run (after
+// its hash was recorded) is refused by the worker before any of its code runs.
+TEST(IsolatedPlugin, ARestartedWorkerRefusesALibrarySwappedAfterItsHashWasRecorded) {
+  class NoServices : public host::ServiceProvider {
+    std::string description() const override { return "no services"; }
+  } host;
+  test::TempDir dir;
+  std::filesystem::copy(std::string(SHIPPED_PLUGIN_DIR) + "/odm", dir.path() / "odm");
+  const PluginManifest m = read_manifest((dir.path() / "odm" / "plugin.toml").string());
+  IsolatedPlugin isolated(m, host, defaults(m), 9, 0);
+  auto ctx = [](int i) { return DecisionContext{i * 10, 100, i, -1, 1000u + static_cast<uint64_t>(i)}; };
+  isolated.mix(ctx(0), mix_input(0));
+  std::ofstream(m.library_path, std::ios::app | std::ios::binary) << "another build";
+  ::kill(isolated.worker_pid(), SIGKILL);
+  EXPECT_THROW(isolated.mix(ctx(1), mix_input(1)), PluginFailure);  // the crash
+  try {
+    isolated.mix(ctx(1), mix_input(1));  // a new worker: refused
+    FAIL() << "a swapped library was loaded";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("the library was swapped after its hash was recorded; refused"), std::string::npos) << what;
+  }
 }
 
 }  // namespace
