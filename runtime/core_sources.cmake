@@ -10,6 +10,7 @@ set(DATAFLEX_CORE_SOURCES
   config/toml_support.cpp
   config/param_value.cpp
   config/config_schema.cpp
+  config/yaml_config.cpp
   config/run_config.cpp
   data/utf8.cpp
   data/byte_level.cpp

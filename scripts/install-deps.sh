@@ -10,6 +10,7 @@
 #   libpcre2-dev          the tokenizers' Unicode regex pre-tokenizers (\p{L}, lookahead)
 #   libutf8proc-dev       NFC normalisation (Qwen tokenizers)
 #   libxxhash-dev         cache keys of host-service results (XXH3)
+#   libyaml-cpp-dev       LLaMA-Factory / original DataFlex YAML run configs
 #   nettle-dev            SHA-256 of plugin libraries (provenance, manifest pins)
 #   python3-torch         tests only: the independent Hugging Face reference of the model; bench/
 #   clang-format          tests only: the formatting check (.clang-format)
@@ -20,7 +21,7 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev nettle-dev
+          nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev nettle-dev
           python3-torch python3-numpy clang-format clang libclang-rt-14-dev libfaiss-dev libgloo-dev
           dpkg-dev file)
 sudo=""

@@ -30,6 +30,8 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
 void check_config(const std::vector<std::string>& plugin_dirs, const std::string& config_path,
                   const std::vector<std::string>& overrides);
 int config_keys();
+// dataflex-run migrate x.yaml [key=value]...: the equivalent TOML config on standard output.
+int migrate_config(const std::string& yaml_path, const std::vector<std::string>& overrides);
 // dataflex-run doremi: DoReMi's reference, proxy and final runs from the proxy run's config.
 int doremi_workflow(const std::vector<std::string>& plugin_dirs, const std::string& recipe_path,
                     const std::vector<std::string>& overrides);

@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   std::string config_path;
   std::vector<std::string> overrides;
-  app.add_option("config", config_path, "run config (TOML)")->type_name("CONFIG.toml");
+  std::vector<std::string> positional;  // CONFIG [key=value ...], as LLaMA-Factory's `train x.yaml key=value`
+  app.add_option("config", positional,
+                 "run config (TOML, or a LLaMA-Factory / original DataFlex YAML), then key=value overrides")
+      ->type_name("CONFIG [key=value]...");
   app.add_option("--set", overrides, "override a config key: dotted.key=value (repeatable)")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
@@ -118,6 +121,12 @@ int main(int argc, char** argv) {
         ->type_name("DIR")
         ->allow_extra_args(false);
 
+  auto* migrate = app.add_subcommand("migrate", "print the TOML run config equivalent to a YAML one");
+  std::string migrate_path;
+  std::vector<std::string> migrate_overrides;
+  migrate->add_option("config", migrate_path, "the YAML config")->required()->type_name("CONFIG.yaml");
+  migrate->add_option("overrides", migrate_overrides, "key=value overrides (LLaMA-Factory keys)")
+      ->type_name("key=value");
   auto* config = app.add_subcommand("config", "about run configs");
   config->require_subcommand(1);
   auto* keys = config->add_subcommand("keys", "every config key with its type, default and help");
@@ -205,6 +214,7 @@ int main(int argc, char** argv) {
     if (*info) return cli::plugins_info(plugin_dirs, info_name);
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
+    if (*migrate) return cli::migrate_config(migrate_path, migrate_overrides);
     if (*doremi) return cli::doremi_workflow(plugin_dirs, doremi_recipe, doremi_overrides);
     if (*tok) return cli::tokenize(tok_path, tok_text, tok_special, tok_show);
     if (*ev) {
@@ -220,6 +230,15 @@ int main(int argc, char** argv) {
     if (*version) {
       std::cout << cli::build_info() << "\n";
       return 0;
+    }
+    if (!positional.empty()) config_path = positional[0];
+    for (size_t i = 1; i < positional.size(); ++i) {
+      if (positional[i].find('=') == std::string::npos) {
+        std::cerr << "dataflex-run: error: '" << positional[i]
+                  << "': expected key=value after the config (one config per run)\n";
+        return 2;
+      }
+      overrides.push_back(positional[i]);
     }
     if (config_path.empty()) {
       std::cerr << "dataflex-run: error: no run config given (dataflex-run [--plugin-dir DIR]... CONFIG.toml, or a "

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/engine.hpp"
 #include "config/run_config.hpp"
+#include "config/yaml_config.hpp"
 #include "train/launch_env.hpp"
 #include "train/run_plan.hpp"
 #include "util/error.hpp"
@@ -23,6 +24,7 @@ int run_config(const std::vector<std::string>& plugin_dirs, const std::string& c
   // Rank 0 speaks for a distributed run.
   const LaunchEnv env = launch_env_from_environment();
   if (env.rank == 0) {
+    for (const auto& n : cfg.notes()) spdlog::info("{}", n);
     for (const auto& n : plan.notes) spdlog::info("{}", n);
     std::cout << describe_plan(cfg, plan);
     if (env.distributed())
@@ -43,6 +45,14 @@ void check_config(const std::vector<std::string>& plugin_dirs, const std::string
                   const std::vector<std::string>& overrides) {
   const RunConfig cfg = RunConfig::load(config_path, overrides);
   plan_run(cfg, plugin_search_path(plugin_dirs), /*count_steps=*/false);
+}
+
+int migrate_config(const std::string& yaml_path, const std::vector<std::string>& overrides) {
+  if (!is_yaml_config(yaml_path)) throw Error(yaml_path + ": migrate reads a YAML config (.yaml or .yml)");
+  const TranslatedConfig tr = translate_yaml_config(yaml_path, overrides);
+  for (const auto& n : tr.notes) spdlog::info("{}", n);
+  std::cout << tr.toml_text;
+  return 0;
 }
 
 int config_keys() {

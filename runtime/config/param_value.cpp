@@ -1,6 +1,7 @@
 #include "config/param_value.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 
 #include "util/did_you_mean.hpp"
@@ -75,6 +76,20 @@ std::optional<ParamValue> convert(const ParamValue& in, ParamType want) {
   // An empty TOML array reads as a float list; it is an empty list of any element type.
   if (want == ParamType::StringList && in.type == ParamType::FloatList && in.float_list.empty())
     return ParamValue::of_string_list({});
+  // LLaMA-Factory's comma-separated form: dataset = "alpaca_en_demo,identity".
+  if (want == ParamType::StringList && in.type == ParamType::String) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (start <= in.string_value.size()) {
+      const size_t end = std::min(in.string_value.find(',', start), in.string_value.size());
+      std::string item = in.string_value.substr(start, end - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) items.push_back(item);
+      start = end + 1;
+    }
+    return ParamValue::of_string_list(items);
+  }
   return std::nullopt;
 }
 

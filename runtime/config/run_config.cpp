@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/toml_support.hpp"
+#include "config/yaml_config.hpp"
 #include "util/did_you_mean.hpp"
 #include "util/error.hpp"
 
@@ -74,14 +75,44 @@ void apply_override(toml::table& root, const std::string& assignment, std::map<s
   texts[key] = assignment.substr(eq + 1);
 }
 
+// "seed=7" on a TOML config: the one schema key named seed ("training.seed=7").
+std::string qualify_flat_override(const std::string& assignment) {
+  const std::string key = assignment.substr(0, assignment.find('='));
+  std::vector<std::string> names, matches;
+  for (const auto& k : config_schema()) {
+    names.push_back(k.name);
+    if (k.name == key) matches.push_back(k.dotted());
+  }
+  if (matches.size() == 1) return matches[0] + assignment.substr(key.size());
+  if (matches.empty())
+    throw Error("'" + assignment + "': no config key named '" + key + "'" + did_you_mean(key, names) +
+                " (dataflex-run config keys lists them)");
+  throw Error("'" + assignment + "': '" + key + "' names " + matches[0] + " and " + matches[1] +
+              ": write the dotted key");
+}
+
 }  // namespace
 
 RunConfig RunConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
   RunConfig cfg;
   cfg.path_ = path;
-  toml::table root = parse_toml_file(path);
   std::map<std::string, std::string> set_origins, set_texts;
-  for (const auto& o : overrides) apply_override(root, o, set_origins, set_texts);
+  std::vector<std::string> dotted, flat;
+  for (const auto& o : overrides) {
+    const size_t eq = o.find('=');
+    (eq != std::string::npos && o.substr(0, eq).find('.') == std::string::npos ? flat : dotted).push_back(o);
+  }
+  toml::table root;
+  if (is_yaml_config(path)) {
+    TranslatedConfig tr = translate_yaml_config(path, flat);
+    root = toml::parse(tr.toml_text, path);
+    set_origins = tr.origins;
+    cfg.notes_ = tr.notes;
+  } else {
+    root = parse_toml_file(path);
+    for (const auto& o : flat) dotted.push_back(qualify_flat_override(o));
+  }
+  for (const auto& o : dotted) apply_override(root, o, set_origins, set_texts);
 
   auto origin_of = [&](const std::string& dotted, const toml::node& node) {
     auto it = set_origins.find(dotted);

@@ -33,8 +33,10 @@ const std::vector<ConfigKey>& config_schema();
 
 class RunConfig {
  public:
-  // Reads `path`, applies `overrides` ("dotted.key=value", value in TOML syntax or a bare string),
-  // and checks every key. Throws dataflex::Error with a one-line message.
+  // Reads `path` (TOML, or a LLaMA-Factory / original-DataFlex YAML: yaml_config.hpp), applies
+  // `overrides` ("dotted.key=value", value in TOML syntax or a bare string; "key=value" with a flat key:
+  // a LLaMA-Factory key for a YAML config, the one schema key of that name for a TOML one), and checks
+  // every key. Throws dataflex::Error with a one-line message.
   static RunConfig load(const std::string& path, const std::vector<std::string>& overrides);
   // Every key at its declared default (no file).
   static RunConfig defaults();
@@ -56,12 +58,15 @@ class RunConfig {
   const std::vector<ParamInput>& plugin_params() const { return plugin_params_; }
   // Where a key was set, for messages: "FILE:LINE: key" or "--set key".
   std::string origin(const std::string& dotted_key) const;
+  // A YAML config's keys accepted without effect here, each with why (to be said once).
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   std::string path_;
   std::map<std::string, ParamValue> values_;
   std::map<std::string, std::string> origins_;
   std::vector<ParamInput> plugin_params_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace dataflex

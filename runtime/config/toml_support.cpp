@@ -14,8 +14,11 @@ toml::table parse_toml_file(const std::string& path) {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw Error(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) +
-                ": TOML syntax error: " + one_line(std::string(e.description())));
+    // "key: value" where TOML wants "key = value": most likely a YAML config under another name.
+    const std::string what = one_line(std::string(e.description()));
+    const bool yaml_like = what.find("expected '='") != std::string::npos && what.find("saw ':'") != std::string::npos;
+    throw Error(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": TOML syntax error: " + what +
+                (yaml_like ? " (this looks like a YAML config: YAML files are read when named .yaml or .yml)" : ""));
   }
 }
 
