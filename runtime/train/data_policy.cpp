@@ -97,6 +97,8 @@ nlohmann::json DataPolicy::state() const {
   return j;
 }
 
+const PluginManifest* DataPolicy::plugin_manifest() const { return plugin_ ? &plugin_->manifest() : nullptr; }
+
 std::vector<uint8_t> DataPolicy::plugin_state() {
   if (!plugin_ || !plugin_->has_state()) return {};
   return plugin_->save_state();

@@ -104,6 +104,9 @@ class DataPolicy {
   // The data state for a checkpoint, and the plugin's own state.
   nlohmann::json state() const;
   std::vector<uint8_t> plugin_state();
+  // The build of the plugin this policy runs (its library's SHA-256 recorded when it was loaded, by this
+  // process or, for an isolated plugin, before its worker was started); null for full data.
+  const PluginManifest* plugin_manifest() const;
   void load_state(const nlohmann::json& state, const std::vector<uint8_t>& plugin_state, const std::string& where);
 
  protected:

@@ -6,8 +6,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "plugins/plugin_library.hpp"
-#include "train/data_policy.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
 #include "util/semver.hpp"
@@ -15,12 +13,6 @@
 namespace fs = std::filesystem;
 
 namespace dataflex {
-
-PluginManifest loaded_build(const PluginSetup& plugin) {
-  PluginManifest m = plugin.library ? plugin.library->manifest() : *plugin.manifest;
-  if (m.library_sha256.empty()) record_library_digest(m);
-  return m;
-}
 
 nlohmann::json build_record(const PluginManifest& build) {
   return {{"name", build.name}, {"version", build.version}, {"sha256", build.library_sha256}};

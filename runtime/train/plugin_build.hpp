@@ -9,12 +9,6 @@
 
 namespace dataflex {
 
-struct PluginSetup;
-
-// The manifest of the build a run loads, its library's SHA-256 filled in (an isolated plugin's worker
-// loads exactly these bytes: it checks the hash).
-PluginManifest loaded_build(const PluginSetup& plugin);
-
 // {"name", "version", "sha256"}: saved beside the plugin's state in each checkpoint.
 nlohmann::json build_record(const PluginManifest& build);
 

@@ -493,7 +493,8 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   }
   s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *plugin_host);
   s.policy->set_follower(!s.root());
-  if (plugin.manifest) s.plugin_build = loaded_build(plugin);
+  // The hash recorded when the plugin was loaded: the bytes that run (an isolated worker checks it).
+  if (const PluginManifest* m = s.policy->plugin_manifest()) s.plugin_build = *m;
   s.lr = o.lr_schedule(s.total_steps);
   if (!s.resumed_from.empty()) restore(s);
   // After the checkpoint was accepted: a refused resume leaves the record of the builds untouched.
