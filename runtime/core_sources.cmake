@@ -35,6 +35,11 @@ set(DATAFLEX_CORE_SOURCES
   eval/text_metrics.cpp
   model/safetensors.cpp
   model/model_config.cpp
+  report/axis_ticks.cpp
+  report/run_record.cpp
+  report/svg_chart.cpp
+  report/report_page.cpp
+  report/scalar_sink.cpp
   plugins/manifest.cpp
   plugins/plugin_trust.cpp
   plugins/plugin_registry.cpp

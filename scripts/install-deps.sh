@@ -12,6 +12,9 @@
 #   libxxhash-dev         cache keys of host-service results (XXH3)
 #   libyaml-cpp-dev       LLaMA-Factory / original DataFlex YAML run configs
 #   nettle-dev            SHA-256 of plugin libraries (provenance, manifest pins)
+#   libcairo2-dev         plot_loss: LLaMA-Factory's training_loss.png / training_eval_loss.png
+#   libprotobuf-dev, protobuf-compiler  report_to = "tensorboard": TensorBoard's event messages
+#   chromium-headless-shell  tests only: report.html rendered in a real browser
 #   python3-torch         tests only: the independent Hugging Face reference of the model; bench/
 #   clang-format          tests only: the formatting check (.clang-format)
 #   clang, libclang-rt-14-dev  tests only: the libFuzzer targets (tests/fuzz), with ASan + UBSan
@@ -21,9 +24,9 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config binutils python3
           libtorch-dev libopenblas0-pthread libboost-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-          nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev nettle-dev
+          nlohmann-json3-dev libyaml-cpp-dev libcairo2-dev libprotobuf-dev protobuf-compiler libcli11-dev libgtest-dev libpcre2-dev libutf8proc-dev libxxhash-dev nettle-dev
           python3-torch python3-numpy clang-format clang libclang-rt-14-dev libfaiss-dev libgloo-dev
-          dpkg-dev file)
+          dpkg-dev file chromium-headless-shell)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 missing=()

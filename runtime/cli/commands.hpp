@@ -32,6 +32,9 @@ void check_config(const std::vector<std::string>& plugin_dirs, const std::string
 int config_keys();
 // dataflex-run migrate x.yaml [key=value]...: the equivalent TOML config on standard output.
 int migrate_config(const std::string& yaml_path, const std::vector<std::string>& overrides);
+// dataflex-run report OUTPUT_DIR [-o FILE] and compare DIR... [-o FILE]: the report pages.
+int report_run(const std::string& output_dir, const std::string& out_file);
+int compare_runs(const std::vector<std::string>& output_dirs, const std::string& out_file);
 // dataflex-run doremi: DoReMi's reference, proxy and final runs from the proxy run's config.
 int doremi_workflow(const std::vector<std::string>& plugin_dirs, const std::string& recipe_path,
                     const std::vector<std::string>& overrides);

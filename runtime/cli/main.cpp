@@ -127,6 +127,15 @@ int main(int argc, char** argv) {
   migrate->add_option("config", migrate_path, "the YAML config")->required()->type_name("CONFIG.yaml");
   migrate->add_option("overrides", migrate_overrides, "key=value overrides (LLaMA-Factory keys)")
       ->type_name("key=value");
+  auto* report = app.add_subcommand("report", "write OUTPUT_DIR/report.html from a run's logs (also during the run)");
+  std::string report_dir, report_out;
+  report->add_option("output_dir", report_dir, "the run's output folder")->required()->type_name("OUTPUT_DIR");
+  report->add_option("-o,--output", report_out, "write the page here instead")->type_name("FILE");
+  auto* compare = app.add_subcommand("compare", "write one page overlaying several runs' curves and decisions");
+  std::vector<std::string> compare_dirs;
+  std::string compare_out = "compare.html";
+  compare->add_option("output_dirs", compare_dirs, "the runs' output folders")->required()->type_name("OUTPUT_DIR...");
+  compare->add_option("-o,--output", compare_out, "the page to write (default compare.html)")->type_name("FILE");
   auto* config = app.add_subcommand("config", "about run configs");
   config->require_subcommand(1);
   auto* keys = config->add_subcommand("keys", "every config key with its type, default and help");
@@ -215,6 +224,8 @@ int main(int argc, char** argv) {
     if (*run) return cli::plugins_run(plugin_dirs, run_name, recording, param_sets, seed);
     if (*keys) return cli::config_keys();
     if (*migrate) return cli::migrate_config(migrate_path, migrate_overrides);
+    if (*report) return cli::report_run(report_dir, report_out);
+    if (*compare) return cli::compare_runs(compare_dirs, compare_out);
     if (*doremi) return cli::doremi_workflow(plugin_dirs, doremi_recipe, doremi_overrides);
     if (*tok) return cli::tokenize(tok_path, tok_text, tok_special, tok_show);
     if (*ev) {

@@ -309,10 +309,21 @@ TranslatedConfig translate_yaml_config(const std::string& path, const std::vecto
       }
       tr.put("dataflex.train_type", YAML::Node(train_type), origin(v, key), ParamType::String);
     } else if (key == "report_to") {
-      if (!(null || v.Scalar() == "none")) tr.refuse(v, key, "\"" + v.Scalar() + "\" is not supported yet (only none)");
+      std::vector<std::string> targets;
+      if (v.IsSequence()) {
+        for (const auto& item : v) targets.push_back(item.Scalar());
+      } else if (!null) {
+        targets.push_back(v.Scalar());
+      }
+      std::string unsupported;
+      for (const auto& t : targets)
+        if (t != "none" && t != "tensorboard") unsupported += (unsupported.empty() ? "\"" : ", \"") + t + "\"";
+      if (!unsupported.empty())
+        tr.refuse(v, key, unsupported + " is not supported (tensorboard or none; W&B imports TensorBoard's files)");
+      else if (!null)
+        tr.put("training.report_to", v, origin(v, key), ParamType::StringList);
     } else if (key == "plot_loss") {
-      if (!null && v.as<bool>())
-        tr.out.notes.push_back("plot_loss: the PNG plots are not written yet: trainer_log.jsonl holds the losses");
+      if (!null) tr.put("training.plot_loss", v, origin(v, key), ParamType::Bool);
     } else if (key == "eval_strategy" || key == "evaluation_strategy") {
       const std::string s = null ? "no" : v.Scalar();
       if (s == "no") {

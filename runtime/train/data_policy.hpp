@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,6 +94,10 @@ class DataPolicy {
   // A rank other than 0 of a distributed run: the plugin is never called here; each decision arrives
   // as rank 0's data state (load_state with no plugin state), and loss weights from rank 0.
   void set_follower(bool follower) { follower_ = follower; }
+  // Every decisions.jsonl line this policy appends is also shown to `observer`.
+  void observe_decisions(std::function<void(const nlohmann::ordered_json&)> observer) {
+    log_.observe(std::move(observer));
+  }
   bool decides_at(int64_t step) const { return schedule_.decision_index(step) >= 0; }
 
   // Samples drawn / training-set size (whatever sampler drew them).

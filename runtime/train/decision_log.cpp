@@ -20,6 +20,7 @@ void DecisionLog::append(const nlohmann::ordered_json& line) const {
   std::ofstream out(path, std::ios::app);
   out << line.dump() << "\n";
   if (!out) throw Error(path + ": cannot append (disk full?)");
+  if (observer_) observer_(line);
 }
 
 void DecisionLog::add_ids(nlohmann::ordered_json& line, int64_t step, const std::vector<int64_t>& ids) const {

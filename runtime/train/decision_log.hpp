@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,10 @@ namespace dataflex {
 class DecisionLog {
  public:
   explicit DecisionLog(std::string output_dir) : output_dir_(std::move(output_dir)) {}
-  // Appends one line; an error names the file (disk full, permissions).
+  // Appends one line; an error names the file (disk full, permissions). The observer, when set, sees
+  // every line appended (the trainer passes them on to TensorBoard).
   void append(const nlohmann::ordered_json& line) const;
+  void observe(std::function<void(const nlohmann::ordered_json&)> observer) { observer_ = std::move(observer); }
   // The ids of a selection: inline in the line when few, else in decisions/selection_stepN.json,
   // named by the line's "ids_file".
   void add_ids(nlohmann::ordered_json& line, int64_t step, const std::vector<int64_t>& ids) const;
@@ -25,6 +28,7 @@ class DecisionLog {
 
  private:
   std::string output_dir_;
+  std::function<void(const nlohmann::ordered_json&)> observer_;
 };
 
 }  // namespace dataflex

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include <toml++/toml.h>
+
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
 #include "plugins/isolated_plugin.hpp"
@@ -22,17 +24,31 @@ class ValidationHost : public host::ServiceProvider {
 };
 
 // max_steps, or the epochs over the training data, which is tokenized for it (no model is loaded).
-int64_t count_total_steps(const RunConfig& cfg) {
+// Reads every dataset as the run will; the length in steps, and per domain its sample counts.
+int64_t read_data(const RunConfig& cfg, std::vector<std::string>& lines) {
   const TrainingOptions o = TrainingOptions::from_config(cfg);
-  if (o.max_steps > 0) return o.max_steps;
   const auto tokenizer = Tokenizer::for_model(o.model_name_or_path, o.tokenizer);
-  return o.total_steps(static_cast<int64_t>(load_corpus(o.data, *tokenizer).train.size()));
+  const Corpus corpus = load_corpus(o.data, *tokenizer);
+  std::vector<int64_t> train(corpus.domains.size(), 0), tokens(corpus.domains.size(), 0);
+  for (const Sample& s : corpus.train) {
+    ++train[static_cast<std::size_t>(s.domain)];
+    tokens[static_cast<std::size_t>(s.domain)] += static_cast<int64_t>(s.input_ids.size());
+  }
+  std::vector<int64_t> eval(corpus.eval_domain_names().size(), 0);
+  for (const Sample& s : corpus.eval) ++eval[static_cast<std::size_t>(s.domain)];
+  for (std::size_t d = 0; d < corpus.domains.size(); ++d)
+    lines.push_back(fmt::format("{}: {} training samples ({} tokens){}", corpus.domains[d], train[d], tokens[d],
+                                corpus.eval_domains.empty() ? fmt::format(", {} held out for eval", eval[d]) : ""));
+  for (std::size_t d = 0; d < corpus.eval_domains.size(); ++d)
+    lines.push_back(fmt::format("{}: {} eval samples (eval_dataset)", corpus.eval_domains[d], eval[d]));
+  return o.max_steps > 0 ? o.max_steps : o.total_steps(static_cast<int64_t>(corpus.train.size()));
 }
 
 }  // namespace
 
 RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool count_steps) {
   RunPlan plan;
+  TrainingOptions::from_config(cfg);  // its checks (report_to, proportions, ...) fail a dry run too
   plan.train_type = cfg.train_type();
   const std::string& component = cfg.get_string("dataflex.component_name");
   std::optional<PluginKind> kind;
@@ -68,7 +84,10 @@ RunPlan plan_run(const RunConfig& cfg, const PluginSearchPath& search_path, bool
     kind = m.kind;
   }
   plan.steps_from_data = cfg.get_int("training.max_steps") <= 0;
-  if (!plan.steps_from_data || count_steps) plan.total_steps = count_total_steps(cfg);
+  if (count_steps)
+    plan.total_steps = read_data(cfg, plan.data_lines);
+  else if (!plan.steps_from_data)
+    plan.total_steps = cfg.get_int("training.max_steps");
   plan.schedule = DecisionSchedule::for_run(plan.train_type, kind, cfg.get_int("dataflex.warmup_step"),
                                             cfg.get_int("dataflex.update_step"), cfg.get_int("dataflex.update_times"),
                                             plan.total_steps);
@@ -82,6 +101,7 @@ std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
   std::string datasets;
   for (const auto& d : cfg.get_string_list("data.dataset")) datasets += (datasets.empty() ? "" : ", ") + d;
   out << "data:      " << cfg.get_string("data.dataset_dir") << " [" << datasets << "]\n";
+  for (const auto& line : plan.data_lines) out << "  " << line << "\n";
   const double epochs = cfg.get_float("training.num_train_epochs");
   const std::string length = !plan.steps_from_data ? fmt::format("{} steps", plan.total_steps)
                              : plan.total_steps > 0
@@ -105,6 +125,50 @@ std::string describe_plan(const RunConfig& cfg, const RunPlan& plan) {
     out << "schedule:  " << plan.schedule.describe() << "\n";
   else
     out << "schedule:  counted once the data is loaded (the run's length is in epochs)\n";
+  return out.str();
+}
+
+namespace {
+
+void insert_value(toml::table& table, const std::string& name, const ParamValue& v) {
+  switch (v.type) {
+    case ParamType::Bool: table.insert_or_assign(name, v.bool_value); break;
+    case ParamType::Int: table.insert_or_assign(name, v.int_value); break;
+    case ParamType::Float: table.insert_or_assign(name, v.float_value); break;
+    case ParamType::String: table.insert_or_assign(name, v.string_value); break;
+    case ParamType::FloatList: {
+      toml::array a;
+      for (double x : v.float_list) a.push_back(x);
+      table.insert_or_assign(name, std::move(a));
+      break;
+    }
+    case ParamType::StringList: {
+      toml::array a;
+      for (const auto& x : v.string_list) a.push_back(x);
+      table.insert_or_assign(name, std::move(a));
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string effective_config_toml(const RunConfig& cfg, const RunPlan& plan) {
+  toml::table root;
+  for (const auto& k : config_schema()) {
+    toml::table* t = root[k.table].as_table();
+    if (t == nullptr) t = root.insert_or_assign(k.table, toml::table{}).first->second.as_table();
+    insert_value(*t, k.name, cfg.get(k.dotted()));
+  }
+  if (!plan.plugin.params.empty()) {
+    toml::table params;
+    for (const auto& p : plan.plugin.params) insert_value(params, p.name, p.value);
+    root["dataflex"].as_table()->insert_or_assign("params", std::move(params));
+  }
+  std::ostringstream out;
+  out << "# The effective config of this run (every key, defaults included), written when it started from\n# "
+      << cfg.path() << "\n"
+      << root << "\n";
   return out.str();
 }
 

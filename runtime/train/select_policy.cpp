@@ -17,7 +17,12 @@ nlohmann::ordered_json stats(const std::vector<double>& v) {
   for (double x : v)
     if (std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x), sum += x, ++n;
   if (n == 0) return nullptr;
-  return {{"min", lo}, {"max", hi}, {"mean", sum / static_cast<double>(n)}};
+  // Counts in 20 equal bins from min to max: the report's score histogram.
+  constexpr int kBins = 20;
+  std::vector<int64_t> bins(kBins, 0);
+  for (double x : v)
+    if (std::isfinite(x)) ++bins[hi > lo ? std::min(kBins - 1, static_cast<int>((x - lo) / (hi - lo) * kBins)) : 0];
+  return {{"min", lo}, {"max", hi}, {"mean", sum / static_cast<double>(n)}, {"histogram", bins}};
 }
 
 }  // namespace

@@ -38,6 +38,9 @@
 #include "model/model_loading.hpp"
 #include "model/padded_batch.hpp"
 #include "plugins/plugin_guard.hpp"
+#include "report/loss_plot.hpp"
+#include "report/report_page.hpp"
+#include "report/tensorboard_writer.hpp"
 #include "signals/model_host.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "train/checkpoint.hpp"
@@ -83,6 +86,7 @@ struct Trainer::State {
   std::unique_ptr<torch::optim::AdamW> optimizer;
   std::unique_ptr<OptimizerSharding> sharding;  // ZeRO-1 when distributed.shard_optimizer_state
   std::unique_ptr<ModelHost> host;              // what the plugin's service calls are answered from
+  std::unique_ptr<ScalarSink> scalars;          // rank 0's TensorBoard event file (report_to), or null
   std::unique_ptr<DataPolicy> policy;           // which samples, in what proportions, with what weights
   LrSchedule lr;
   int64_t total_steps = 0;
@@ -501,6 +505,14 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   if (s.root())
     record_provenance(o.output_dir, s.plugin_build ? &*s.plugin_build : nullptr, plugin.library != nullptr,
                       s.start_step, !s.resumed_from.empty());
+  if (s.root() && o.report_to_tensorboard) {
+    s.scalars =
+        std::make_unique<TensorBoardWriter>(TensorBoardWriter::log_dir_for(o.output_dir, !s.resumed_from.empty()));
+    s.policy->observe_decisions([sink = s.scalars.get()](const nlohmann::ordered_json& line) {
+      if (line.contains("step") && line["step"].is_number_integer())
+        sink->write(line["step"].get<int64_t>(), decision_scalars(line));
+    });
+  }
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
@@ -538,7 +550,9 @@ class Run {
         window_loss_(s.counters.value("window_loss", 0.0)),
         window_steps_(s.counters.value("window_steps", int64_t{0})),
         params_(s.model->trainable_parameters()) {
-    if (s.root()) log_.emplace(s.opt.output_dir, s.total_steps, s.start_step, s.history);  // rank 0 writes the logs
+    if (s.root())
+      log_.emplace(s.opt.output_dir, s.total_steps, s.start_step, s.history,
+                   s.scalars.get());  // rank 0 writes the logs
   }
 
   double elapsed() const { return s_.elapsed_before + std::chrono::duration<double>(Clock::now() - t0_).count(); }
@@ -832,6 +846,18 @@ void finish(Trainer::State& s, Run& run, TrainResult& result) {
   if (!result.eval.empty()) run.log().log_eval(s.total_steps, s.policy->epoch(), result.eval, run.elapsed());
   export_model(s);
   write_results(s, run.log(), result);
+  // The pictures come last and never fail a trained run: the logs they are drawn from are written.
+  try {
+    if (s.opt.plot_loss) {
+      std::vector<std::string> skipped;
+      for (const auto& f : plot_losses(s.opt.output_dir, run.log().history(), &skipped))
+        spdlog::info("plot_loss: {}", f);
+      for (const auto& k : skipped) spdlog::warn("plot_loss: no {} was logged: training_{}.png is not written", k, k);
+    }
+    spdlog::info("report: {}", write_run_report(s.opt.output_dir));
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: the report or the loss plots could not be written: {}", s.opt.output_dir, one_line(e.what()));
+  }
 }
 
 }  // namespace

@@ -27,8 +27,9 @@ double round_to(double v, int digits) {
 }
 }  // namespace
 
-TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t resumed_step, nlohmann::json history)
-    : output_dir_(std::move(output_dir)), total_steps_(total_steps), history_(std::move(history)) {
+TrainingLog::TrainingLog(std::string output_dir, int64_t total_steps, int64_t resumed_step, nlohmann::json history,
+                         ScalarSink* scalars)
+    : output_dir_(std::move(output_dir)), total_steps_(total_steps), history_(std::move(history)), scalars_(scalars) {
   if (!history_.is_array()) history_ = nlohmann::json::array();
   // A decision at step s is taken after checkpoint s: a resumed run takes it (and logs it) again.
   keep_jsonl_lines((fs::path(output_dir_) / "trainer_log.jsonl").string(),
@@ -69,6 +70,12 @@ void TrainingLog::log_train(const TrainPoint& p) {
                       {"learning_rate", p.learning_rate},
                       {"loss", round_to(p.loss, 4)},
                       {"step", p.step}});
+  if (scalars_)
+    scalars_->write(p.step, {{"train/loss", p.loss},
+                             {"train/learning_rate", p.learning_rate},
+                             {"train/grad_norm", p.grad_norm},
+                             {"train/epoch", p.epoch},
+                             {"train/throughput", p.tokens_per_s}});
 }
 
 void TrainingLog::log_eval(int64_t step, double epoch, const std::map<std::string, double>& metrics, double elapsed_s) {
@@ -83,6 +90,11 @@ void TrainingLog::log_eval(int64_t step, double epoch, const std::map<std::strin
   nlohmann::json h = {{"epoch", round_to(epoch, 4)}, {"step", step}};
   for (const auto& [k, v] : metrics) h[k] = v;
   history_.push_back(h);
+  if (scalars_) {
+    Scalars values;  // eval_loss -> eval/loss, eval_<domain>_loss -> eval/<domain>_loss
+    for (const auto& [k, v] : metrics) values.emplace_back(k.rfind("eval_", 0) == 0 ? "eval/" + k.substr(5) : k, v);
+    scalars_->write(step, values);
+  }
 }
 
 void TrainingLog::log_plugin_metrics(int64_t step, const std::map<std::string, double>& metrics) {
@@ -92,6 +104,12 @@ void TrainingLog::log_plugin_metrics(int64_t step, const std::map<std::string, d
   line["decision_step"] = step;
   for (const auto& [k, v] : metrics) line[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   append_line(line);
+  if (scalars_) {
+    Scalars values;
+    for (const auto& [k, v] : metrics)
+      if (std::isfinite(v)) values.emplace_back("dataflex/plugin/" + k, v);
+    scalars_->write(step, values);
+  }
 }
 
 void TrainingLog::log_final(int64_t step, double epoch, const std::map<std::string, double>& metrics) {

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/scalar_sink.hpp"
+
 namespace dataflex {
 
 std::string format_duration(double seconds);  // "0:01:05", as LLaMA-Factory writes it
@@ -20,7 +22,10 @@ class TrainingLog {
  public:
   // `resumed_step` > 0: keeps the lines of trainer_log.jsonl up to that step (a killed run may have
   // logged past its last checkpoint) and continues `history` from the checkpoint's trainer_state.json.
-  TrainingLog(std::string output_dir, int64_t total_steps, int64_t resumed_step, nlohmann::json history);
+  // `scalars` (may be null, not owned): where the logged values also go, as transformers tags them
+  // (train/loss, eval/loss, ...).
+  TrainingLog(std::string output_dir, int64_t total_steps, int64_t resumed_step, nlohmann::json history,
+              ScalarSink* scalars = nullptr);
 
   struct TrainPoint {
     int64_t step;
@@ -42,6 +47,7 @@ class TrainingLog {
   std::string output_dir_;
   int64_t total_steps_;
   nlohmann::json history_;
+  ScalarSink* scalars_;
 };
 
 }  // namespace dataflex

@@ -83,6 +83,15 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.adam_epsilon = c.get_float("training.adam_epsilon");
   o.max_grad_norm = c.get_float("training.max_grad_norm");
   o.logging_steps = c.get_int("training.logging_steps");
+  o.plot_loss = c.get_bool("training.plot_loss");
+  for (const auto& to : c.get_string_list("training.report_to")) {
+    if (to == "tensorboard") {
+      o.report_to_tensorboard = true;
+    } else if (to != "none") {
+      throw Error(c.origin("training.report_to") + ": report_to \"" + to +
+                  "\" is not supported (tensorboard or none; W&B imports the TensorBoard event files)");
+    }
+  }
   o.eval_steps = c.get_int("training.eval_steps");
   o.save_steps = c.get_int("training.save_steps");
   o.save_total_limit = c.get_int("training.save_total_limit");

@@ -52,6 +52,8 @@ struct TrainingOptions {
   double adam_beta1{}, adam_beta2{}, adam_epsilon{};
   double max_grad_norm{};
   int64_t logging_steps{};
+  bool plot_loss = false;
+  bool report_to_tensorboard = false;
   int64_t eval_steps{};
   int64_t save_steps{};
   int64_t save_total_limit{};

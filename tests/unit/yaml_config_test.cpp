@@ -103,7 +103,7 @@ TEST(YamlConfig, EveryKeyWithoutAnEquivalentIsRefusedWithItsLine) {
                    "components_cfg_file: components.yaml\ncomponent_name: dynamic_moe\nreport_to: wandb\n");
   test::expect_error([&] { RunConfig::load((dir.path() / "moe.yaml").string(), {}); },
                      {"moe.yaml cannot be run here (3 key(s)): ", "moe.yaml:2: freeze_gate: no equivalent here",
-                      "moe.yaml:6: report_to: \"wandb\" is not supported",
+                      "moe.yaml:6: report_to: \"wandb\" is not supported (tensorboard or none",
                       "moe.yaml:5: component_name: component "
                       "'dynamic_moe' (mixers) has no plugin here"});
 }
