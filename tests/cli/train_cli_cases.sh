@@ -120,6 +120,30 @@ printf '{"text": "one"}\n{"text": "two"}\n{"text": "three"\n' >"$work/baddata/ba
 expect_error malformed_dataset_line "bad.jsonl:3" -- \
   "$RUN" configs/quickstart.toml "${tiny[@]}" --set data.dataset_dir=\"$work/baddata\" --set 'data.dataset=["bad"]' \
   --set training.output_dir=\"$work/x\"
+# --dry-run reads every dataset as the run will: what the run cannot read fails the dry run (one line),
+# and the plan gives each domain's sample counts.
+printf '%s\n' '{"bad": {"file_name": "bad.jsonl", "columns": {"prompt": "text"}},' \
+  '"good": {"file_name": "good.jsonl", "columns": {"prompt": "text"}},' \
+  '"prefs": {"file_name": "good.jsonl", "ranking": true},' \
+  '"hub_only": {"hf_hub_url": "someone/data"},' \
+  '"pictures": {"file_name": "good.jsonl", "formatting": "sharegpt", "columns": {"messages": "m", "images": "images"}}}' \
+  >"$work/baddata/dataset_info.json"
+printf '{"text": "one two three four"}\n{"text": "five six"}\n{"text": "seven"}\n' >"$work/baddata/good.jsonl"
+dry_data=(--dry-run configs/quickstart.toml "${tiny[@]}" --set data.dataset_dir=\"$work/baddata\" --set data.packing=false
+          --set training.output_dir=\"$work/x\")
+expect_error dry_run_reads_bad_lines "bad.jsonl:3" -- "$RUN" "${dry_data[@]}" --set 'data.dataset=["good", "bad"]'
+expect_error dry_run_refuses_preference_data "dataset 'prefs': ranking: preference" -- \
+  "$RUN" "${dry_data[@]}" --set 'data.dataset=["prefs"]' --set data.stage=\"sft\"
+expect_error dry_run_refuses_hub_only_data "dataset 'hub_only': only local files" -- \
+  "$RUN" "${dry_data[@]}" --set 'data.dataset=["hub_only"]'
+expect_error dry_run_refuses_multimodal_data "dataset 'pictures': columns.images: multimodal" -- \
+  "$RUN" "${dry_data[@]}" --set 'data.dataset=["pictures"]' --set data.stage=\"sft\"
+if "$RUN" "${dry_data[@]}" --set 'data.dataset=["good"]' --set data.val_size=1 >"$work/out" 2>"$work/err" &&
+  grep -q "^  good: 2 training samples ([0-9]* tokens), 1 held out for eval" "$work/out"; then
+  echo "ok   dry run counts the samples: $(grep '^  good:' "$work/out")"
+else
+  fail "dry run sample counts: $(cat "$work/out" "$work/err")"
+fi
 cp -r "$work/pt" "$work/broken_model"
 head -c 1000 "$work/pt/model.safetensors" >"$work/broken_model/model.safetensors"
 expect_error truncated_model_file "broken_model/model.safetensors: header length [0-9]+ runs past the end of the file \\(1000 bytes\\)" -- \
