@@ -82,3 +82,9 @@ for seed in $SEEDS; do
   done
 done
 /usr/bin/python3 scripts/mixture_study.py "$OUT/runs" "$SEEDS"
+# One page per seed overlaying the runs' curves, proportions and weights (dataflex-run compare).
+for seed in $SEEDS; do
+  dirs=()
+  for d in "$OUT"/runs/*_s"$seed"; do [ -f "$d/trainer_log.jsonl" ] && dirs+=("$d"); done
+  if [ ${#dirs[@]} -gt 0 ]; then "$RUN" compare "${dirs[@]}" -o "$OUT/compare_s$seed.html"; fi
+done

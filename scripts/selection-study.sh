@@ -95,3 +95,9 @@ for seed in $SEEDS; do
   done
 done
 /usr/bin/python3 scripts/selection_study.py report "$OUT"
+# One page per seed overlaying the runs' curves and selections (dataflex-run compare).
+for seed in $SEEDS; do
+  dirs=()
+  for m in $methods; do [ -f "$OUT/runs/${m}_s$seed/trainer_log.jsonl" ] && dirs+=("$OUT/runs/${m}_s$seed"); done
+  if [ ${#dirs[@]} -gt 0 ]; then "$RUN" compare "${dirs[@]}" -o "$OUT/compare_s$seed.html"; fi
+done
