@@ -34,12 +34,15 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed steps first");
   app.add_option("--threads", threads, "LibTorch and BLAS threads");
   app.add_option("--seed", seed, "init and data seed");
+  bool unfused = false;
+  app.add_flag("--unfused", unfused, "the unfused ATen ops instead of the fused kernels (model/fused_ops.hpp)");
   CLI11_PARSE(app, argc, argv);
   using namespace dataflex;
   configure_threads(threads);  // what dataflex-run does: LibTorch's and OpenBLAS's pools both get `threads`
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, static_cast<uint64_t>(seed));
   model.set_training(true);
+  model.set_fused_kernels(!unfused);
   const std::vector<at::Tensor> params = model.trainable_parameters();
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + 1));
@@ -67,7 +70,7 @@ int main(int argc, char** argv) {
   const char* obt = std::getenv("OPENBLAS_NUM_THREADS");
   const char* omp = std::getenv("OMP_WAIT_POLICY");
   nlohmann::ordered_json out;
-  out["impl"] = "dataflex";
+  out["impl"] = unfused ? "dataflex_unfused" : "dataflex";
   out["tokens_per_s"] =
       std::round(10.0 * static_cast<double>(batch * seq) * static_cast<double>(times.size()) / total) / 10.0;
   out["step_ms"] = std::round(100000.0 * total / static_cast<double>(times.size())) / 100.0;

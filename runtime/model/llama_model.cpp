@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "model/fused_ops.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -170,11 +171,17 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
   return y;
 }
 
+at::Tensor LlamaModel::norm(const at::Tensor& x, const at::Tensor& weight) const {
+  if (fused_ && fusable(x) && fusable(weight)) return fused_rms_norm(x, weight, config_.rms_norm_eps);
+  return rms_norm(x, weight, config_.rms_norm_eps);
+}
+
 at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                     const at::Tensor& mask, at::Tensor* cached_k, at::Tensor* cached_v) const {
+                                     const at::Tensor& mask, at::Tensor* cached_k, at::Tensor* cached_v,
+                                     bool causal_only) const {
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
-  at::Tensor h = rms_norm(x, L.input_norm, c.rms_norm_eps);
+  at::Tensor h = norm(x, L.input_norm);
   at::Tensor q = linear(L.q, h).view({B, T, H, D}).transpose(1, 2);
   at::Tensor k = linear(L.k, h).view({B, T, KV, D}).transpose(1, 2);
   at::Tensor v = linear(L.v, h).view({B, T, KV, D}).transpose(1, 2);
@@ -191,12 +198,19 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
     k = k.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
     v = v.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
   }
-  at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * (1.0 / std::sqrt(static_cast<double>(D)));
-  at::Tensor probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  at::Tensor probs;
+  if (fused_ && causal_only && fusable(q)) {
+    probs = fused_causal_softmax(at::matmul(q, k.transpose(2, 3)), scale);
+  } else {
+    at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * scale;
+    probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
+  }
   at::Tensor attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, H * D});
   at::Tensor out = x + linear(L.o, attn);
-  h = rms_norm(out, L.post_norm, c.rms_norm_eps);
-  return out + linear(L.down, at::silu(linear(L.gate, h)) * linear(L.up, h));
+  h = norm(out, L.post_norm);
+  at::Tensor gate = linear(L.gate, h), up = linear(L.up, h);
+  return out + linear(L.down, fused_ && fusable(gate) ? fused_silu_mul(gate, up) : at::silu(gate) * up);
 }
 
 at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer) const {
@@ -212,8 +226,8 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer)
       at::full({T, T}, -std::numeric_limits<float>::infinity(), at::TensorOptions().dtype(at::kFloat).device(device()))
           .triu(1);
   const int64_t last = layer < 0 ? config_.num_hidden_layers - 1 : std::min(layer, config_.num_hidden_layers - 1);
-  for (int64_t i = 0; i <= last; ++i) x = decoder_layer(layers_[i], x, cos, sin, mask);
-  if (layer < 0) x = rms_norm(x, parameter("model.norm.weight"), config_.rms_norm_eps);
+  for (int64_t i = 0; i <= last; ++i) x = decoder_layer(layers_[i], x, cos, sin, mask, nullptr, nullptr, true);
+  if (layer < 0) x = norm(x, parameter("model.norm.weight"));
   return x;
 }
 
@@ -244,7 +258,7 @@ at::Tensor LlamaModel::forward_cached(const at::Tensor& input_ids, const at::Ten
   if (cache.keys.empty()) cache.keys.resize(layers_.size()), cache.values.resize(layers_.size());
   for (std::size_t i = 0; i < layers_.size(); ++i)
     x = decoder_layer(layers_[i], x, cos, sin, mask, &cache.keys[i], &cache.values[i]);
-  return logits_of(rms_norm(x, parameter("model.norm.weight"), config_.rms_norm_eps));
+  return logits_of(norm(x, parameter("model.norm.weight")));
 }
 
 at::Tensor LlamaModel::token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const {

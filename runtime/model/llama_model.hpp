@@ -98,6 +98,11 @@ class LlamaModel {
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
 
+  // The fused CPU kernels (model/fused_ops.hpp) for RMSNorm, SiLU * up and the causal softmax of a
+  // forward without a cache; off: the unfused ATen composition (the reference the tests compare with).
+  void set_fused_kernels(bool fused) { fused_ = fused; }
+  bool fused_kernels() const { return fused_; }
+
   // Copies `source` into the parameter `name` (shape checked; dtype converted). Used by loaders.
   void assign(const std::string& name, const at::Tensor& source, const std::string& where);
 
@@ -107,8 +112,9 @@ class LlamaModel {
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
   // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
   at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                           const at::Tensor& mask, at::Tensor* cached_k = nullptr,
-                           at::Tensor* cached_v = nullptr) const;
+                           const at::Tensor& mask, at::Tensor* cached_k = nullptr, at::Tensor* cached_v = nullptr,
+                           bool causal_only = false) const;
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor logits_of(const at::Tensor& hidden) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);
   void rebuild_layers();
@@ -121,6 +127,7 @@ class LlamaModel {
   at::Tensor inv_freq_;  // [head_dim / 2], rope scaling applied
   mutable LinearObserver* observer_ = nullptr;
   bool training_ = true;
+  bool fused_ = true;
 };
 
 // Sets a model's training mode for a scope and restores it on the way out, exceptions included (a

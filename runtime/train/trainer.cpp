@@ -473,6 +473,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   s.total_steps = o.total_steps(static_cast<int64_t>(s.corpus.train.size()));
   torch::manual_seed(o.seed);
   s.model = load_model_for(o.model_name_or_path, *s.tokenizer, o.seed, device, "model.model_name_or_path");
+  s.model->set_fused_kernels(o.fused_kernels);
   prepare_finetuning(*s.model, o);
   s.optimizer = make_adamw(*s.model, o);
   s.sharding = std::make_unique<OptimizerSharding>(*s.model, *s.comm, o.shard_optimizer_state);

@@ -84,6 +84,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.max_grad_norm = c.get_float("training.max_grad_norm");
   o.logging_steps = c.get_int("training.logging_steps");
   o.plot_loss = c.get_bool("training.plot_loss");
+  o.fused_kernels = c.get_bool("training.fused_kernels");
   for (const auto& to : c.get_string_list("training.report_to")) {
     if (to == "tensorboard") {
       o.report_to_tensorboard = true;

@@ -53,6 +53,7 @@ struct TrainingOptions {
   double max_grad_norm{};
   int64_t logging_steps{};
   bool plot_loss = false;
+  bool fused_kernels = true;
   bool report_to_tensorboard = false;
   int64_t eval_steps{};
   int64_t save_steps{};

@@ -1,0 +1,240 @@
+#include "model/fused_ops.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace dataflex {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+// The row loops are compiled twice, for AVX2 + FMA and for the baseline, and the loader picks the
+// variant the CPU runs (GCC's target_clones): plain loops the compiler vectorises, no intrinsics; the
+// reductions are marked `omp simd` (this file is compiled with -fopenmp-simd: the pragmas, no runtime).
+#define DATAFLEX_KERNEL __attribute__((target_clones("arch=haswell", "default")))
+
+// e^x for x <= 0 (softmax) or any x (the sigmoid), to about 2 ulp: Cody-Waite range reduction and Cephes'
+// polynomial, branch-free so that the loops around it vectorise (std::exp does not).
+inline __attribute__((always_inline)) float exp_approx(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+constexpr int64_t kRowGrain = 16;
+
+// --- RMSNorm ---
+
+DATAFLEX_KERNEL void rms_norm_rows(const float* x, const float* w, float* y, float* rstd, int64_t begin, int64_t end,
+                                   int64_t n, float eps) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < n; ++j) sum += xr[j] * xr[j];
+    const float s = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
+    rstd[r] = s;
+    for (int64_t j = 0; j < n; ++j) yr[j] = w[j] * (xr[j] * s);
+  }
+}
+
+// dx = s * w * dy - x * s^3 / n * sum(w * dy * x); dw accumulates dy * x * s (per thread).
+DATAFLEX_KERNEL void rms_norm_backward_rows(const float* x, const float* w, const float* rstd, const float* dy,
+                                            float* dx, float* dw, int64_t begin, int64_t end, int64_t n) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* xr = x + r * n;
+    const float* dyr = dy + r * n;
+    float* dxr = dx + r * n;
+    const float s = rstd[r];
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < n; ++j) dot += w[j] * dyr[j] * xr[j];
+    const float c = s * s * s * dot / static_cast<float>(n);
+    for (int64_t j = 0; j < n; ++j) dxr[j] = s * w[j] * dyr[j] - xr[j] * c;
+    if (dw)
+      for (int64_t j = 0; j < n; ++j) dw[j] += dyr[j] * xr[j] * s;
+  }
+}
+
+struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& w_in, double eps) {
+    const at::Tensor x = x_in.contiguous(), w = w_in.contiguous();
+    const int64_t n = x.size(-1), rows = x.numel() / n;
+    at::Tensor y = at::empty_like(x), rstd = at::empty({rows}, x.options());
+    const float *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>();
+    float *yp = y.data_ptr<float>(), *sp = rstd.data_ptr<float>();
+    at::parallel_for(0, rows, kRowGrain,
+                     [&](int64_t b, int64_t e) { rms_norm_rows(xp, wp, yp, sp, b, e, n, static_cast<float>(eps)); });
+    ctx->save_for_backward({x, w, rstd});
+    return y;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1], &rstd = saved[2];
+    const at::Tensor dy = grads[0].contiguous();
+    const int64_t n = x.size(-1), rows = x.numel() / n;
+    const bool want_dw = ctx->needs_input_grad(1);
+    at::Tensor dx = at::empty_like(x);
+    // One partial sum of dw per thread, added up at the end: no thread writes another's.
+    at::Tensor partial = want_dw ? at::zeros({at::get_num_threads(), n}, x.options()) : at::Tensor();
+    const float *xp = x.data_ptr<float>(), *wp = w.data_ptr<float>(), *sp = rstd.data_ptr<float>(),
+                *dyp = dy.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    float* pp = want_dw ? partial.data_ptr<float>() : nullptr;
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t b, int64_t e) {
+      float* dw = pp ? pp + at::get_thread_num() * n : nullptr;
+      rms_norm_backward_rows(xp, wp, sp, dyp, dxp, dw, b, e, n);
+    });
+    return {dx, want_dw ? partial.sum(0) : at::Tensor(), at::Tensor()};
+  }
+};
+
+// --- SiLU(gate) * up ---
+
+DATAFLEX_KERNEL void silu_mul_range(const float* g, const float* u, float* y, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float sig = 1.0f / (1.0f + exp_approx(-g[i]));
+    y[i] = g[i] * sig * u[i];
+  }
+}
+
+// d gate = dy * up * s * (1 + g * (1 - s)), d up = dy * g * s, with s = sigmoid(g).
+DATAFLEX_KERNEL void silu_mul_backward_range(const float* g, const float* u, const float* dy, float* dg, float* du,
+                                             int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float sig = 1.0f / (1.0f + exp_approx(-g[i]));
+    dg[i] = dy[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));
+    du[i] = dy[i] * g[i] * sig;
+  }
+}
+
+constexpr int64_t kElementGrain = 32768;
+
+struct SiluMulFunction : torch::autograd::Function<SiluMulFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g_in, const at::Tensor& u_in) {
+    const at::Tensor g = g_in.contiguous(), u = u_in.contiguous();
+    at::Tensor y = at::empty_like(g);
+    const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    at::parallel_for(0, g.numel(), kElementGrain, [&](int64_t b, int64_t e) { silu_mul_range(gp, up, yp, b, e); });
+    ctx->save_for_backward({g, u});
+    return y;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &g = saved[0], &u = saved[1];
+    const at::Tensor dy = grads[0].contiguous();
+    at::Tensor dg = at::empty_like(g), du = at::empty_like(u);
+    const float *gp = g.data_ptr<float>(), *up = u.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float *dgp = dg.data_ptr<float>(), *dup = du.data_ptr<float>();
+    at::parallel_for(0, g.numel(), kElementGrain,
+                     [&](int64_t b, int64_t e) { silu_mul_backward_range(gp, up, dyp, dgp, dup, b, e); });
+    return {dg, du};
+  }
+};
+
+// --- causal softmax ---
+
+// Row r is query r % T; it sees the first min(S, r % T + 1 + S - T) keys.
+inline int64_t visible_keys(int64_t r, int64_t T, int64_t S) { return std::min(S, r % T + 1 + (S - T)); }
+
+DATAFLEX_KERNEL void causal_softmax_rows(const float* s, float* p, int64_t begin, int64_t end, int64_t T, int64_t S,
+                                         float scale) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* sr = s + r * S;
+    float* pr = p + r * S;
+    const int64_t n = visible_keys(r, T, S);
+    float top = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : top)
+    for (int64_t j = 0; j < n; ++j) top = std::max(top, sr[j] * scale);
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < n; ++j) {
+      pr[j] = exp_approx(sr[j] * scale - top);
+      sum += pr[j];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t j = 0; j < n; ++j) pr[j] *= inv;
+    for (int64_t j = n; j < S; ++j) pr[j] = 0.0f;
+  }
+}
+
+// d scores = scale * p * (dp - sum(p * dp)) over the visible keys; 0 elsewhere.
+DATAFLEX_KERNEL void causal_softmax_backward_rows(const float* p, const float* dp, float* ds, int64_t begin,
+                                                  int64_t end, int64_t T, int64_t S, float scale) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* pr = p + r * S;
+    const float* dpr = dp + r * S;
+    float* dsr = ds + r * S;
+    const int64_t n = visible_keys(r, T, S);
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < n; ++j) dot += pr[j] * dpr[j];
+    for (int64_t j = 0; j < n; ++j) dsr[j] = scale * pr[j] * (dpr[j] - dot);
+    for (int64_t j = n; j < S; ++j) dsr[j] = 0.0f;
+  }
+}
+
+struct CausalSoftmaxFunction : torch::autograd::Function<CausalSoftmaxFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& scores_in, double scale) {
+    const at::Tensor scores = scores_in.contiguous();
+    const int64_t S = scores.size(-1), T = scores.size(-2), rows = scores.numel() / S;
+    at::Tensor p = at::empty_like(scores);
+    const float* sp = scores.data_ptr<float>();
+    float* pp = p.data_ptr<float>();
+    at::parallel_for(0, rows, kRowGrain,
+                     [&](int64_t b, int64_t e) { causal_softmax_rows(sp, pp, b, e, T, S, static_cast<float>(scale)); });
+    ctx->save_for_backward({p});
+    ctx->saved_data["scale"] = scale;
+    return p;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const at::Tensor p = ctx->get_saved_variables()[0];
+    const at::Tensor dp = grads[0].contiguous();
+    const double scale = ctx->saved_data["scale"].toDouble();
+    const int64_t S = p.size(-1), T = p.size(-2), rows = p.numel() / S;
+    at::Tensor ds = at::empty_like(p);
+    const float *pp = p.data_ptr<float>(), *dpp = dp.data_ptr<float>();
+    float* dsp = ds.data_ptr<float>();
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t b, int64_t e) {
+      causal_softmax_backward_rows(pp, dpp, dsp, b, e, T, S, static_cast<float>(scale));
+    });
+    return {ds, at::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool fusable(const at::Tensor& t) { return t.scalar_type() == at::kFloat && t.device().is_cpu(); }
+
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  return RmsNormFunction::apply(x, weight, eps);
+}
+
+at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) { return SiluMulFunction::apply(gate, up); }
+
+at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale) {
+  return CausalSoftmaxFunction::apply(scores, scale);
+}
+
+}  // namespace dataflex

@@ -1,0 +1,25 @@
+// fused_ops.hpp -- the decoder's memory-bound steps as single passes on the CPU: RMSNorm, SiLU(gate) * up
+// and the causal softmax of the attention scores, each an autograd function with its own backward.
+//
+// Unfused, each is a chain of ATen ops (RMSNorm: pow, mean, add, rsqrt, mul, mul; the softmax: scale, add
+// the mask, softmax), every one a pass over the activations, with its intermediates kept for the backward.
+// The fused kernels read and write each tensor once and keep only what the backward needs; the causal
+// softmax touches only the keys a query sees. float32 CPU tensors only: `fusable` says whether a tensor
+// qualifies, and callers keep the unfused composition (the reference the tests compare with) otherwise.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace dataflex {
+
+bool fusable(const at::Tensor& t);  // float32, on the CPU
+
+// weight * x / sqrt(mean(x^2, last dim) + eps).
+at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// silu(gate) * up, elementwise (same shapes).
+at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up);
+// softmax over the last dimension of scale * scores [..., T, S], query i (of the T) seeing keys 0 .. i + S - T
+// only (the causal mask; S > T when cached keys come first); the keys it does not see get probability 0.
+at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale);
+
+}  // namespace dataflex
