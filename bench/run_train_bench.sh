@@ -26,6 +26,7 @@ for policy in PASSIVE ACTIVE; do
   for r in $(seq 1 "$ROUNDS"); do
     run_env $policy "$PY" "$SRC/bench/train_step_python.py" "${ARGS[@]}" | tee -a "$out"
     run_env $policy "$BUILD/bin/bench_train_step" "${ARGS[@]}" | tee -a "$out"
+    run_env $policy "$BUILD/bin/bench_train_step" "${ARGS[@]}" --unfused | tee -a "$out"
   done
 done
 
@@ -37,12 +38,13 @@ params = next(r["params"] for r in rows if "params" in r)
 print(f"\nmatmul: {gflops:.1f} GFLOP/s (float32, n=1024)")
 for policy in ("PASSIVE", "ACTIVE"):
     med = {}
-    for impl in ("python", "dataflex"):
+    for impl in ("python", "dataflex_unfused", "dataflex"):
         v = [r["tokens_per_s"] for r in rows if r.get("impl") == impl and r.get("omp_wait_policy") == policy]
         med[impl] = statistics.median(v)
-        print(f"OMP_WAIT_POLICY={policy:<7} {impl:<8} median {med[impl]:8.0f} tokens/s  (runs: {', '.join(f'{x:.0f}' for x in v)})")
+        print(f"OMP_WAIT_POLICY={policy:<7} {impl:<16} median {med[impl]:8.0f} tokens/s  (runs: {', '.join(f'{x:.0f}' for x in v)})")
     # ~6 FLOPs per parameter per token (forward + backward) plus attention; a lower bound on the work.
     achieved = 6 * params * med["dataflex"] / 1e9
-    print(f"  ratio dataflex / python = {med['dataflex'] / med['python']:.2f};"
+    print(f"  ratio dataflex / python = {med['dataflex'] / med['python']:.2f}, unfused / python = "
+          f"{med['dataflex_unfused'] / med['python']:.2f}, fused / unfused = {med['dataflex'] / med['dataflex_unfused']:.2f};"
           f" dataflex does >= {achieved:.1f} GFLOP/s = {100 * achieved / gflops:.0f}% of the matmul ceiling")
 PY

@@ -18,7 +18,6 @@
 #include "train/run_plan.hpp"
 #include "train/trainer.hpp"
 #include "train/training_log.hpp"
-#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace dataflex::cli {
@@ -59,10 +58,7 @@ int train(const TrainRequest& request, std::string* error) {
     for (const auto& n : plan.notes) spdlog::info("{}", n);
     TrainingOptions options = TrainingOptions::from_config(cfg);
     Trainer trainer(options, plan.plugin);
-    // After the trainer accepted the folder (a refused resume leaves it untouched): the report shows it.
-    if (trainer.is_root())
-      write_file_atomically((std::filesystem::path(options.output_dir) / "run_config.toml").string(),
-                            effective_config_toml(cfg, plan));
+    trainer.set_run_config(effective_config_toml(cfg, plan));  // written when training starts
     spdlog::info("{}", trainer.describe());
     const TrainResult r = trainer.train();
     if (!trainer.is_root()) return 0;  // rank 0 speaks for a distributed run

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <memory>
 
+#include "data/utf8.hpp"
 #include "report/axis_ticks.hpp"
 #include "report/run_record.hpp"
 #include "report/svg_chart.hpp"
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -118,6 +120,10 @@ void draw_plot(cairo_t* cr, const Points& p, const std::string& key, const std::
   }
 }
 
+// cairo's text calls put the context in an error state on invalid UTF-8 (a folder name in another
+// encoding): invalid bytes are replaced, as a terminal would show them.
+std::string printable(const std::string& text) { return utf8::make_valid(text); }
+
 }  // namespace
 
 std::vector<std::string> plot_losses(const std::string& output_dir, const nlohmann::json& log_history,
@@ -132,14 +138,16 @@ std::vector<std::string> plot_losses(const std::string& output_dir, const nlohma
     std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
         cairo_image_surface_create(CAIRO_FORMAT_RGB24, kLossPlotWidth, kLossPlotHeight), &cairo_surface_destroy);
     std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(surface.get()), &cairo_destroy);
-    draw_plot(cr.get(), p, key, fmt::format("training {} of {}", key, output_dir));
+    draw_plot(cr.get(), p, key, fmt::format("training {} of {}", key, printable(output_dir)));
     cairo_surface_flush(surface.get());
+    if (const cairo_status_t st = cairo_status(cr.get()); st != CAIRO_STATUS_SUCCESS)
+      throw Error(output_dir + ": cannot draw the loss plot (" + cairo_status_to_string(st) + ")");
     // Written beside, then renamed: a reader never sees half a PNG.
     const fs::path file = fs::path(output_dir) / ("training_" + key + ".png");
-    const fs::path tmp = fs::path(file).concat(".tmp");
-    if (const cairo_status_t st = cairo_surface_write_to_png(surface.get(), tmp.c_str()); st != CAIRO_STATUS_SUCCESS)
-      throw Error(tmp.string() + ": cannot write the loss plot (" + cairo_status_to_string(st) + ")");
-    fs::rename(tmp, file);
+    write_atomically_with(file.string(), [&](const std::string& tmp) {
+      if (const cairo_status_t st = cairo_surface_write_to_png(surface.get(), tmp.c_str()); st != CAIRO_STATUS_SUCCESS)
+        throw Error(tmp + ": cannot write the loss plot (" + cairo_status_to_string(st) + ")");
+    });
     written.push_back(file.string());
   }
   return written;

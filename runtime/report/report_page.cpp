@@ -231,8 +231,13 @@ std::string report_page(const RunRecord& r) {
     absent.push_back("weight statistics (no weighting decisions)");
   }
   std::size_t shown = 0;
+  constexpr std::size_t kMaxMetricCharts = 12;  // a plugin recording dozens of values: the first twelve
+  if (r.plugin_metrics.items().size() > kMaxMetricCharts)
+    absent.push_back(
+        fmt::format("charts of the plugin's metrics after the first {} (of {}; trainer_log.jsonl has them)",
+                    kMaxMetricCharts, r.plugin_metrics.items().size()));
   for (const auto& [name, t] : r.plugin_metrics.items()) {
-    if (shown++ == 12) break;  // a plugin recording dozens of values: the first twelve
+    if (shown++ == kMaxMetricCharts) break;
     data.push_back(svg_line_chart({"plugin_metric_" + name, "Plugin: " + name, "decision step", name},
                                   {line_of(name, t, palette_colour(6))}));
   }
@@ -243,7 +248,18 @@ std::string report_page(const RunRecord& r) {
   return page + kFoot;
 }
 
-std::string compare_page(const std::vector<RunRecord>& runs) {
+std::string compare_page(const std::vector<RunRecord>& runs_in) {
+  // Runs in folders of one name (a/run, b/run) are told apart by their parent folder.
+  std::vector<RunRecord> runs = runs_in;
+  for (auto& r : runs) {
+    const auto same =
+        std::count_if(runs_in.begin(), runs_in.end(), [&](const RunRecord& o) { return o.label == r.label; });
+    if (same > 1) {
+      const auto abs = std::filesystem::absolute(r.dir).lexically_normal();
+      const auto parent = (abs.filename().empty() ? abs.parent_path() : abs).parent_path().filename().string();
+      r.label = parent + "/" + r.label;
+    }
+  }
   std::string names;
   for (const auto& r : runs) names += (names.empty() ? "" : ", ") + r.label;
   std::string page = fmt::format(fmt::runtime(kHead), html_escape("DataFlex runs: " + names));
@@ -254,16 +270,15 @@ std::string compare_page(const std::vector<RunRecord>& runs) {
   for (const auto& r : runs)
     for (const auto& [d, t] : r.eval_domain_loss.items())
       if (std::find(domains.begin(), domains.end(), d) == domains.end()) domains.push_back(d);
-  page += "<table><tr><th>run</th><th>status</th><th>train loss</th><th>eval loss</th>";
+  // Every column is the last value logged (a finished run's all_results.json has the run's mean train loss).
+  page += "<table><tr><th>run</th><th>status</th><th>last logged train loss</th><th>last eval loss</th>";
   for (const auto& d : domains) page += "<th>eval " + html_escape(d) + "</th>";
   page += "</tr>";
   for (const auto& r : runs) {
     auto last = [](const TimeSeries* t) {
       return t && !t->empty() ? nlohmann::ordered_json(t->values.back()) : nlohmann::ordered_json();
     };
-    const nlohmann::ordered_json train_loss = r.results.is_object() && r.results.contains("train_loss")
-                                                  ? r.results["train_loss"]
-                                                  : last(find(r.train, "loss"));
+    const nlohmann::ordered_json train_loss = last(find(r.train, "loss"));
     page += "<tr><td>" + html_escape(r.label) + "</td><td>" + status_line(r) + "</td>" + num_cell(train_loss) +
             num_cell(last(&r.eval_loss));
     for (const auto& d : domains) page += num_cell(last(find(r.eval_domain_loss, d)));
@@ -295,7 +310,13 @@ std::string compare_page(const std::vector<RunRecord>& runs) {
           true),
       overlay(
           "eval_loss", "Eval loss", "eval_loss", [](const RunRecord& r) { return &r.eval_loss; }, false)};
-  for (std::size_t d = 0; d < domains.size() && d < 16; ++d)
+  constexpr std::size_t kMaxDomainCharts = 16;
+  if (domains.size() > kMaxDomainCharts)
+    page += fmt::format(
+        "<p class=\"absent\">Eval loss charts of the domains after the first {} (of {}) are left out; the "
+        "table has them all.</p>",
+        kMaxDomainCharts, domains.size());
+  for (std::size_t d = 0; d < domains.size() && d < kMaxDomainCharts; ++d)
     loss.push_back(overlay(
         "eval_domain_loss_" + domains[d], "Eval loss: " + domains[d], "loss",
         [&](const RunRecord& r) { return find(r.eval_domain_loss, domains[d]); }, false));

@@ -55,12 +55,16 @@ void for_each_json_line(const fs::path& file, std::vector<std::string>& notes,
     nlohmann::ordered_json j;
     try {
       j = nlohmann::ordered_json::parse(line);
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       // getline hit the end without a newline: the writer is still at this line.
       if (!in.eof()) notes.push_back(file.string() + " line " + std::to_string(number) + ": not JSON, skipped");
       continue;
     }
-    if (j.is_object()) on_line(j);
+    try {
+      if (j.is_object()) on_line(j);
+    } catch (const nlohmann::json::exception& e) {  // a field of an unexpected type
+      notes.push_back(file.string() + " line " + std::to_string(number) + ": skipped (" + one_line(e.what()) + ")");
+    }
   }
 }
 
@@ -134,7 +138,7 @@ nlohmann::ordered_json read_json_file(const fs::path& file, std::vector<std::str
   if (!fs::exists(file)) return nullptr;
   try {
     return nlohmann::ordered_json::parse(read_text(file));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     notes.push_back(file.string() + ": not JSON (" + one_line(e.what()) + "), left out");
     return nullptr;
   }

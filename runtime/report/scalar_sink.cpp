@@ -1,6 +1,20 @@
 #include "report/scalar_sink.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "util/error.hpp"
+
 namespace dataflex {
+
+void BestEffortScalars::write(int64_t step, const Scalars& values) {
+  if (!inner_) return;
+  try {
+    inner_->write(step, values);
+  } catch (const std::exception& e) {
+    spdlog::warn("{} (at step {}): no more scalars are written there; the run goes on", one_line(e.what()), step);
+    inner_.reset();
+  }
+}
 
 Scalars decision_scalars(const nlohmann::ordered_json& line) {
   Scalars out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,17 @@ class ScalarSink {
   virtual ~ScalarSink() = default;
   // One record of values logged at `step`; a failure to write throws Error naming the file.
   virtual void write(int64_t step, const Scalars& values) = 0;
+};
+
+// Passes the values on until a write fails (disk full, folder removed); then warns once and drops the
+// rest: a secondary output never stops a training run.
+class BestEffortScalars : public ScalarSink {
+ public:
+  explicit BestEffortScalars(std::unique_ptr<ScalarSink> inner) : inner_(std::move(inner)) {}
+  void write(int64_t step, const Scalars& values) override;
+
+ private:
+  std::unique_ptr<ScalarSink> inner_;  // null after a failure
 };
 
 // The tags of a decision line: dataflex/proportion/<domain> (mixture), dataflex/selected_share/<domain>

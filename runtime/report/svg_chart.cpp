@@ -64,6 +64,14 @@ std::string axes(const Plot& p, const ChartFrame& f) {
   return s;
 }
 
+// At most `width` bytes, cut at a character boundary (UTF-8), with an ellipsis when cut.
+std::string shortened(const std::string& label, std::size_t width) {
+  if (label.size() <= width) return label;
+  std::size_t cut = width - 1;
+  while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
+  return label.substr(0, cut) + "…";
+}
+
 std::string legend_entry(std::size_t row, const std::string& label, const std::string& colour, bool dashed,
                          double opacity = 1.0) {
   const double y = kTop + 8 + 16 * static_cast<double>(row);
@@ -73,7 +81,7 @@ std::string legend_entry(std::size_t row, const std::string& label, const std::s
       "stroke-opacity=\"{8}\"{4}/>"
       "<text class=\"legend\" x=\"{5:.1f}\" y=\"{6:.1f}\">{7}</text>",
       kWidth - kRight + 10, kWidth - kRight + 28, y, colour, dashed ? " stroke-dasharray=\"4 3\"" : "",
-      kWidth - kRight + 32, y + 4, html_escape(label.size() > 20 ? label.substr(0, 19) + "…" : label), opacity);
+      kWidth - kRight + 32, y + 4, html_escape(shortened(label, 20)), opacity);
 }
 
 std::string no_data(const ChartFrame& f) {
@@ -94,8 +102,9 @@ std::vector<std::size_t> thinned(std::size_t n) {
 }  // namespace
 
 const std::string& palette_colour(std::size_t i) {
-  static const std::vector<std::string> kPalette = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  static const std::vector<std::string> kPalette = {
+      "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+      "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
   return kPalette[i % kPalette.size()];
 }
 
@@ -137,7 +146,7 @@ std::string svg_line_chart(const ChartFrame& frame, const std::vector<ChartLine>
   std::size_t row = 0;
   for (const auto& l : lines) {
     std::string d;
-    std::size_t drawn = 0;
+    std::size_t drawn = 0, last_drawn = 0;
     if (l.steps) {
       for (std::size_t i = 0; i + 1 < l.x.size() && i < l.y.size(); ++i, ++drawn)
         d += fmt::format("{}{:.1f} {:.1f}H{:.1f}", i == 0 ? "M" : "L", p.px(l.x[i]), p.py(l.y[i]), p.px(l.x[i + 1]));
@@ -145,6 +154,7 @@ std::string svg_line_chart(const ChartFrame& frame, const std::vector<ChartLine>
       for (std::size_t i : thinned(std::min(l.x.size(), l.y.size()))) {
         if (!std::isfinite(l.y[i])) continue;
         d += fmt::format("{}{:.1f} {:.1f}", drawn == 0 ? "M" : "L", p.px(l.x[i]), p.py(l.y[i]));
+        last_drawn = i;
         ++drawn;
       }
     }
@@ -153,10 +163,9 @@ std::string svg_line_chart(const ChartFrame& frame, const std::vector<ChartLine>
                                           l.dashed ? " stroke-dasharray=\"5 4\"" : "");
     if (drawn == 1 && !l.steps) {
       // One point: a dot, since a path of one point draws nothing.
-      const std::size_t i = thinned(l.x.size()).back();
       s += fmt::format(
           "<circle class=\"mark\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"><title>{}</title></circle>",
-          p.px(l.x[i]), p.py(l.y[i]), l.colour, html_escape(l.label));
+          p.px(l.x[last_drawn]), p.py(l.y[last_drawn]), l.colour, html_escape(l.label));
     } else {
       s +=
           fmt::format("<path class=\"mark line\" d=\"{}\" {}><title>{}</title></path>", d, style, html_escape(l.label));
@@ -166,9 +175,28 @@ std::string svg_line_chart(const ChartFrame& frame, const std::vector<ChartLine>
   return s + "</svg></figure>";
 }
 
-std::string svg_stacked_area(const ChartFrame& frame, const std::vector<double>& x, double x_end,
-                             const std::vector<AreaLayer>& layers) {
-  if (x.empty() || layers.empty()) return no_data(frame);
+std::string svg_stacked_area(const ChartFrame& frame, const std::vector<double>& x_all, double x_end,
+                             const std::vector<AreaLayer>& layers_all) {
+  if (x_all.empty() || layers_all.empty()) return no_data(frame);
+  // A decision equal to the one before draws nothing new: only the changes are kept, and of a run with
+  // more changes than the chart has pixels, evenly spread ones.
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0; i < x_all.size(); ++i) {
+    bool changed = i == 0;
+    for (const auto& l : layers_all)
+      if (i < l.y.size() && (changed || l.y[i] != l.y[i - 1])) changed = true;
+    if (changed) keep.push_back(i);
+  }
+  std::vector<std::size_t> spread;
+  for (std::size_t k : thinned(keep.size())) spread.push_back(keep[k]);
+  std::vector<double> x;
+  std::vector<AreaLayer> layers;
+  for (std::size_t i : spread) x.push_back(x_all[i]);
+  for (const auto& l : layers_all) {
+    AreaLayer t{l.label, {}, l.colour};
+    for (std::size_t i : spread) t.y.push_back(i < l.y.size() ? l.y[i] : 0.0);
+    layers.push_back(std::move(t));
+  }
   Plot p;
   p.x.add(x.front()), p.x.add(std::max(x_end, x.back())), p.y.add(0), p.y.add(1);
   p.fit();

@@ -35,7 +35,7 @@ std::string svg_line_chart(const ChartFrame& frame, const std::vector<ChartLine>
 std::string svg_stacked_area(const ChartFrame& frame, const std::vector<double>& x, double x_end,
                              const std::vector<AreaLayer>& layers);
 
-const std::string& palette_colour(std::size_t i);  // ten distinct colours, cycling
+const std::string& palette_colour(std::size_t i);  // twenty distinct colours, cycling
 std::string html_escape(std::string_view text);
 std::string format_number(double v);  // 4 significant digits, no trailing zeros
 

@@ -4,6 +4,7 @@
 
 #include <boost/crc.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
@@ -45,11 +46,16 @@ std::string host_name() {
 std::string TensorBoardWriter::log_dir_for(const std::string& output_dir, bool resumed) {
   const fs::path runs = fs::path(output_dir) / "runs";
   if (resumed && fs::is_directory(runs)) {
+    // The folder of the newest event file, by the creation time in its name (copies keep names, not mtimes).
     fs::path latest;
-    fs::file_time_type newest{};
-    for (const auto& e : fs::directory_iterator(runs))
-      if (e.is_directory() && (latest.empty() || e.last_write_time() > newest))
-        latest = e.path(), newest = e.last_write_time();
+    long long newest = -1;
+    for (const auto& e : fs::recursive_directory_iterator(runs)) {
+      const std::string name = e.path().filename().string();
+      const std::string prefix = "events.out.tfevents.";
+      if (!e.is_regular_file() || name.rfind(prefix, 0) != 0) continue;
+      const long long created = std::atoll(name.c_str() + prefix.size());
+      if (created > newest) newest = created, latest = e.path().parent_path();
+    }
     if (!latest.empty()) return latest.string();
   }
   const std::time_t now = std::time(nullptr);

@@ -19,7 +19,7 @@ class TensorBoardWriter : public ScalarSink {
   const std::string& path() const { return path_; }
 
   // The folder a run's events go to: output_dir/runs/<Mon>DD_HH-MM-SS_<host> as transformers names it; a
-  // resumed run continues in the latest such folder, so TensorBoard shows one run.
+  // resumed run continues in the folder of the newest event file, so TensorBoard shows one run.
   static std::string log_dir_for(const std::string& output_dir, bool resumed);
 
  private:

@@ -95,6 +95,7 @@ struct Trainer::State {
   nlohmann::json history = nlohmann::json::array();
   nlohmann::json counters = nlohmann::json::object();  // running sums kept across a resume
   std::string resumed_from;
+  std::string run_config_toml;                 // written when training starts (rank 0)
   std::optional<PluginManifest> plugin_build;  // the plugin's build (library hash), when the run has one
   bool root() const { return comm->is_root(); }
 };
@@ -506,14 +507,6 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   if (s.root())
     record_provenance(o.output_dir, s.plugin_build ? &*s.plugin_build : nullptr, plugin.library != nullptr,
                       s.start_step, !s.resumed_from.empty());
-  if (s.root() && o.report_to_tensorboard) {
-    s.scalars =
-        std::make_unique<TensorBoardWriter>(TensorBoardWriter::log_dir_for(o.output_dir, !s.resumed_from.empty()));
-    s.policy->observe_decisions([sink = s.scalars.get()](const nlohmann::ordered_json& line) {
-      if (line.contains("step") && line["step"].is_number_integer())
-        sink->write(line["step"].get<int64_t>(), decision_scalars(line));
-    });
-  }
 } catch (const c10::Error& e) {
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
@@ -521,6 +514,8 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
 Trainer::~Trainer() = default;
 
 bool Trainer::is_root() const { return s_->root(); }
+
+void Trainer::set_run_config(std::string toml_text) { s_->run_config_toml = std::move(toml_text); }
 
 std::string Trainer::describe() const {
   const State& s = *s_;
@@ -861,6 +856,34 @@ void finish(Trainer::State& s, Run& run, TrainResult& result) {
   }
 }
 
+// run_config.toml: the config the run started with. A resume launched with other values keeps it and
+// writes its own beside it, run_config.step<N>.toml.
+void write_run_config(const Trainer::State& s) {
+  if (s.run_config_toml.empty()) return;
+  const fs::path first = fs::path(s.opt.output_dir) / "run_config.toml";
+  if (s.start_step > 0 && fs::exists(first)) {
+    if (read_file(first.string()) == s.run_config_toml) return;
+    const fs::path again = fs::path(s.opt.output_dir) / ("run_config.step" + std::to_string(s.start_step) + ".toml");
+    spdlog::info("resumed with another config than run_config.toml's: written as {}", again.string());
+    write_file_atomically(again.string(), s.run_config_toml);
+    return;
+  }
+  write_file_atomically(first.string(), s.run_config_toml);
+}
+
+// TensorBoard's event file (report_to), opened when training starts: a finished run started again
+// adds nothing. Its failures never stop the run (BestEffortScalars).
+void open_tensorboard(Trainer::State& s) {
+  if (!s.root() || !s.opt.report_to_tensorboard || s.scalars) return;
+  s.scalars = std::make_unique<BestEffortScalars>(
+      std::make_unique<TensorBoardWriter>(TensorBoardWriter::log_dir_for(s.opt.output_dir, s.start_step > 0)));
+  // The policy never outlives the sink it points to: `scalars` is declared before `policy` in State.
+  s.policy->observe_decisions([sink = s.scalars.get()](const nlohmann::ordered_json& line) {
+    if (line.contains("step") && line["step"].is_number_integer())
+      sink->write(line["step"].get<int64_t>(), decision_scalars(line));
+  });
+}
+
 }  // namespace
 
 TrainResult Trainer::train() try {
@@ -876,6 +899,8 @@ TrainResult Trainer::train() try {
   }
   // A resumed run takes those decisions again.
   if (s.root()) DecisionLog::truncate(s.opt.output_dir, s.start_step);
+  if (s.root()) write_run_config(s);
+  open_tensorboard(s);
   StopSignals signals;
   Run run(s);
   if (s.start_step >= s.total_steps)

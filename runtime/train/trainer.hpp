@@ -54,6 +54,8 @@ class Trainer {
   TrainResult train();
   // Whether this process is rank 0 (or the only rank): it speaks for the run.
   bool is_root() const;
+  // run_config.toml's text (the effective config), written into output_dir when training starts.
+  void set_run_config(std::string toml_text);
 
   // What was set up (for the CLI's summary line).
   std::string describe() const;

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +27,10 @@ void fsync_path(const std::string& path) {
 }
 
 void write_atomically_with(const std::string& path, const std::function<void(const std::string&)>& write) {
-  const std::string tmp = path + ".tmp";
+  // A name of this writer's own: two writers of one file (a run and `dataflex-run report` on its folder,
+  // two threads) never write into each other's temporary file; the last rename wins, whole.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   try {
     write(tmp);
     fsync_path(tmp);

@@ -14,7 +14,7 @@ RUN=$1 SRC=$2
 PY=/usr/bin/python3
 tools="$SRC/tests/tools"
 small=(data.max_samples=24 data.cutoff_len=64 data.val_size=4 training.max_steps=12
-       training.per_device_train_batch_size=4 training.logging_steps=2 training.save_steps=0
+       training.per_device_train_batch_size=4 training.logging_steps=2 training.save_steps=12
        training.eval_steps=4 training.num_threads=1 dataflex.warmup_step=2 dataflex.update_step=3
        plot_loss=true report_to=tensorboard)
 declare -A charts=(
@@ -29,6 +29,14 @@ for kind in mix select weight; do
   fi
 done
 "$RUN" compare "$work/mix" "$work/select" "$work/weight" -o "$work/compare.html" >/dev/null || fail "compare exited non-zero"
+# A finished run (its last checkpoint at its last step) started again with another value trains nothing:
+# its run_config.toml and its event files stay as they were.
+before=$(md5sum "$work/mix/run_config.toml"; find "$work/mix/runs" -type f | sort)
+"$RUN" "${configs[mix]}" "${small[@]}" training.output_dir="$work/mix" training.logging_steps=3 >"$work/again.log" 2>&1 ||
+  fail "a finished run started again failed: $(tail -2 "$work/again.log")"
+[ "$before" = "$(md5sum "$work/mix/run_config.toml"; find "$work/mix/runs" -type f | sort)" ] ||
+  fail "a finished run started again rewrote run_config.toml or added an event file"
+grep -q "^logging_steps = 2$" "$work/mix/run_config.toml" || fail "run_config.toml lacks the run's logging_steps = 2"
 
 browser=$(command -v chromium-headless-shell || command -v chromium || true)
 [ -n "$browser" ] || { echo "FAIL no chromium-headless-shell (or chromium): install it (scripts/install-deps.sh)"; exit 1; }

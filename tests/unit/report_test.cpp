@@ -143,6 +143,22 @@ TEST(Report, ComparePageOverlaysTheRuns) {
   EXPECT_NE(page.find("data-chart=\"proportions_1\""), std::string::npos);
 }
 
+TEST(Report, AFailingScalarSinkIsDroppedAndTrainingGoesOn) {
+  struct Failing : ScalarSink {
+    int* calls;
+    explicit Failing(int* c) : calls(c) {}
+    void write(int64_t, const Scalars&) override {
+      ++*calls;
+      throw Error("runs/x/events: cannot write (disk full?)");
+    }
+  };
+  int calls = 0;
+  BestEffortScalars sink(std::make_unique<Failing>(&calls));
+  EXPECT_NO_THROW(sink.write(1, {{"train/loss", 1.0}}));
+  EXPECT_NO_THROW(sink.write(2, {{"train/loss", 1.0}}));
+  EXPECT_EQ(calls, 1);  // after the first failure, nothing more is tried
+}
+
 TEST(Report, RunConfigTomlReadsBackAsTheSameConfig) {
   test::TempDir dir;
   test::write_file(dir.path() / "run.toml",
