@@ -871,6 +871,16 @@ void write_run_config(const Trainer::State& s) {
   write_file_atomically(first.string(), s.run_config_toml);
 }
 
+// A run that stops early (preempted, failed) still gets its page, of what it logged; never a second error.
+void report_so_far(const Trainer::State& s) {
+  if (!s.root() || !fs::exists(fs::path(s.opt.output_dir) / "trainer_log.jsonl")) return;
+  try {
+    write_run_report(s.opt.output_dir);
+  } catch (const std::exception& e) {
+    spdlog::debug("{}: no report.html: {}", s.opt.output_dir, one_line(e.what()));
+  }
+}
+
 // TensorBoard's event file (report_to), opened when training starts: a finished run started again
 // adds nothing. Its failures never stop the run (BestEffortScalars).
 void open_tensorboard(Trainer::State& s) {
@@ -923,12 +933,15 @@ TrainResult Trainer::train() try {
   if (s.root()) finish(s, run, result);  // the other ranks are done: rank 0 evaluates and exports
   return result;
 } catch (const Preempted&) {
+  report_so_far(*s_);
   throw;
 } catch (const c10::Error& e) {
   abort_others(*s_->comm, e.what_without_backtrace());
+  report_so_far(*s_);
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 } catch (const std::exception& e) {
   abort_others(*s_->comm, e.what());
+  report_so_far(*s_);
   throw;
 }
 

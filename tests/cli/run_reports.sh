@@ -115,6 +115,19 @@ check_page "$work/running/report.html" running train_loss eval_loss proportions
 "$RUN" report "$work/nothing" >"$work/nothing.log" 2>&1 && fail "report on a missing folder exited 0"
 grep -q "not a run's output folder" "$work/nothing.log" || fail "report on a missing folder: $(cat "$work/nothing.log")"
 
+# A run stopped by SIGTERM (exit 75, a checkpoint) still gets its page, of what it logged.
+"$RUN" "${configs[mix]}" "${small[@]}" training.max_steps=400 training.output_dir="$work/stopped" >"$work/stopped.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do grep -q '"current_steps":4,' "$work/stopped/trainer_log.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 75 ] && grep -q "in progress or stopped" "$work/stopped/report.html" 2>/dev/null; then
+  echo "ok   a run stopped by SIGTERM (exit 75) has its report.html"
+else
+  fail "stopped run: exit $rc, report.html $( [ -f "$work/stopped/report.html" ] && echo present || echo missing): $(tail -2 "$work/stopped.log")"
+fi
+
 # plot_loss: LLaMA-Factory's two PNGs, 640 x 480, with a curve (the blue #1f77b4 or its faint copy).
 for png in training_loss training_eval_loss; do
   if info=$($PY "$tools/png_check.py" "$work/select/$png.png" --width 640 --height 480 --min-colours 4 --min-ink 0.005); then
