@@ -1,5 +1,6 @@
 // dataflex-run report / compare: the report pages from output folders, at any time (a running run's
 // logs are read as far as they got).
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -12,8 +13,8 @@ namespace dataflex::cli {
 
 int report_run(const std::string& output_dir, const std::string& out_file) {
   const RunRecord run = read_run_record(output_dir);
-  const std::string path = out_file.empty() ? write_run_report(output_dir) : out_file;
-  if (!out_file.empty()) write_file_atomically(out_file, report_page(run));
+  const std::string path = out_file.empty() ? (std::filesystem::path(output_dir) / "report.html").string() : out_file;
+  write_file_atomically(path, report_page(run));
   std::cout << "report: " << path << " (" << run.last_step << " of " << run.total_steps << " steps logged, "
             << run.decisions << " decisions" << (run.finished ? ", finished" : "") << ")\n";
   for (const auto& n : run.notes) std::cout << "  note: " << n << "\n";

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 
+#include "util/atomic_file.hpp"
 #include "util/error.hpp"
 
 namespace dataflex {
@@ -33,13 +33,6 @@ std::vector<double> smooth_like_llamafactory(const std::vector<double>& values) 
 }
 
 namespace {
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Calls `on_line` for every JSON object line. A run writing the file may have cut its last line short:
 // that line is skipped quietly; a bad line elsewhere is named in `notes`.
@@ -137,7 +130,7 @@ void read_decisions(const fs::path& file, RunRecord& r) {
 nlohmann::ordered_json read_json_file(const fs::path& file, std::vector<std::string>& notes) {
   if (!fs::exists(file)) return nullptr;
   try {
-    return nlohmann::ordered_json::parse(read_text(file));
+    return nlohmann::ordered_json::parse(read_file(file.string()));
   } catch (const nlohmann::json::exception& e) {
     notes.push_back(file.string() + ": not JSON (" + one_line(e.what()) + "), left out");
     return nullptr;
@@ -157,7 +150,7 @@ RunRecord read_run_record(const std::string& dir) {
   read_trainer_log(root / "trainer_log.jsonl", r);
   read_decisions(root / "decisions.jsonl", r);
   if (fs::exists(root / "run_config.toml")) {
-    r.config_toml = read_text(root / "run_config.toml");
+    r.config_toml = read_file((root / "run_config.toml").string());
     try {
       const toml::table t = toml::parse(r.config_toml);
       r.train_type = t.at_path("dataflex.train_type").value_or(std::string());
