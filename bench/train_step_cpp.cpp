@@ -16,12 +16,26 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "model/llama_model.hpp"
 #include "train/trainer.hpp"
+
+namespace {
+// Resident memory now, MiB (/proc/self/statm's second field, in pages).
+double rss_mb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
@@ -50,6 +64,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < warmup + steps; ++i)
     batches.push_back(at::randint(0, cfg.vocab_size, {batch, seq}, gen, at::kLong));
 
+  const double base_mb = rss_mb();  // model and data before the first step
   std::vector<double> losses, times;
   for (std::size_t i = 0; i < batches.size(); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -85,6 +100,10 @@ int main(int argc, char** argv) {
   out["warmup"] = warmup;
   out["loss_first"] = losses.front();
   out["loss_last"] = losses.back();
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  out["rss_before_mb"] = std::round(10.0 * base_mb) / 10.0;
+  out["peak_rss_mb"] = std::round(10.0 * static_cast<double>(usage.ru_maxrss) / 1024.0) / 10.0;
   std::cout << out.dump() << "\n";
   return 0;
 }

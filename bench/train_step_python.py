@@ -29,6 +29,7 @@ if __name__ == "__main__":
             os.environ.setdefault("OPENBLAS_NUM_THREADS", _a.split("=", 1)[1])
 
 import argparse
+import resource
 import json
 import math
 import statistics
@@ -164,6 +165,11 @@ class LlamaForCausalLM(nn.Module):
         return self.lm_head(self.norm(x))
 
 
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True)
@@ -227,6 +233,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         return loss.item()
 
+    base_mb = rss_mb()  # model, data and interpreter before the first step
     losses, times = [], []
     for i, ids in enumerate(batches):
         sync()
@@ -251,6 +258,8 @@ def main():
         "warmup": args.warmup,
         "loss_first": round(losses[0], 6),
         "loss_last": round(losses[-1], 6),
+        "rss_before_mb": round(base_mb, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "device": args.device,
         "bf16": args.bf16,
         "torch": torch.__version__,

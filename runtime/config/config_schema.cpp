@@ -419,6 +419,23 @@ const std::vector<ConfigKey>& config_schema() {
        "(below 1: a fraction of the pool; 1 or more: a count; 0: the whole pool), so scoring cost stops growing "
        "with the pool"},
       {"dataflex",
+       "decision_staleness",
+       ParamType::Int,
+       P::of_int(0),
+       {},
+       0.0,
+       "Select and Mix: steps a decision may lag behind its schedule. 0: training waits while the plugin decides "
+       "(exact, synchronous); s > 0: the decision scheduled at step d is computed on a copy of the weights of step "
+       "d on a share of the cores while training goes on, and applied at step d + s (below update_step)"},
+      {"dataflex",
+       "decision_threads",
+       ParamType::Int,
+       P::of_int(0),
+       {},
+       0.0,
+       "threads of a decision computed while training goes on (decision_staleness > 0); training keeps the rest "
+       "of training.num_threads meanwhile. 0: half of them"},
+      {"dataflex",
        "plugin_isolation",
        ParamType::String,
        P::of_string("none"),

@@ -120,6 +120,26 @@ LlamaModel::~LlamaModel() = default;
 
 at::Device LlamaModel::device() const { return params_.front().tensor.device(); }
 
+LlamaModel::LlamaModel(const LlamaModel& source, SnapshotTag)
+    : config_(source.config_),
+      index_(source.index_),
+      lora_(source.lora_),
+      inv_freq_(source.inv_freq_),
+      training_(source.training_),
+      fused_(source.fused_) {
+  at::NoGradGuard no_grad;
+  for (const auto& p : source.params_) {
+    at::Tensor t = p.tensor.detach().clone();
+    t.set_requires_grad(p.tensor.requires_grad());
+    params_.push_back({p.name, t});
+  }
+  rebuild_layers();
+}
+
+std::unique_ptr<LlamaModel> LlamaModel::snapshot() const {
+  return std::unique_ptr<LlamaModel>(new LlamaModel(*this, SnapshotTag{}));
+}
+
 at::Tensor LlamaModel::add_parameter(const std::string& name, at::Tensor t) {
   index_[name] = params_.size();
   params_.push_back({name, t});
@@ -222,9 +242,12 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer)
   at::Tensor freqs = at::outer(pos, inv_freq_);
   at::Tensor emb = at::cat({freqs, freqs}, -1);
   at::Tensor cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
-  at::Tensor mask =
-      at::full({T, T}, -std::numeric_limits<float>::infinity(), at::TensorOptions().dtype(at::kFloat).device(device()))
-          .triu(1);
+  // The fused causal softmax needs no mask tensor (it reads only the keys a query sees).
+  at::Tensor mask;
+  if (!(fused_ && fusable(x)))
+    mask = at::full({T, T}, -std::numeric_limits<float>::infinity(),
+                    at::TensorOptions().dtype(at::kFloat).device(device()))
+               .triu(1);
   const int64_t last = layer < 0 ? config_.num_hidden_layers - 1 : std::min(layer, config_.num_hidden_layers - 1);
   for (int64_t i = 0; i <= last; ++i) x = decoder_layer(layers_[i], x, cos, sin, mask, nullptr, nullptr, true);
   if (layer < 0) x = norm(x, parameter("model.norm.weight"));

@@ -53,6 +53,8 @@ class LlamaModel {
   // zeros for biases), f32 on `device`.
   LlamaModel(const ModelConfig& config, uint64_t seed, const std::string& device = "cpu");
   ~LlamaModel();
+  LlamaModel(const LlamaModel&) = delete;
+  LlamaModel& operator=(const LlamaModel&) = delete;
 
   const ModelConfig& config() const { return config_; }
   at::Device device() const;
@@ -103,6 +105,10 @@ class LlamaModel {
   void set_fused_kernels(bool fused) { fused_ = fused; }
   bool fused_kernels() const { return fused_; }
 
+  // A copy with its own tensors (same trainable flags, LoRA, fused setting): what a decision computed
+  // beside training reads while the original trains on.
+  std::unique_ptr<LlamaModel> snapshot() const;
+
   // Copies `source` into the parameter `name` (shape checked; dtype converted). Used by loaders.
   void assign(const std::string& name, const at::Tensor& source, const std::string& where);
 
@@ -118,6 +124,8 @@ class LlamaModel {
   at::Tensor logits_of(const at::Tensor& hidden) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);
   void rebuild_layers();
+  struct SnapshotTag {};
+  LlamaModel(const LlamaModel& source, SnapshotTag);
 
   ModelConfig config_;
   std::vector<NamedTensor> params_;

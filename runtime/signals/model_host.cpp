@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "data/corpus.hpp"
 #include "data/tokenizer.hpp"
@@ -81,10 +82,45 @@ void ModelHost::set_reward_model(std::unique_ptr<SequenceClassifier> model, std:
   reward_model_ = std::move(model);
   reward_tokenizer_ = std::move(tokenizer);
 }
-void ModelHost::set_weights_changed() {
+// No lock: a worker deciding on a snapshot may hold the services' lock for a long call while
+// training steps go on (the flag is only read for the live model).
+void ModelHost::set_weights_changed() { fingerprint_stale_ = true; }
+
+void ModelHost::take_snapshot() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  fingerprint_stale_ = true;
+  auto copy = model_.snapshot();
+  std::shared_ptr<AdamMoments> moments;
+  if (adam_) {
+    // The moments of step d with the weights of step d, looked up by the copy's tensors.
+    auto table = std::make_shared<std::map<const void*, std::pair<at::Tensor, at::Tensor>>>();
+    for (const auto& p : model_.trainable_named_parameters()) {
+      auto [m, v] = adam_->lookup(p.tensor);
+      (*table)[copy->parameter(p.name).unsafeGetTensorImpl()] = {m.defined() ? m.detach().clone() : m,
+                                                                 v.defined() ? v.detach().clone() : v};
+    }
+    moments = std::make_shared<AdamMoments>();
+    moments->beta1 = adam_->beta1;
+    moments->beta2 = adam_->beta2;
+    moments->lookup = [table](const at::Tensor& p) -> std::pair<at::Tensor, at::Tensor> {
+      auto it = table->find(p.unsafeGetTensorImpl());
+      return it == table->end() ? std::pair<at::Tensor, at::Tensor>() : it->second;
+    };
+  }
+  // The copy's fingerprint is the live model's now: what a synchronous decision would have cached under.
+  const uint64_t fp = fingerprint(Model::Current);
+  snapshot_ = std::move(copy);
+  snapshot_adam_ = std::move(moments);
+  snapshot_fingerprint_ = fp;
 }
+
+void ModelHost::clear_snapshot() {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  snapshot_.reset();
+  snapshot_adam_.reset();
+}
+
+const LlamaModel& ModelHost::current() const { return snapshot_ ? *snapshot_ : model_; }
+const AdamMoments* ModelHost::moments() const { return snapshot_ ? snapshot_adam_.get() : adam_.get(); }
 
 const std::vector<Sample>& ModelHost::split(Dataset d) const {
   return d == Dataset::Train ? corpus_.train : corpus_.eval;
@@ -117,12 +153,13 @@ const LlamaModel& ModelHost::model_for(Model which) const {
     if (!policy_) throw ServiceError(DFX_ERR_UNIMPLEMENTED, "no policy model (set dataflex.policy_model)");
     return *policy_;
   }
-  return model_;
+  return current();
 }
 
 uint64_t ModelHost::fingerprint(Model which) {
   if (which != Model::Current) return 0x5245464552454E43ull + static_cast<uint64_t>(which);  // frozen models
-  if (fingerprint_stale_) {
+  if (snapshot_) return snapshot_fingerprint_;
+  if (fingerprint_stale_.exchange(false)) {
     // A hash of the trainable weights (the rest never changes during a run) and the config.
     KeyBuilder k;
     k.add(model_.config().to_json());
@@ -131,7 +168,6 @@ uint64_t ModelHost::fingerprint(Model which) {
       k.add(p.name).add(t.data_ptr(), static_cast<std::size_t>(t.nbytes()));
     }
     fingerprint_ = k.digest();
-    fingerprint_stale_ = false;
   }
   return fingerprint_;
 }
@@ -237,7 +273,7 @@ std::string joined(const std::vector<std::string>& filter) {
 }  // namespace
 
 std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
-  const auto layout = feature_layout(model_, r.parameter_filter);
+  const auto layout = feature_layout(current(), r.parameter_filter);
   if (layout.empty())
     throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "no trainable attention/MLP projection matches the filter \"" +
                                                      joined(r.parameter_filter) + "\"");
@@ -247,7 +283,7 @@ std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
 std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   const GradientFeatureOptions o = gradient_feature_options(r);
-  if (o.preconditioner == Preconditioner::Adam && !adam_)
+  if (o.preconditioner == Preconditioner::Adam && !moments())
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "adam preconditioning needs the trainer's optimizer state");
   const auto samples = lookup(r.dataset, ids);
   KeyBuilder k;
@@ -270,7 +306,7 @@ std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, 
                    static_cast<double>(done) / std::max(secs, 1e-9));
   };
   GradientTimings parts;
-  const at::Tensor f = per_sample_gradient_features(model_, samples, o, adam_.get(), options_.batch_size,
+  const at::Tensor f = per_sample_gradient_features(current(), samples, o, moments(), options_.batch_size,
                                                     tokenizer_.pad_id().value_or(0), progress, &parts);
   out.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

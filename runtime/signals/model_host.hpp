@@ -6,6 +6,7 @@
 // model and calls set_weights_changed() after every optimizer step. No LibTorch in this header.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,6 +57,11 @@ class ModelHost : public host::ServiceProvider {
   void set_reward_model(std::unique_ptr<SequenceClassifier> model, std::unique_ptr<Tokenizer> tokenizer);
   // The current model's weights changed (an optimizer step): its fingerprint is recomputed lazily.
   void set_weights_changed();
+  // dataflex.decision_staleness: until clear_snapshot(), services on the current model answer from a
+  // copy of its weights and Adam moments taken now (on the training thread, between steps), so a
+  // decision computed on a worker never reads weights training is changing, and never waits for a step.
+  void take_snapshot();
+  void clear_snapshot();
   // The frozen reference model (dataflex.reference_model), or nullptr: the trainer runs it on each
   // training batch when the mixer requires "observed_excess_losses" (DoReMi).
   const LlamaModel* reference_model() const { return reference_.get(); }
@@ -89,6 +95,8 @@ class ModelHost : public host::ServiceProvider {
   const std::vector<Sample>& split(host::Dataset d) const;
   std::vector<const Sample*> lookup(host::Dataset d, const host::SampleIds& ids) const;
   const LlamaModel& model_for(host::Model which) const;
+  const LlamaModel& current() const;   // the snapshot while one is taken, else the live model
+  const AdamMoments* moments() const;  // idem for the optimizer's moments (null: none)
   uint64_t fingerprint(host::Model which);
   // Per-sample scores through the shared scorer (eval/scorer.hpp), cached by what produced them.
   std::vector<float> cached(uint32_t service, host::Dataset d, host::Model m, const host::SampleIds* ids,
@@ -106,7 +114,10 @@ class ModelHost : public host::ServiceProvider {
   int64_t file_embedding_dim_ = 0;
   SignalCache cache_;
   uint64_t fingerprint_ = 0;
-  bool fingerprint_stale_ = true;
+  std::atomic<bool> fingerprint_stale_{true};
+  std::unique_ptr<LlamaModel> snapshot_;
+  std::shared_ptr<AdamMoments> snapshot_adam_;
+  uint64_t snapshot_fingerprint_ = 0;
   std::recursive_mutex mutex_;  // one service at a time, and never during a training step
 };
 

@@ -177,7 +177,7 @@ std::vector<float> ModelHost::response_gradient_features(const host::ResponseFea
     s.input_ids = prompt_of(*prompts[m]);
     s.labels.assign(s.input_ids.size(), kIgnoreIndex);
     for (int32_t t : response) {
-      if (t < 0 || t >= model_.config().vocab_size)
+      if (t < 0 || t >= current().config().vocab_size)
         throw ServiceError(DFX_ERR_INVALID_ARGUMENT, "response " + std::to_string(m) + " holds token id " +
                                                          std::to_string(t) + ", outside the model's vocabulary");
       s.input_ids.push_back(t);
@@ -191,7 +191,7 @@ std::vector<float> ModelHost::response_gradient_features(const host::ResponseFea
   if (sequences.empty()) return out;
   std::vector<const Sample*> pointers;
   for (const auto& s : sequences) pointers.push_back(&s);
-  const at::Tensor f = per_sample_gradient_features(model_, pointers, gradient_feature_options(sgd_request_of(r)),
+  const at::Tensor f = per_sample_gradient_features(current(), pointers, gradient_feature_options(sgd_request_of(r)),
                                                     nullptr, options_.batch_size, tokenizer_.pad_id().value_or(0));
   const float* data = f.data_ptr<float>();
   std::vector<double> acc(rows * dim, 0.0);

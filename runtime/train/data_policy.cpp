@@ -35,10 +35,76 @@ DataPolicy::DataPolicy(const TrainingOptions& options, int64_t total_steps, cons
 DataPolicy::~DataPolicy() = default;
 
 void DataPolicy::begin_step(int64_t step) {
+  if (pending_ && pending_->apply_at <= step) apply_pending(step);
   const int64_t index = schedule_.decision_index(step);
   if (index < 0) return;
-  if (!follower_) decide(step, index);
+  if (!follower_) {
+    if (options_.decision_staleness > 0 && overlap_)
+      launch(step, index);
+    else
+      decide(step, index);
+  }
   ++decisions_taken_;
+}
+
+void DataPolicy::decide(int64_t step, int64_t index) {
+  const nlohmann::json input = prepare(step, index);
+  apply(step, index, input, compute(step, index, input), step);
+}
+
+void DataPolicy::launch(int64_t step, int64_t index) {
+  const int64_t apply_at = step + options_.decision_staleness;
+  if (apply_at >= total_steps_) {
+    spdlog::info(
+        "decision at step {} not taken: with dataflex.decision_staleness = {} it would apply at step {}, "
+        "after the run's last step ({})",
+        step, options_.decision_staleness, apply_at, total_steps_);
+    return;
+  }
+  PendingDecision& p = pending_.emplace();
+  p.step = step;
+  p.index = index;
+  p.apply_at = apply_at;
+  p.input = prepare(step, index);
+  overlap_->split_cores(true);
+  overlap_->take_snapshot();
+  p.started = std::chrono::steady_clock::now();
+  p.work = std::async(std::launch::async, [this, step, index, input = p.input] {
+    overlap_->worker_started();
+    return compute(step, index, input);
+  });
+}
+
+void DataPolicy::settle() {
+  if (!decision_in_flight()) return;
+  try {
+    pending_->outcome = pending_->work.get();
+  } catch (...) {
+    pending_->error = std::current_exception();
+  }
+  pending_->work = {};
+  pending_->compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - pending_->started).count();
+  overlap_->drop_snapshot();
+}
+
+void DataPolicy::apply_pending(int64_t step) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool was_running = decision_in_flight();
+  settle();
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  PendingDecision p = std::move(*pending_);
+  pending_.reset();
+  if (overlap_) overlap_->split_cores(false);
+  if (p.error) std::rethrow_exception(p.error);
+  if (was_running)
+    spdlog::info(
+        "decision of step {} applied at step {}: computed beside training in {:.2f} s, training waited "
+        "{:.2f} s for it",
+        p.step, step, p.compute_s, waited);
+  else
+    spdlog::info("decision of step {} applied at step {} (computed before the checkpoint this run resumed from)",
+                 p.step, step);
+  apply(p.step, p.index, p.input, p.outcome, step);
 }
 
 std::vector<int64_t> DataPolicy::next_batch(int64_t n) {
@@ -54,7 +120,8 @@ double DataPolicy::epoch() const {
 }
 
 std::vector<host::Metric> DataPolicy::take_metrics() {
-  if (!plugin_) return {};
+  // A worker calling the plugin owns it until it is done; what it records is taken afterwards.
+  if (!plugin_ || decision_in_flight()) return {};
   return plugin_->take_metrics();
 }
 
@@ -64,9 +131,10 @@ DecisionContext DataPolicy::context(int64_t step, int64_t index) const {
   return c;
 }
 
-nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) const {
+nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index, int64_t applied_at) const {
   nlohmann::ordered_json line;
-  line["step"] = step;
+  line["step"] = applied_at;  // where the data changes: what the report and the logs line up on
+  if (applied_at != step) line["snapshot_step"] = step;
   line["decision_index"] = index;
   const PluginManifest& m = plugin_->manifest();
   line["plugin"] = m.name;
@@ -76,14 +144,15 @@ nlohmann::ordered_json DataPolicy::decision_line(int64_t step, int64_t index) co
   return line;
 }
 
-bool DataPolicy::survive_failure(int64_t step, int64_t index, const PluginFailure& failure, const char* action) {
-  if (!options_.keep_last_decision_on_failure) return false;
-  spdlog::warn("{} (dataflex.on_plugin_failure = \"keep_last_decision\": the run goes on, {})", failure.detail(),
-               action);
-  nlohmann::ordered_json line = decision_line(step, index);
+bool DataPolicy::logged_failure(int64_t step, int64_t index, const nlohmann::json& outcome, int64_t applied_at,
+                                const char* action) {
+  if (!outcome.contains("failure")) return false;
+  const std::string detail = outcome["failure"].get<std::string>();
+  spdlog::warn("{} (dataflex.on_plugin_failure = \"keep_last_decision\": the run goes on, {})", detail, action);
+  nlohmann::ordered_json line = decision_line(step, index, applied_at);
   line["kind"] = "plugin_failure";
   line["action"] = action;
-  line["error"] = failure.detail();
+  line["error"] = detail;
   log_.append(line);
   return true;
 }
@@ -93,6 +162,15 @@ nlohmann::json DataPolicy::state() const {
   j["base"] = base_.state();
   j["decisions_taken"] = decisions_taken_;
   j["drawn"] = drawn_;
+  if (pending_) {
+    if (decision_in_flight()) throw Error("internal: the data state was asked for while a decision is in flight");
+    if (pending_->error) std::rethrow_exception(pending_->error);  // the run fails now rather than later
+    j["pending"] = {{"step", pending_->step},
+                    {"index", pending_->index},
+                    {"apply_at", pending_->apply_at},
+                    {"input", pending_->input},
+                    {"outcome", pending_->outcome}};
+  }
   save(j);
   return j;
 }
@@ -109,6 +187,19 @@ void DataPolicy::load_state(const nlohmann::json& j, const std::vector<uint8_t>&
     base_.load_state(j.at("base"), where);
     decisions_taken_ = j.at("decisions_taken").get<int64_t>();
     drawn_ = j.value("drawn", int64_t{0});
+    pending_.reset();
+    if (j.contains("pending")) {
+      // A decision computed before the checkpoint and not yet applied: applied at its step, as it
+      // would have been without the interruption.
+      const nlohmann::json& p = j["pending"];
+      PendingDecision& pending = pending_.emplace();
+      pending.step = p.at("step").get<int64_t>();
+      pending.index = p.at("index").get<int64_t>();
+      pending.apply_at = p.at("apply_at").get<int64_t>();
+      pending.input = p.at("input");
+      pending.outcome = p.at("outcome");
+      if (overlap_) overlap_->split_cores(true);
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": data state: " + one_line(e.what()));
   }
@@ -133,6 +224,19 @@ std::unique_ptr<DataPolicy> make_data_policy(const TrainingOptions& o, int64_t t
                 plugin_kind_wanted(o.train_type) + " plugin)");
   DecisionSchedule schedule =
       DecisionSchedule::for_run(o.train_type, kind, o.warmup_step, o.update_step, o.update_times, total_steps);
+  if (o.decision_staleness > 0) {
+    const std::string key = "dataflex.decision_staleness = " + std::to_string(o.decision_staleness);
+    if (kind == PluginKind::Weighter)
+      throw Error(key + ": a weighter weighs each micro-batch as it is trained and cannot lag behind; set it to 0");
+    if (schedule.kind() == DecisionSchedule::Kind::Periodic && o.decision_staleness >= o.update_step &&
+        schedule.max_decisions() != 1)
+      throw Error(key + ": expected a value below dataflex.update_step (" + std::to_string(o.update_step) +
+                  "): each decision must be applied before the next one is taken");
+    if (o.world_size > 1)
+      throw Error(key +
+                  ": decisions beside training need a single-process run (a distributed decision spreads "
+                  "its service calls over every rank); set it to 0");
+  }
   if (!kind) return std::make_unique<FullDataPolicy>(o, total_steps, corpus, std::move(schedule));
   // A selector under dataflex.candidates sees each decision's candidates as the pool.
   std::unique_ptr<CandidateView> view;

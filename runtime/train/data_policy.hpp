@@ -13,11 +13,18 @@
 //               schedule covers; uniform weights elsewhere
 // The plugin is called on the DecisionSchedule; every decision is a line of decisions.jsonl; the
 // policy's state (samplers, current decision, the plugin's own state) goes into checkpoints.
+// With dataflex.decision_staleness = s > 0 (Select, Mix), the decision scheduled at step d is computed
+// on a worker thread, on a snapshot of step d's weights, while steps d+1 .. d+s train on the previous
+// decision; it is applied before step d+s+1. A checkpoint inside that window waits for the worker and
+// stores the computed decision, so a resumed run applies the same one at the same step.
 // No LibTorch here.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +78,35 @@ struct LossWeights {
   std::vector<double> weights;  // one per sample of the micro-batch
 };
 
+// What a decision computed beside training needs from the trainer (the LibTorch side:
+// train/decision_overlap.*). Every call but worker_started comes from the training thread.
+class DecisionOverlap {
+ public:
+  virtual ~DecisionOverlap() = default;
+  // Before the worker starts: the host services answer from a copy of the current weights (and Adam
+  // moments), so the worker never reads the weights training is changing.
+  virtual void take_snapshot() = 0;
+  // After the worker is done: the copy is dropped.
+  virtual void drop_snapshot() = 0;
+  // From a decision's step to the step it is applied at, training runs on its share of the cores
+  // (true), then on all of them again (false). Tied to the schedule, not to when the worker finishes,
+  // so the thread counts every step sees are the same in a resumed run.
+  virtual void split_cores(bool split) = 0;
+  // On the worker thread, before it calls the plugin: the worker's share of the cores.
+  virtual void worker_started() = 0;
+};
+
+// A decision taken at `step` and applied at `apply_at`: in flight while `work` is valid, then its
+// outcome or error (DataPolicy's, with dataflex.decision_staleness > 0).
+struct PendingDecision {
+  int64_t step = 0, index = 0, apply_at = 0;
+  nlohmann::json input, outcome;
+  std::exception_ptr error;
+  std::future<nlohmann::json> work;
+  std::chrono::steady_clock::time_point started;
+  double compute_s = 0;
+};
+
 class DataPolicy {
  public:
   virtual ~DataPolicy();
@@ -100,6 +136,14 @@ class DataPolicy {
   }
   bool decides_at(int64_t step) const { return schedule_.decision_index(step) >= 0; }
 
+  // dataflex.decision_staleness > 0: how decisions run beside training (must outlive the policy's use).
+  void set_overlap(DecisionOverlap* overlap) { overlap_ = overlap; }
+  // A worker is computing a decision now: the plugin and the weight snapshot are its.
+  bool decision_in_flight() const { return pending_ && pending_->work.valid(); }
+  // Waits for a decision in flight and keeps its outcome (or its error) until its step comes; the
+  // trainer calls it before a checkpoint and before the policy goes away. Never throws.
+  void settle();
+
   // Samples drawn / training-set size (whatever sampler drew them).
   double epoch() const;
   const DecisionSchedule& schedule() const { return schedule_; }
@@ -121,20 +165,36 @@ class DataPolicy {
 
   // The sampler the next batch comes from.
   virtual Sampler& sampler() { return base_; }
-  // The decision number `index`, scheduled at `step`.
-  virtual void decide(int64_t /*step*/, int64_t /*index*/) {}
+  // A decision in three parts, so that the middle one can run on a worker thread:
+  //   prepare  (training thread, at the decision's step) what the decision reads from the policy's
+  //            running state (a mixer's observed losses), taken out of it;
+  //   compute  (any thread) the plugin call; throws what the call throws. A failure the run survives
+  //            (on_plugin_failure = "keep_last_decision") comes back as {"failure": detail};
+  //   apply    (training thread, at step `applied_at`) the outcome becomes the current decision and a
+  //            line of decisions.jsonl.
+  virtual nlohmann::json prepare(int64_t /*step*/, int64_t /*index*/) { return nlohmann::json::object(); }
+  virtual nlohmann::json compute(int64_t /*step*/, int64_t /*index*/, const nlohmann::json& /*input*/) {
+    return nlohmann::json::object();
+  }
+  virtual void apply(int64_t /*step*/, int64_t /*index*/, const nlohmann::json& /*input*/,
+                     const nlohmann::json& /*outcome*/, int64_t /*applied_at*/) {}
   // The policy's own part of the state.
   virtual void save(nlohmann::json& /*state*/) const {}
   virtual void load(const nlohmann::json& /*state*/, const std::string& /*where*/) {}
   // The context plugins see for decision `index` at `step`: the schedule's, with the learning rate
   // the trainer applies at that step.
   DecisionContext context(int64_t step, int64_t index) const;
-  // The first keys of a decisions.jsonl line.
-  nlohmann::ordered_json decision_line(int64_t step, int64_t index) const;
-  // A decision call failed. Under on_plugin_failure = "keep_last_decision" the failure is logged (a
-  // warning and a decisions.jsonl line saying `action`) and true is returned: the caller keeps its
-  // previous decision. Otherwise false: the caller rethrows and the run stops.
-  bool survive_failure(int64_t step, int64_t index, const PluginFailure& failure, const char* action);
+  // The first keys of a decisions.jsonl line: the decision's step, or the step it was applied at
+  // and its snapshot's step when they differ.
+  nlohmann::ordered_json decision_line(int64_t step, int64_t index, int64_t applied_at) const;
+  // Whether a failed plugin call leaves the run going (on_plugin_failure = "keep_last_decision"):
+  // compute then returns failure_outcome(failure) instead of rethrowing.
+  bool survives_failures() const { return options_.keep_last_decision_on_failure; }
+  static nlohmann::json failure_outcome(const PluginFailure& failure) { return {{"failure", failure.detail()}}; }
+  // apply's part for such an outcome: true (after a warning and a decisions.jsonl line saying
+  // `action`) when it is one; the caller keeps its previous decision.
+  bool logged_failure(int64_t step, int64_t index, const nlohmann::json& outcome, int64_t applied_at,
+                      const char* action);
 
   const TrainingOptions& options_;
   const int64_t total_steps_;
@@ -148,8 +208,14 @@ class DataPolicy {
   int64_t decisions_taken_ = 0;
 
  private:
+  void decide(int64_t step, int64_t index);
+  void launch(int64_t step, int64_t index);
+  void apply_pending(int64_t step);
+
   int64_t drawn_ = 0;
   bool follower_ = false;
+  DecisionOverlap* overlap_ = nullptr;
+  std::optional<PendingDecision> pending_;
 };
 
 // The policy of a run: the train type and the plugin's kind pick it, the schedule follows from both.

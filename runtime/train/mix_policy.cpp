@@ -56,27 +56,67 @@ MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus
 
 Sampler& MixPolicy::sampler() { return domains_ ? static_cast<Sampler&>(*domains_) : base_; }
 
-void MixPolicy::decide(int64_t step, int64_t index) {
-  const std::size_t K = corpus_.domains.size();
+// The losses observed since the mixer's last call and the current mixture, taken out of the running
+// sums: training adds to fresh sums while a worker decides.
+nlohmann::json MixPolicy::prepare(int64_t, int64_t) {
+  nlohmann::json in = {{"loss", observed_loss_},
+                       {"tokens", observed_tokens_},
+                       {"excess", observed_excess_},
+                       {"proportions", proportions_}};
+  std::fill(observed_loss_.begin(), observed_loss_.end(), 0.0);
+  std::fill(observed_tokens_.begin(), observed_tokens_.end(), 0.0);
+  std::fill(observed_excess_.begin(), observed_excess_.end(), 0.0);
+  return in;
+}
+
+namespace {
+
+// The mean loss of each domain from summed losses and tokens (NaN: no token observed).
+std::vector<double> means(const nlohmann::json& sums, const std::vector<double>& tokens) {
+  std::vector<double> out;
+  const auto s = sums.get<std::vector<double>>();
+  for (std::size_t d = 0; d < tokens.size(); ++d)
+    out.push_back(tokens[d] > 0 ? s[d] / tokens[d] : std::numeric_limits<double>::quiet_NaN());
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json MixPolicy::compute(int64_t step, int64_t index, const nlohmann::json& input) {
+  const auto tokens = input.at("tokens").get<std::vector<double>>();
   MixInput in;
   in.domain_names = corpus_.domains;
-  in.current_proportions = proportions_;
-  for (std::size_t d = 0; d < K; ++d) {
-    in.observed_losses.push_back(observed_tokens_[d] > 0 ? observed_loss_[d] / observed_tokens_[d]
-                                                         : std::numeric_limits<double>::quiet_NaN());
-    in.observed_tokens.push_back(static_cast<int64_t>(observed_tokens_[d]));
-    if (wants_excess_)
-      in.observed_excess_losses.push_back(observed_tokens_[d] > 0 ? observed_excess_[d] / observed_tokens_[d]
-                                                                  : std::numeric_limits<double>::quiet_NaN());
-  }
-  std::vector<double> p;
+  in.current_proportions = input.at("proportions").get<std::vector<double>>();
+  in.observed_losses = means(input.at("loss"), tokens);
+  for (double t : tokens) in.observed_tokens.push_back(static_cast<int64_t>(t));
+  if (wants_excess_) in.observed_excess_losses = means(input.at("excess"), tokens);
   try {
-    p = plugin_->mix(context(step, index), in);
+    return {{"proportions", plugin_->mix(context(step, index), in)}};
   } catch (const PluginFailure& failure) {
-    // The observed losses keep accumulating: the next call sees everything since the last success.
-    if (survive_failure(step, index, failure, "kept the previous proportions")) return;
-    throw;
+    if (!survives_failures()) throw;
+    return failure_outcome(failure);
   }
+}
+
+void MixPolicy::apply(int64_t step, int64_t index, const nlohmann::json& input, const nlohmann::json& outcome,
+                      int64_t applied_at) {
+  const std::size_t K = corpus_.domains.size();
+  if (outcome.contains("failure")) {
+    // The observed losses keep accumulating: the next call sees everything since the last success.
+    auto add_back = [&](std::vector<double>& into, const char* key) {
+      const auto v = input.at(key).get<std::vector<double>>();
+      for (std::size_t d = 0; d < K; ++d) into[d] += v[d];
+    };
+    add_back(observed_loss_, "loss");
+    add_back(observed_tokens_, "tokens");
+    add_back(observed_excess_, "excess");
+    logged_failure(step, index, outcome, applied_at, "kept the previous proportions");
+    return;
+  }
+  const auto p = outcome.at("proportions").get<std::vector<double>>();
+  if (p.size() != K)
+    throw Error("decision of step " + std::to_string(step) + ": " + std::to_string(p.size()) + " proportions for " +
+                std::to_string(K) + " domains");
   double on_data = 0;
   for (std::size_t d = 0; d < K; ++d) on_data += domain_sizes_[d] > 0 ? p[d] : 0.0;
   if (!(on_data > 0))
@@ -85,27 +125,25 @@ void MixPolicy::decide(int64_t step, int64_t index) {
   proportions_ = p;
   if (domains_ && options_.mix_apply == MixApply::Sampling)
     domains_->set_proportions(proportions_, options_.mixture_unit == MixtureUnit::Tokens);
-  std::fill(observed_loss_.begin(), observed_loss_.end(), 0.0);
-  std::fill(observed_tokens_.begin(), observed_tokens_.end(), 0.0);
-  std::fill(observed_excess_.begin(), observed_excess_.end(), 0.0);
 
-  nlohmann::ordered_json line = decision_line(step, index);
+  const auto tokens = input.at("tokens").get<std::vector<double>>();
+  const std::vector<double> observed = means(input.at("loss"), tokens);
+  nlohmann::ordered_json line = decision_line(step, index, applied_at);
   line["kind"] = "mixture";
   line["apply"] = to_string(options_.mix_apply);
   nlohmann::ordered_json props, losses;
   for (std::size_t d = 0; d < K; ++d) {
     props[corpus_.domains[d]] = proportions_[d];
-    losses[corpus_.domains[d]] =
-        std::isfinite(in.observed_losses[d]) ? nlohmann::json(in.observed_losses[d]) : nlohmann::json(nullptr);
+    losses[corpus_.domains[d]] = std::isfinite(observed[d]) ? nlohmann::json(observed[d]) : nlohmann::json(nullptr);
   }
   line["proportions"] = props;
   line["observed_losses"] = losses;
   if (wants_excess_) {
+    const std::vector<double> excess_means = means(input.at("excess"), tokens);
     nlohmann::ordered_json excess;
     for (std::size_t d = 0; d < K; ++d)
-      excess[corpus_.domains[d]] = std::isfinite(in.observed_excess_losses[d])
-                                       ? nlohmann::json(in.observed_excess_losses[d])
-                                       : nlohmann::json(nullptr);
+      excess[corpus_.domains[d]] =
+          std::isfinite(excess_means[d]) ? nlohmann::json(excess_means[d]) : nlohmann::json(nullptr);
     line["observed_excess_losses"] = excess;
   }
   log_.append(line);

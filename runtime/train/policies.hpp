@@ -23,7 +23,9 @@ class SelectPolicy : public DataPolicy {
 
  private:
   Sampler& sampler() override;
-  void decide(int64_t step, int64_t index) override;
+  nlohmann::json compute(int64_t step, int64_t index, const nlohmann::json& input) override;
+  void apply(int64_t step, int64_t index, const nlohmann::json& input, const nlohmann::json& outcome,
+             int64_t applied_at) override;
   void save(nlohmann::json& state) const override;
   void load(const nlohmann::json& state, const std::string& where) override;
   std::size_t selection_size() const;
@@ -42,7 +44,10 @@ class MixPolicy : public DataPolicy {
 
  private:
   Sampler& sampler() override;
-  void decide(int64_t step, int64_t index) override;
+  nlohmann::json prepare(int64_t step, int64_t index) override;
+  nlohmann::json compute(int64_t step, int64_t index, const nlohmann::json& input) override;
+  void apply(int64_t step, int64_t index, const nlohmann::json& input, const nlohmann::json& outcome,
+             int64_t applied_at) override;
   void save(nlohmann::json& state) const override;
   void load(const nlohmann::json& state, const std::string& where) override;
 

@@ -41,7 +41,8 @@ std::size_t SelectPolicy::selection_size() const {
   return std::min<std::size_t>(corpus_.train.size(), static_cast<std::size_t>(std::max<int64_t>(1, wanted)));
 }
 
-void SelectPolicy::decide(int64_t step, int64_t index) {
+// The plugin call: the selected pool ids, the candidates they came from and the scores' summary.
+nlohmann::json SelectPolicy::compute(int64_t step, int64_t index, const nlohmann::json&) {
   const DecisionContext ctx = context(step, index);
   // dataflex.candidates: the plugin sees a fresh seeded subset of the pool as its pool.
   const std::size_t pool = corpus_.train.size();
@@ -59,28 +60,42 @@ void SelectPolicy::decide(int64_t step, int64_t index) {
     if (candidate_view_) candidate_view_->show_all();
   } catch (const PluginFailure& failure) {
     if (candidate_view_) candidate_view_->show_all();
-    if (survive_failure(step, index, failure, subset_ ? "kept the previous selection" : "kept the whole pool")) return;
-    throw;
+    if (!survives_failures()) throw;
+    return failure_outcome(failure);
   } catch (...) {
     if (candidate_view_) candidate_view_->show_all();
     throw;
   }
   for (int64_t& id : sel.ids)
     if (!candidates.empty()) id = candidates[static_cast<std::size_t>(id)];
-  subset_.emplace(sel.ids, options_.select_with_replacement, ctx.seed ^ 0x53454C4543540000ull);
+  nlohmann::json out = {{"ids", sel.ids}, {"seed", ctx.seed}, {"scores", stats(sel.scores)}};
+  if (!candidates.empty()) out["candidates"] = candidates.size();
+  return out;
+}
 
-  nlohmann::ordered_json line = decision_line(step, index);
+void SelectPolicy::apply(int64_t step, int64_t index, const nlohmann::json&, const nlohmann::json& outcome,
+                         int64_t applied_at) {
+  if (logged_failure(step, index, outcome, applied_at, subset_ ? "kept the previous selection" : "kept the whole pool"))
+    return;
+  const auto ids = outcome.at("ids").get<std::vector<int64_t>>();
+  subset_.emplace(ids, options_.select_with_replacement, outcome.at("seed").get<uint64_t>() ^ 0x53454C4543540000ull);
+
+  nlohmann::ordered_json line = decision_line(step, index, applied_at);
   line["kind"] = "selection";
-  line["count"] = sel.ids.size();
-  if (!candidates.empty()) line["candidates"] = candidates.size();
-  log_.add_ids(line, step, sel.ids);
+  line["count"] = ids.size();
+  if (outcome.contains("candidates")) line["candidates"] = outcome["candidates"];
+  log_.add_ids(line, applied_at, ids);
   std::vector<double> per_domain(corpus_.domains.size(), 0.0);
-  for (int64_t id : sel.ids)
+  for (int64_t id : ids) {
+    if (id < 0 || id >= static_cast<int64_t>(corpus_.train.size()))
+      throw Error("decision of step " + std::to_string(step) + ": selected id " + std::to_string(id) +
+                  " is outside the training pool");
     per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
+  }
   nlohmann::ordered_json dom;
   for (std::size_t d = 0; d < per_domain.size(); ++d) dom[corpus_.domains[d]] = per_domain[d];
   line["per_domain"] = dom;
-  line["scores"] = stats(sel.scores);
+  line["scores"] = outcome.at("scores");
   log_.append(line);
 }
 

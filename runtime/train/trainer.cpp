@@ -45,6 +45,7 @@
 #include "signals/per_sample_gradients.hpp"
 #include "train/checkpoint.hpp"
 #include "train/communicator.hpp"
+#include "train/decision_overlap.hpp"
 #include "train/distributed_services.hpp"
 #include "train/host_factory.hpp"
 #include "train/lr_schedule.hpp"
@@ -62,7 +63,7 @@ namespace dataflex {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-void configure_threads(int64_t num_threads) {
+int64_t configure_threads(int64_t num_threads) {
   // The cores this process may run on (affinity, as taskset and container runtimes set it), not the
   // machine's: hardware_concurrency() would oversubscribe a restricted process.
   cpu_set_t set;
@@ -72,6 +73,7 @@ void configure_threads(int64_t num_threads) {
   at::set_num_threads(static_cast<int>(n));
   // OpenBLAS (Debian's libblas.so.3 when libopenblas0-pthread is installed) keeps its own pool.
   if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(n));
+  return n;
 }
 
 struct Trainer::State {
@@ -87,6 +89,8 @@ struct Trainer::State {
   std::unique_ptr<OptimizerSharding> sharding;  // ZeRO-1 when distributed.shard_optimizer_state
   std::unique_ptr<ModelHost> host;              // what the plugin's service calls are answered from
   std::unique_ptr<ScalarSink> scalars;          // rank 0's TensorBoard event file (report_to), or null
+  int64_t threads = 1;                          // training.num_threads, resolved
+  std::unique_ptr<CoreSplitOverlap> overlap;    // decisions beside training (decision_staleness > 0)
   std::unique_ptr<DataPolicy> policy;           // which samples, in what proportions, with what weights
   LrSchedule lr;
   int64_t total_steps = 0;
@@ -437,7 +441,7 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   State& s = *s_;
   s.opt = std::move(options);
   const TrainingOptions& o = s.opt;
-  configure_threads(o.num_threads);
+  s.threads = configure_threads(o.num_threads);
   s.env = launch_env_from_environment();
   s.opt.world_size = s.env.world_size;
   // One GPU per rank of a node: cuda:LOCAL_RANK.
@@ -499,6 +503,14 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   }
   s.policy = make_data_policy(s.opt, s.total_steps, s.corpus, plugin, *plugin_host);
   s.policy->set_follower(!s.root());
+  if (o.decision_staleness > 0) {
+    s.overlap = std::make_unique<CoreSplitOverlap>(*s.host, s.threads, o.decision_threads);
+    s.policy->set_overlap(s.overlap.get());
+    spdlog::info(
+        "decisions beside training: each applied {} step(s) after its snapshot; {} thread(s) decide while "
+        "{} train",
+        o.decision_staleness, s.overlap->worker_threads(), s.overlap->training_threads());
+  }
   // The hash recorded when the plugin was loaded: the bytes that run (an isolated worker checks it).
   if (const PluginManifest* m = s.policy->plugin_manifest()) s.plugin_build = *m;
   s.lr = o.lr_schedule(s.total_steps);
@@ -511,7 +523,9 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   throw Error("LibTorch: " + one_line(e.what_without_backtrace()));
 }
 
-Trainer::~Trainer() = default;
+Trainer::~Trainer() {
+  if (s_ && s_->policy) s_->policy->settle();  // a worker still deciding reads the model and the host
+}
 
 bool Trainer::is_root() const { return s_->root(); }
 
@@ -564,7 +578,9 @@ class Run {
     log_plugin_metrics();
     // From here to the optimizer step the model is the trainer's: a plugin thread calling a service
     // meanwhile waits (the weighter's own calls, on this thread, go through).
-    auto model_lock = s_.host->lock_model();
+    // A worker deciding beside training reads a snapshot instead, and is not waited for.
+    std::unique_lock<std::recursive_mutex> model_lock;
+    if (!s_.policy->decision_in_flight()) model_lock = s_.host->lock_model();
     std::vector<MicroBatch> batches = draw_step(s_);
     step_loss_ = forward_backward_step(s_, step, batches);
     s_.comm->allreduce_gradients(params_);
@@ -585,7 +601,7 @@ class Run {
     s_.sharding->share_parameters(s_.opt.bucket_mb);
     if (!memory_reported_) report_optimizer_memory();
     s_.host->set_weights_changed();
-    model_lock.unlock();
+    if (model_lock.owns_lock()) model_lock.unlock();
     std::vector<BatchLosses> observed;
     for (auto& b : batches) observed.push_back(std::move(b.global));
     s_.policy->end_step(observed);
@@ -680,13 +696,17 @@ class Run {
   }
 
   void save(int64_t step) {
+    // A decision in flight is finished and saved with its outcome; what its plugin call recorded is
+    // logged before the checkpoint, or a run resumed from it would never log it.
+    s_.policy->settle();
+    log_plugin_metrics();
     CheckpointState cp;
     cp.step = step;
     cp.dataflex_state = {
         {"step", step},
         {"total_steps", s_.total_steps},
         {"elapsed_s", elapsed()},
-        {"num_threads", at::get_num_threads()},
+        {"num_threads", s_.threads},
         {"counters", {{"loss_sum", all_loss_}, {"window_loss", window_loss_}, {"window_steps", window_steps_}}},
         {"data", s_.policy->state()},
         {"plugin_state", s_.policy->plugin_state()},
@@ -712,7 +732,7 @@ class Run {
     if (!s_.comm->distributed() || !s_.policy->decides_at(step)) {
       const auto t0 = Clock::now();
       s_.policy->begin_step(step);
-      if (s_.policy->decides_at(step))
+      if (s_.policy->decides_at(step) && s_.opt.decision_staleness == 0)
         spdlog::info("decision at step {}: {:.2f} s", step, std::chrono::duration<double>(Clock::now() - t0).count());
       return;
     }

@@ -76,6 +76,6 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
 
 // Chooses LibTorch's intra-op and BLAS thread counts (0 = the cores this process may use); see
 // docs/performance.md.
-void configure_threads(int64_t num_threads);
+int64_t configure_threads(int64_t num_threads);
 
 }  // namespace dataflex

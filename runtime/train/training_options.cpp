@@ -115,6 +115,8 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
       c.get_string("dataflex.plugin_isolation") == "process" ? PluginIsolation::Process : PluginIsolation::None;
   o.keep_last_decision_on_failure = c.get_string("dataflex.on_plugin_failure") == "keep_last_decision";
   o.candidates = c.get_float("dataflex.candidates");
+  o.decision_staleness = c.get_int("dataflex.decision_staleness");
+  o.decision_threads = c.get_int("dataflex.decision_threads");
   o.reference_model = c.get_string("dataflex.reference_model");
   o.sampling_proportions = c.get_float_list("dataflex.sampling_proportions");
   for (double p : o.sampling_proportions)

@@ -75,6 +75,8 @@ struct TrainingOptions {
   bool reset_plugin_state{};             // dataflex.reset_plugin_state
   bool keep_last_decision_on_failure{};  // on_plugin_failure = "keep_last_decision"
   double candidates{};                   // Select: < 1 a fraction of the pool, >= 1 a count, 0 all
+  int64_t decision_staleness{};          // steps a decision is applied after its snapshot (0: synchronous)
+  int64_t decision_threads{};            // the overlapped decision's threads (0: half of num_threads)
   // [dataflex]: what the host services need
   std::string reference_model;
   std::vector<double> sampling_proportions;  // dataflex.sampling_proportions (apply = loss_weight)

@@ -24,7 +24,8 @@ LossWeights WeightPolicy::loss_weights(int64_t step, const BatchLosses& batch) {
   } catch (const PluginFailure& failure) {
     // A weight decision is the batch's own: there is no previous one to keep, so the batch gets the
     // weights of the steps the schedule does not cover.
-    if (!survive_failure(step, index, failure, "uniform weights for this micro-batch")) throw;
+    if (!survives_failures()) throw;
+    logged_failure(step, index, failure_outcome(failure), step, "uniform weights for this micro-batch");
     w.weights.assign(batch.ids.size(), 1.0);
     return w;
   }

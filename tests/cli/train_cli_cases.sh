@@ -114,6 +114,13 @@ grep -q "0.73M trainable" "$work/err" || fail "freeze: expected 0.73M trainable 
 # --- bad input: one line, the file and the line or key ---
 expect_error unknown_dataset "dataset_info.json: no dataset named 'brown_newz' \\(did you mean 'brown_news'\\?\\)" -- \
   "$RUN" configs/quickstart.toml "${tiny[@]}" --set 'data.dataset=["brown_newz"]' --set training.output_dir=\"$work/x\"
+expect_error staleness_with_a_weighter "dataflex.decision_staleness = 2: a weighter weighs each micro-batch" -- \
+  "$RUN" configs/weight_loss_reweight.toml "${tiny[@]}" --set dataflex.decision_staleness=2 \
+  --set training.output_dir=\"$work/x\"
+expect_error staleness_past_the_next_decision "dataflex.decision_staleness = 20: expected a value below dataflex.update_step \\(20\\)" -- \
+  "$RUN" configs/select_loss.toml "${tiny[@]}" --set dataflex.decision_staleness=20 --set training.output_dir=\"$work/x\"
+expect_error negative_staleness "dataflex.decision_staleness" -- \
+  "$RUN" configs/select_loss.toml "${tiny[@]}" --set dataflex.decision_staleness=-1 --set training.output_dir=\"$work/x\"
 mkdir -p "$work/baddata"
 printf '{"bad": {"file_name": "bad.jsonl", "columns": {"prompt": "text"}}}\n' >"$work/baddata/dataset_info.json"
 printf '{"text": "one"}\n{"text": "two"}\n{"text": "three"\n' >"$work/baddata/bad.jsonl"

@@ -1,0 +1,45 @@
+#include "train/decision_overlap.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "signals/model_host.hpp"
+
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace dataflex {
+namespace {
+
+// LibTorch's OpenMP threads are per calling thread; OpenBLAS's count is one for the process, so
+// while two threads call it, each call gets the smaller share (oversubscribed spinning threads cost
+// several times what they save).
+void set_blas_threads(int64_t n) {
+  if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(std::max<int64_t>(1, n)));
+}
+
+}  // namespace
+
+CoreSplitOverlap::CoreSplitOverlap(ModelHost& host, int64_t threads, int64_t worker_threads)
+    : host_(host), threads_(std::max<int64_t>(1, threads)) {
+  worker_ = worker_threads > 0 ? std::min(worker_threads, threads_) : std::max<int64_t>(1, threads_ / 2);
+  // One core each at least: on one core the two threads take turns.
+  training_ = std::max<int64_t>(1, threads_ - worker_);
+}
+
+void CoreSplitOverlap::take_snapshot() { host_.take_snapshot(); }
+void CoreSplitOverlap::drop_snapshot() { host_.clear_snapshot(); }
+
+void CoreSplitOverlap::split_cores(bool split) {
+  at::set_num_threads(static_cast<int>(split ? training_ : threads_));
+  set_blas_threads(split ? std::min(training_, worker_) : threads_);
+}
+
+void CoreSplitOverlap::worker_started() {
+  // A new thread's first parallel region would take the process-wide count: settle that first, then
+  // give this thread its share.
+  at::internal::lazy_init_num_threads();
+  at::set_num_threads(static_cast<int>(worker_));
+}
+
+}  // namespace dataflex
