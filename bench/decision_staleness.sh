@@ -2,36 +2,56 @@
 # Issue 16's decision-staleness study: the wall clock a dynamic selector adds over the static run with
 # the same steps, with decisions taken synchronously (dataflex.decision_staleness = 0) and beside
 # training (1, and STALE steps), and the target metric of each.
-#   bash bench/decision_staleness.sh [BUILD_DIR] [OUT_DIR] [SEEDS] [METHOD] [STALE]
+#   bash bench/decision_staleness.sh [BUILD_DIR] [OUT_DIR] [SEEDS] [METHOD] [STALE] [THREADS]
 # Setup: the selection study's (scripts/selection-study.sh: pre-trained builtin:tiny, the 600-sample
 # instruction pool, 80 steps of batch 8, decisions at steps 20, 40, 60 each choosing 160 samples;
 # target = eval loss on the held-out target set). It runs the study's "full" (static) and METHOD rows
-# first, then METHOD with each staleness. Results: the printed table (docs/performance.md).
+# first, then METHOD with each staleness. THREADS = 2 (default): the study's 2 training threads, split
+# 1 + 1 while a decision is in flight. THREADS = 1: every run trains on one thread and the decision's
+# worker gets the second core (a training that does not use every core; rows named "t1").
+# Results: the printed table (docs/performance.md).
 set -euo pipefail
-BUILD=${1:-build} OUT=${2:-runs/staleness-study} SEEDS=${3:-"1 2 3"} METHOD=${4:-loss} STALE=${5:-10}
+BUILD=${1:-build} OUT=${2:-runs/staleness-study} SEEDS=${3:-"1 2 3"} METHOD=${4:-loss} STALE=${5:-10} THREADS=${6:-2}
 cd "$(dirname "$0")/.."
 RUN="$BUILD/bin/dataflex-run"
-METHODS="full $METHOD" bash scripts/selection-study.sh "$BUILD" "$OUT" "$SEEDS" >"$OUT.study.log" 2>&1 ||
-  { tail -5 "$OUT.study.log"; exit 1; }
+have_study=1
 for seed in $SEEDS; do
-  for s in 1 "$STALE"; do
-    name=${METHOD}_stale${s}_s$seed
-    # The study's config of METHOD, another folder, decisions applied s steps after their snapshot.
-    sed -e "s|runs/${METHOD}_s$seed\"|runs/$name\"|" -e "s|^\[dataflex\]$|[dataflex]\ndecision_staleness = $s|" \
-      "$OUT/configs/${METHOD}_s$seed.toml" >"$OUT/configs/$name.toml"
-    echo "== $name"
-    "$RUN" "$OUT/configs/$name.toml" --overwrite 2>"$OUT/runs/$name.log" | tail -1
-  done
+  for m in full "$METHOD"; do [ -f "$OUT/runs/${m}_s$seed/all_results.json" ] || have_study=0; done
 done
-/usr/bin/python3 - "$OUT" "$SEEDS" "$METHOD" "$STALE" <<'PY'
-import json, statistics, sys
-out, seeds, method, stale = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
+if [ $have_study = 0 ]; then
+  METHODS="full $METHOD" bash scripts/selection-study.sh "$BUILD" "$OUT" "$SEEDS" >"$OUT.study.log" 2>&1 ||
+    { tail -5 "$OUT.study.log"; exit 1; }
+fi
+# The variants live beside the study's runs (its report reads every folder of OUT/runs).
+V="$OUT/staleness"
+mkdir -p "$V"
+tag=""
+[ "$THREADS" = 2 ] || tag="_t$THREADS"
+variant() {  # FROM NAME STALENESS: the study's config FROM, another folder, threads and staleness
+  sed -e "s|$OUT/runs/$1\"|$V/$2\"|" -e "s|^num_threads = 2$|num_threads = $THREADS|" \
+    -e "s|^\[dataflex\]$|[dataflex]\ndecision_staleness = $3\ndecision_threads = 1|" "$OUT/configs/$1.toml" \
+    >"$V/$2.toml"
+  echo "== $2"
+  "$RUN" "$V/$2.toml" --overwrite 2>"$V/$2.log" | tail -1
+}
+for seed in $SEEDS; do
+  if [ -n "$tag" ]; then
+    variant "full_s$seed" "full${tag}_s$seed" 0
+    variant "${METHOD}_s$seed" "${METHOD}${tag}_s$seed" 0
+  fi
+  for s in 1 "$STALE"; do variant "${METHOD}_s$seed" "${METHOD}${tag}_stale${s}_s$seed" "$s"; done
+done
+/usr/bin/python3 - "$OUT" "$SEEDS" "$METHOD" "$STALE" "$tag" <<'PY'
+import json, os, statistics, sys
+out, seeds, method, stale, tag = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
 def result(name):
-    with open(f"{out}/runs/{name}/all_results.json") as f:
+    folder = f"{out}/runs/{name}" if os.path.isdir(f"{out}/runs/{name}") else f"{out}/staleness/{name}"
+    with open(f"{folder}/all_results.json") as f:
         return json.load(f)
-rows = [("full (static)", "full_s{}"), (f"{method}, staleness 0", method + "_s{}"),
-        (f"{method}, staleness 1", method + "_stale1_s{}"), (f"{method}, staleness {stale}", method + "_stale" + stale + "_s{}")]
-base = {s: result(f"full_s{s}")["train_runtime"] for s in seeds}
+m = method + tag
+rows = [("full (static)", "full" + tag + "_s{}"), (f"{method}, staleness 0", m + "_s{}"),
+        (f"{method}, staleness 1", m + "_stale1_s{}"), (f"{method}, staleness {stale}", m + "_stale" + stale + "_s{}")]
+base = {s: result(f"full{tag}_s{s}")["train_runtime"] for s in seeds}
 print("| run | training wall clock (s) | overhead over static | target eval loss |")
 print("| --- | ---: | ---: | ---: |")
 for label, pattern in rows:

@@ -7,6 +7,7 @@ set(DATAFLEX_CORE_SOURCES
   util/jsonl.cpp
   util/sha256.cpp
   util/semver.cpp
+  util/process_memory.cpp
   config/toml_support.cpp
   config/param_value.cpp
   config/config_schema.cpp

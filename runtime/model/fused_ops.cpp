@@ -153,6 +153,40 @@ struct SiluMulFunction : torch::autograd::Function<SiluMulFunction> {
   }
 };
 
+// gate and up side by side in each row of one tensor [..., 2I] (one GEMM made both): no copy to split them.
+struct PackedSiluMulFunction : torch::autograd::Function<PackedSiluMulFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& gu_in) {
+    const at::Tensor gu = gu_in.contiguous();
+    const int64_t I = gu.size(-1) / 2, rows = gu.numel() / (2 * I);
+    std::vector<int64_t> shape = gu.sizes().vec();
+    shape.back() = I;
+    at::Tensor y = at::empty(shape, gu.options());
+    const float* gp = gu.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    at::parallel_for(0, rows, std::max<int64_t>(1, kElementGrain / I), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) silu_mul_range(gp + r * 2 * I, gp + r * 2 * I + I, yp + r * I, 0, I);
+    });
+    ctx->save_for_backward({gu});
+    return y;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const at::Tensor gu = ctx->get_saved_variables()[0];
+    const at::Tensor dy = grads[0].contiguous();
+    const int64_t I = gu.size(-1) / 2, rows = gu.numel() / (2 * I);
+    at::Tensor dgu = at::empty_like(gu);
+    const float *gp = gu.data_ptr<float>(), *dyp = dy.data_ptr<float>();
+    float* dp = dgu.data_ptr<float>();
+    at::parallel_for(0, rows, std::max<int64_t>(1, kElementGrain / I), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        const float* g = gp + r * 2 * I;
+        float* dg = dp + r * 2 * I;
+        silu_mul_backward_range(g, g + I, dyp + r * I, dg, dg + I, 0, I);
+      }
+    });
+    return {dgu};
+  }
+};
+
 // --- causal softmax ---
 
 // Row r is query r % T; it sees the first min(S, r % T + 1 + S - T) keys.
@@ -232,6 +266,8 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
 }
 
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) { return SiluMulFunction::apply(gate, up); }
+
+at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up) { return PackedSiluMulFunction::apply(gate_up); }
 
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale) {
   return CausalSoftmaxFunction::apply(scores, scale);

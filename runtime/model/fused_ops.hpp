@@ -18,6 +18,9 @@ bool fusable(const at::Tensor& t);  // float32, on the CPU
 at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 // silu(gate) * up, elementwise (same shapes).
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up);
+// The same for gate and up side by side in the last dimension of `gate_up` [..., 2I] (the output of one
+// GEMM with both weights): [..., I].
+at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up);
 // softmax over the last dimension of scale * scores [..., T, S], query i (of the T) seeing keys 0 .. i + S - T
 // only (the causal mask; S > T when cached keys come first); the keys it does not see get probability 0.
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale);

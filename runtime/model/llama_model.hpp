@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -116,6 +117,9 @@ class LlamaModel {
   struct Linear;
   struct Layer;
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
+  bool joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
+  // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM.
+  at::Tensor joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
   // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
   at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& mask, at::Tensor* cached_k = nullptr, at::Tensor* cached_v = nullptr,

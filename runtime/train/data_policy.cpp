@@ -68,42 +68,42 @@ void DataPolicy::launch(int64_t step, int64_t index) {
   p.input = prepare(step, index);
   overlap_->split_cores(true);
   overlap_->take_snapshot();
-  p.started = std::chrono::steady_clock::now();
-  p.work = std::async(std::launch::async, [this, step, index, input = p.input] {
+  p.work = std::async(std::launch::async, [this, step, index, input = p.input, seconds = p.compute_s] {
+    const auto t0 = std::chrono::steady_clock::now();
     overlap_->worker_started();
-    return compute(step, index, input);
+    nlohmann::json outcome = compute(step, index, input);
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return outcome;
   });
 }
 
 void DataPolicy::settle() {
   if (!decision_in_flight()) return;
+  const auto t0 = std::chrono::steady_clock::now();
   try {
     pending_->outcome = pending_->work.get();
   } catch (...) {
     pending_->error = std::current_exception();
   }
   pending_->work = {};
-  pending_->compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - pending_->started).count();
+  pending_->waited_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   overlap_->drop_snapshot();
 }
 
 void DataPolicy::apply_pending(int64_t step) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const bool was_running = decision_in_flight();
   settle();
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   PendingDecision p = std::move(*pending_);
   pending_.reset();
   if (overlap_) overlap_->split_cores(false);
   if (p.error) std::rethrow_exception(p.error);
-  if (was_running)
+  if (p.restored)
+    spdlog::info("decision of step {} applied at step {} (computed before the checkpoint this run resumed from)",
+                 p.step, step);
+  else
     spdlog::info(
         "decision of step {} applied at step {}: computed beside training in {:.2f} s, training waited "
         "{:.2f} s for it",
-        p.step, step, p.compute_s, waited);
-  else
-    spdlog::info("decision of step {} applied at step {} (computed before the checkpoint this run resumed from)",
-                 p.step, step);
+        p.step, step, *p.compute_s, p.waited_s);
   apply(p.step, p.index, p.input, p.outcome, step);
 }
 
@@ -198,6 +198,7 @@ void DataPolicy::load_state(const nlohmann::json& j, const std::vector<uint8_t>&
       pending.apply_at = p.at("apply_at").get<int64_t>();
       pending.input = p.at("input");
       pending.outcome = p.at("outcome");
+      pending.restored = true;
       if (overlap_) overlap_->split_cores(true);
     }
   } catch (const nlohmann::json::exception& e) {

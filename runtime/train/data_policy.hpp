@@ -103,8 +103,9 @@ struct PendingDecision {
   nlohmann::json input, outcome;
   std::exception_ptr error;
   std::future<nlohmann::json> work;
-  std::chrono::steady_clock::time_point started;
-  double compute_s = 0;
+  std::shared_ptr<double> compute_s = std::make_shared<double>(0.0);  // the worker's time, set by it
+  double waited_s = 0;    // how long training waited for the worker (at the decision's step or a checkpoint)
+  bool restored = false;  // read from a checkpoint: computed by the run that wrote it
 };
 
 class DataPolicy {

@@ -56,6 +56,7 @@
 #include "train/training_log.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
+#include "util/process_memory.hpp"
 
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
@@ -559,7 +560,8 @@ class Run {
         all_loss_(s.counters.value("loss_sum", 0.0)),
         window_loss_(s.counters.value("window_loss", 0.0)),
         window_steps_(s.counters.value("window_steps", int64_t{0})),
-        params_(s.model->trainable_parameters()) {
+        params_(s.model->trainable_parameters()),
+        resident_before_mb_(resident_mb()) {
     if (s.root())
       log_.emplace(s.opt.output_dir, s.total_steps, s.start_step, s.history,
                    s.scalars.get());  // rank 0 writes the logs
@@ -619,9 +621,17 @@ class Run {
     const bool log_now = done % o.logging_steps == 0 || done == s_.total_steps;
     if (s_.root()) progress_.update(done, step_loss_, tps, elapsed(), log_now);
     if (log_now) {
+      const double peak_mb = peak_resident_mb();
       if (log_)
         log_->log_train({done, window_loss_ / static_cast<double>(window_steps_), grad_norm_, s_.lr.at(done),
-                         s_.policy->epoch(), tps, elapsed()});
+                         s_.policy->epoch(), tps, elapsed(), peak_mb});
+      if (!memory_logged_) {
+        memory_logged_ = true;
+        spdlog::info(
+            "memory: {:.0f} MiB resident before training, peak {:.0f} MiB by step {} (the steps' "
+            "activations, gradients and AdamW moments: {:.0f} MiB)",
+            resident_before_mb_, peak_mb, done, std::max(0.0, peak_mb - resident_before_mb_));
+      }
       window_loss_ = 0.0;
       window_steps_ = window_tokens_ = 0;
       window_start_ = Clock::now();
@@ -799,6 +809,7 @@ class Run {
   std::optional<TrainingLog> log_;  // rank 0 only
   Progress progress_;
   bool memory_reported_ = false;
+  bool memory_logged_ = false;
   bool stop_ = false;  // a rank was asked to stop: every rank saves (rank 0 writes) and ends
   const Clock::time_point t0_ = Clock::now();
   Clock::time_point window_start_ = Clock::now();
@@ -808,6 +819,7 @@ class Run {
   int64_t window_steps_, window_tokens_ = 0;
   double step_loss_ = 0.0, grad_norm_ = 0.0;
   const std::vector<at::Tensor> params_;  // the trainable parameters, for clipping
+  const double resident_before_mb_;       // before the first step of this call of train()
 };
 
 // The final model (or adapter) and tokenizer, in Hugging Face layout, at the top of output_dir.

@@ -30,6 +30,7 @@ class TrainingLog {
   struct TrainPoint {
     int64_t step;
     double loss, grad_norm, learning_rate, epoch, tokens_per_s, elapsed_s;
+    double peak_memory_mb = 0;  // the process's peak resident set so far
   };
   void log_train(const TrainPoint& p);
   // Eval metrics: "eval_loss" plus per domain "eval_<domain>_loss".

@@ -1,5 +1,6 @@
 // The fused CPU kernels (model/fused_ops.hpp) against the unfused ATen ops they replace: values and
-// gradients of each kernel on random inputs, and 50 AdamW steps of a small model with and without them.
+// gradients of each kernel on random inputs, and 50 AdamW steps of a small model with and without them
+// (the fused model also joins the q/k/v and gate/up GEMMs).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/optim/adamw.h>
@@ -52,6 +53,14 @@ TEST(FusedOps, SiluMulEqualsTheUnfusedOpsWithGradients) {
   compare(
       {gate, at::randn({5, 33, 70})}, [](auto& t) { return fused_silu_mul(t[0], t[1]); },
       [](auto& t) { return at::silu(t[0]) * t[1]; }, "silu_mul");
+}
+
+TEST(FusedOps, PackedSiluMulEqualsTheUnfusedOpsWithGradients) {
+  at::manual_seed(4);
+  // Gate and up side by side in each row, as the joint gate/up GEMM writes them.
+  compare(
+      {at::randn({3, 11, 2 * 37}) * 3}, [](auto& t) { return fused_silu_mul_packed(t[0]); },
+      [](auto& t) { return at::silu(t[0].narrow(-1, 0, 37)) * t[0].narrow(-1, 37, 37); }, "silu_mul_packed");
 }
 
 TEST(FusedOps, CausalSoftmaxEqualsTheMaskedSoftmaxWithGradients) {
