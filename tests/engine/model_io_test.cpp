@@ -55,7 +55,8 @@ TEST(Lora, FreshAdaptersLeaveTheModelUnchangedAndFreezeTheBase) {
   LlamaModel model(small_config(), 7);
   at::Tensor before = model.forward(sample_ids());
   model.add_lora({4, 8.0, 0.0, {"q_proj", "v_proj"}}, 3);
-  EXPECT_TRUE(at::allclose(before, model.forward(sample_ids())));  // B = 0 at init (PEFT)
+  // B = 0 at init (PEFT); the adapted q/v run as separate GEMMs, not joined with k: rounding differs.
+  EXPECT_TRUE(at::allclose(before, model.forward(sample_ids()), 1e-5, 1e-6));
   // 2 layers x 2 modules x (A [4, 32] + B [out, 4]); q out = 32, v out = 16.
   EXPECT_EQ(model.trainable_count(), 2 * (4 * 32 + 32 * 4) + 2 * (4 * 32 + 16 * 4));
 }
