@@ -9,6 +9,7 @@
 #include <torch/types.h>  // before clip_grad.h, which uses torch::Tensor without including it
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -26,6 +28,8 @@
 
 #include "model/llama_model.hpp"
 #include "train/trainer.hpp"
+#include "util/blas_library.hpp"
+#include "util/process_memory.hpp"
 
 namespace {
 // Resident memory now, MiB (/proc/self/statm's second field, in pages).
@@ -50,9 +54,20 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "init and data seed");
   bool unfused = false;
   app.add_flag("--unfused", unfused, "the unfused ATen ops instead of the fused kernels (model/fused_ops.hpp)");
+  bool phases = false;
+  app.add_flag("--phases", phases, "also report the mean time of forward, backward, clipping and the optimizer step");
+  std::string profile;
+  app.add_option("--profile", profile, "write a Chrome trace of the timed steps' ATen ops (LibTorch's profiler)");
+  bool print_blas_core = false;
+  app.add_flag("--blas-core", print_blas_core, "print the OpenBLAS kernels this process runs and exit");
   CLI11_PARSE(app, argc, argv);
   using namespace dataflex;
-  configure_threads(threads);  // what dataflex-run does: LibTorch's and OpenBLAS's pools both get `threads`
+  if (print_blas_core) {
+    std::cout << blas_core_name() << "\n";
+    return 0;
+  }
+  keep_freed_memory_for_reuse();  // what dataflex-run's main() does
+  configure_threads(threads);     // what dataflex-run does: LibTorch's and OpenBLAS's pools both get `threads`
   const ModelConfig cfg = ModelConfig::load(config);
   LlamaModel model(cfg, static_cast<uint64_t>(seed));
   model.set_training(true);
@@ -66,18 +81,45 @@ int main(int argc, char** argv) {
 
   const double base_mb = rss_mb();  // model and data before the first step
   std::vector<double> losses, times;
+  // Seconds spent in forward, backward, clip_grad_norm, optimizer step + zero_grad (timed steps).
+  double phase[4] = {0, 0, 0, 0};
+  using clock = std::chrono::steady_clock;
+  const auto seconds = [](clock::time_point a, clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  std::vector<long> faults;  // minor page faults of each timed step (fresh pages the kernel zeroes)
+  const auto minor_faults = [] {
+    struct rusage u {};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+  };
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
   for (std::size_t i = 0; i < batches.size(); ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
+    if (!profile.empty() && static_cast<int64_t>(i) == warmup)
+      profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
+    const long f0 = minor_faults();
+    const auto t0 = clock::now();
     const at::Tensor& ids = batches[i];
     at::Tensor loss = model.token_losses(ids, ids).mean();  // labels = ids: every position trained
+    const auto t1 = clock::now();
     loss.backward();
+    const auto t2 = clock::now();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
+    const auto t3 = clock::now();
     opt.step();
     opt.zero_grad();
     losses.push_back(loss.item<double>());
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (static_cast<int64_t>(i) >= warmup) times.push_back(dt);
+    const auto t4 = clock::now();
+    if (static_cast<int64_t>(i) >= warmup) {
+      faults.push_back(minor_faults() - f0);
+      times.push_back(seconds(t0, t4));
+      phase[0] += seconds(t0, t1);
+      phase[1] += seconds(t1, t2);
+      phase[2] += seconds(t2, t3);
+      phase[3] += seconds(t3, t4);
+    }
   }
+  profiler.reset();  // writes the trace
   double total = 0;
   for (double t : times) total += t;
   std::vector<double> sorted = times;
@@ -92,12 +134,21 @@ int main(int argc, char** argv) {
   out["step_ms_median"] = std::round(100000.0 * sorted[sorted.size() / 2]) / 100.0;
   out["params"] = cfg.parameter_count();
   out["threads"] = threads;
+  out["blas_core"] = blas_core_name();
   out["openblas_threads"] = obt ? nlohmann::json(obt) : nlohmann::json(nullptr);
   out["omp_wait_policy"] = omp ? nlohmann::json(omp) : nlohmann::json(nullptr);
   out["batch"] = batch;
   out["seq"] = seq;
   out["steps"] = steps;
   out["warmup"] = warmup;
+  if (phases) {
+    const double n = static_cast<double>(times.size());
+    out["forward_ms"] = std::round(1000.0 * phase[0] / n);
+    out["backward_ms"] = std::round(1000.0 * phase[1] / n);
+    out["clip_ms"] = std::round(1000.0 * phase[2] / n);
+    out["optimizer_ms"] = std::round(1000.0 * phase[3] / n);
+    out["page_faults"] = faults;
+  }
   out["loss_first"] = losses.front();
   out["loss_last"] = losses.back();
   struct rusage usage {};

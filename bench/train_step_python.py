@@ -40,6 +40,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def blas_core_name():
+    """The kernels the OpenBLAS that torch calls runs ("Cooperlake", "Haswell"), or "" if not OpenBLAS."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")  # the copy torch loaded (same soname, same handle)
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return ""
+
+
 class RMSNorm(nn.Module):
     def __init__(self, n, eps):
         super().__init__()
@@ -179,6 +190,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--impl", default="python", help="the name this run's JSON line carries")
     ap.add_argument("--device", default="cpu", help="cpu | cuda")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA), f32 weights and optimizer state")
     ap.add_argument("--per-sample-grads", action="store_true",
@@ -244,12 +256,13 @@ def main():
             times.append(time.perf_counter() - t0)
     total = sum(times)
     print(json.dumps({
-        "impl": "python",
+        "impl": args.impl,
         "tokens_per_s": round(args.batch * args.seq * len(times) / total, 1),
         "step_ms": round(1000 * total / len(times), 2),
         "step_ms_median": round(1000 * statistics.median(times), 2),
         "params": params,
         "threads": args.threads,
+        "blas_core": blas_core_name(),
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "batch": args.batch,

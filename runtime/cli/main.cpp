@@ -13,9 +13,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -23,25 +20,7 @@
 #include "cli/engine.hpp"
 #include "cli/local_launcher.hpp"
 #include "util/error.hpp"
-
-namespace {
-
-// glibc hands every freed block above its (adaptive) mmap threshold, and the free top of the heap
-// above 128 KiB, back to the kernel; the next step's activations then fault in fresh zeroed pages.
-// A training process frees and reallocates the same large tensors every step, and a decision's
-// forward/backward passes (gradient features) ran at half the speed of a warm process because of it
-// (docs/results.md). Large blocks up to the 32 MiB maximum come from the heap instead, and up to 1 GiB
-// of freed heap is kept for reuse. Settings the user made with MALLOC_* or GLIBC_TUNABLES are kept.
-void keep_freed_memory_for_reuse() {
-#if defined(__GLIBC__)
-  for (const char* v : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"})
-    if (std::getenv(v)) return;
-  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-}
-
-}  // namespace
+#include "util/process_memory.hpp"
 
 int main(int argc, char** argv) {
   using namespace dataflex;

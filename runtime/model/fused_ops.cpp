@@ -16,16 +16,25 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// The row loops are compiled twice, for AVX2 + FMA and for the baseline, and the loader picks the
+// The row loops are compiled twice, for AVX2 and for the baseline (SSE2), and the loader picks the
 // variant the CPU runs (GCC's target_clones): plain loops the compiler vectorises, no intrinsics; the
 // reductions are marked `omp simd` (this file is compiled with -fopenmp-simd: the pragmas, no runtime).
-#define DATAFLEX_KERNEL __attribute__((target_clones("arch=haswell", "default")))
+// The clone is chosen by feature ("avx2"), not by CPU model: "arch=haswell" dispatches on the model, so
+// an AMD EPYC ran the baseline clone, 10x slower than ATen's silu * up (measured; docs/performance.md).
+#define DATAFLEX_KERNEL __attribute__((target_clones("avx2", "default")))
 
 // e^x for x <= 0 (softmax) or any x (the sigmoid), to about 2 ulp: Cody-Waite range reduction and Cephes'
-// polynomial, branch-free so that the loops around it vectorise (std::exp does not).
+// polynomial, branch-free so that the loops around it vectorise (std::exp does not). n = x / ln 2
+// rounded to the nearest integer by adding and removing 1.5 * 2^23 (no std::floor: below SSE4.1 that is
+// a library call per element, which keeps the baseline clone from vectorising; this file is not built
+// with -ffast-math, so the compiler keeps the two additions).
 inline __attribute__((always_inline)) float exp_approx(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  // Clamped with value selects: std::min / std::max return references, which GCC leaves as branches
+  // ("control flow in loop": the loops did not vectorise).
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  const float n = (x * 1.44269504088896341f + kRound) - kRound;
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;

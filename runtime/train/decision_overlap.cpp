@@ -5,20 +5,9 @@
 #include <algorithm>
 
 #include "signals/model_host.hpp"
-
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+#include "util/blas_library.hpp"
 
 namespace dataflex {
-namespace {
-
-// LibTorch's OpenMP threads are per calling thread; OpenBLAS's count is one for the process, so
-// while two threads call it, each call gets the smaller share (oversubscribed spinning threads cost
-// several times what they save).
-void set_blas_threads(int64_t n) {
-  if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(std::max<int64_t>(1, n)));
-}
-
-}  // namespace
 
 CoreSplitOverlap::CoreSplitOverlap(ModelHost& host, int64_t threads, int64_t worker_threads)
     : host_(host), threads_(std::max<int64_t>(1, threads)) {
@@ -32,7 +21,10 @@ void CoreSplitOverlap::drop_snapshot() { host_.clear_snapshot(); }
 
 void CoreSplitOverlap::split_cores(bool split) {
   at::set_num_threads(static_cast<int>(split ? training_ : threads_));
-  set_blas_threads(split ? std::min(training_, worker_) : threads_);
+  // LibTorch's OpenMP threads are per calling thread; OpenBLAS's count is one for the process, so while
+  // two threads call it, each call gets the smaller share (oversubscribed spinning threads cost several
+  // times what they save).
+  set_blas_threads(static_cast<int>(split ? std::min(training_, worker_) : threads_));
 }
 
 void CoreSplitOverlap::worker_started() {

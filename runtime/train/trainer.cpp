@@ -55,10 +55,9 @@
 #include "train/progress.hpp"
 #include "train/training_log.hpp"
 #include "util/atomic_file.hpp"
+#include "util/blas_library.hpp"
 #include "util/error.hpp"
 #include "util/process_memory.hpp"
-
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace dataflex {
 namespace fs = std::filesystem;
@@ -73,7 +72,7 @@ int64_t configure_threads(int64_t num_threads) {
   const int64_t n = num_threads > 0 ? num_threads : available;
   at::set_num_threads(static_cast<int>(n));
   // OpenBLAS (Debian's libblas.so.3 when libopenblas0-pthread is installed) keeps its own pool.
-  if (openblas_set_num_threads) openblas_set_num_threads(static_cast<int>(n));
+  set_blas_threads(static_cast<int>(n));
   return n;
 }
 
@@ -539,11 +538,11 @@ std::string Trainer::describe() const {
   for (const auto& x : s.corpus.train) train_tokens += x.input_ids.size();
   return fmt::format(
       "model {} ({}, {:.2f}M params, {:.2f}M trainable, {}), data {} domains / {} train samples ({:.2f}M tokens) / {} "
-      "eval, {} steps, {} threads{}{}; decisions: {}",
+      "eval, {} steps, {} threads{}{}{}; decisions: {}",
       s.opt.model_name_or_path, c.model_type, static_cast<double>(c.parameter_count()) / 1e6,
       static_cast<double>(s.model->trainable_count()) / 1e6, to_string(s.opt.finetuning_type), s.corpus.domains.size(),
       s.corpus.train.size(), static_cast<double>(train_tokens) / 1e6, s.corpus.eval.size(), s.total_steps,
-      at::get_num_threads(),
+      at::get_num_threads(), blas_core_name().empty() ? std::string() : " (OpenBLAS " + blas_core_name() + " kernels)",
       s.comm->distributed() ? fmt::format(" x {} ranks (global batch {})", s.comm->world_size(), s.opt.global_batch())
                             : std::string(),
       s.resumed_from.empty() ? "" : ", resuming from " + s.resumed_from, s.policy->schedule().describe());

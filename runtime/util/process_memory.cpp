@@ -3,7 +3,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <fstream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace dataflex {
 
@@ -18,6 +23,15 @@ double peak_resident_mb() {
   struct rusage usage {};
   if (getrusage(RUSAGE_SELF, &usage) != 0) return 0.0;
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  for (const char* v : {"GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"})
+    if (std::getenv(v)) return;
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit systems
+  ::mallopt(M_TRIM_THRESHOLD, INT_MAX);   // mallopt takes an int: about 2 GiB of free heap top kept
+#endif
 }
 
 }  // namespace dataflex
