@@ -196,6 +196,63 @@ struct PackedSiluMulFunction : torch::autograd::Function<PackedSiluMulFunction> 
   }
 };
 
+// --- rotary position embedding ---
+
+// One head's row: y = x * cos + rotate_half(x) * sin, rotate_half(x) = [-x2, x1] over the halves of D.
+DATAFLEX_KERNEL void rope_row(const float* x, const float* c, const float* s, float* y, int64_t half) {
+  for (int64_t j = 0; j < half; ++j) {
+    y[j] = x[j] * c[j] - x[j + half] * s[j];
+    y[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
+  }
+}
+
+// Its transpose: dx1 = dy1 * cos1 + dy2 * sin2, dx2 = dy2 * cos2 - dy1 * sin1.
+DATAFLEX_KERNEL void rope_backward_row(const float* dy, const float* c, const float* s, float* dx, int64_t half) {
+  for (int64_t j = 0; j < half; ++j) {
+    dx[j] = dy[j] * c[j] + dy[j + half] * s[j + half];
+    dx[j + half] = dy[j + half] * c[j + half] - dy[j] * s[j];
+  }
+}
+
+// x [B, T, heads, D] as the projection made it (any strides but the last), y [B, heads, T, D] contiguous:
+// the rotation and attention's transpose in one pass.
+struct RopeFunction : torch::autograd::Function<RopeFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x_in, const at::Tensor& cos_in,
+                            const at::Tensor& sin_in) {
+    const at::Tensor x = x_in.stride(3) == 1 ? x_in : x_in.contiguous();
+    const at::Tensor cos = cos_in.contiguous(), sin = sin_in.contiguous();
+    const int64_t B = x.size(0), T = x.size(1), Hn = x.size(2), D = x.size(3);
+    at::Tensor y = at::empty({B, Hn, T, D}, x.options());
+    const float *xp = x.data_ptr<float>(), *cp = cos.data_ptr<float>(), *sp = sin.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    const int64_t sb = x.stride(0), st = x.stride(1), sh = x.stride(2);
+    at::parallel_for(0, B * T * Hn, std::max<int64_t>(1, kElementGrain / D), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {  // r walks x's rows in (b, t, h) order
+        const int64_t b = r / (T * Hn), t = (r / Hn) % T, h = r % Hn;
+        rope_row(xp + b * sb + t * st + h * sh, cp + t * D, sp + t * D, yp + ((b * Hn + h) * T + t) * D, D / 2);
+      }
+    });
+    ctx->save_for_backward({cos, sin});
+    return y;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &cos = saved[0], &sin = saved[1];
+    const at::Tensor dy = grads[0].contiguous();  // [B, heads, T, D]
+    const int64_t B = dy.size(0), Hn = dy.size(1), T = dy.size(2), D = dy.size(3);
+    at::Tensor dx = at::empty({B, T, Hn, D}, dy.options());
+    const float *dyp = dy.data_ptr<float>(), *cp = cos.data_ptr<float>(), *sp = sin.data_ptr<float>();
+    float* dxp = dx.data_ptr<float>();
+    at::parallel_for(0, B * T * Hn, std::max<int64_t>(1, kElementGrain / D), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t b = r / (T * Hn), t = (r / Hn) % T, h = r % Hn;
+        rope_backward_row(dyp + ((b * Hn + h) * T + t) * D, cp + t * D, sp + t * D, dxp + r * D, D / 2);
+      }
+    });
+    return {dx, at::Tensor(), at::Tensor()};
+  }
+};
+
 // --- causal softmax ---
 
 // Row r is query r % T; it sees the first min(S, r % T + 1 + S - T) keys.
@@ -277,6 +334,15 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) { return SiluMulFunction::apply(gate, up); }
 
 at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up) { return PackedSiluMulFunction::apply(gate_up); }
+
+bool rope_fusable(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  return fusable(x) && x.dim() == 4 && x.size(3) % 2 == 0 && fusable(cos) && fusable(sin) && cos.dim() == 2 &&
+         cos.sizes() == sin.sizes() && cos.size(0) == x.size(1) && cos.size(1) == x.size(3);
+}
+
+at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  return RopeFunction::apply(x, cos, sin);
+}
 
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale) {
   return CausalSoftmaxFunction::apply(scores, scale);

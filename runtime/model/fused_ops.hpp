@@ -1,5 +1,6 @@
-// fused_ops.hpp -- the decoder's memory-bound steps as single passes on the CPU: RMSNorm, SiLU(gate) * up
-// and the causal softmax of the attention scores, each an autograd function with its own backward.
+// fused_ops.hpp -- the decoder's memory-bound steps as single passes on the CPU: RMSNorm, SiLU(gate) * up,
+// the rotary position embedding and the causal softmax of the attention scores, each an autograd
+// function with its own backward.
 //
 // Unfused, each is a chain of ATen ops (RMSNorm: pow, mean, add, rsqrt, mul, mul; the softmax: scale, add
 // the mask, softmax), every one a pass over the activations, with its intermediates kept for the backward.
@@ -21,6 +22,11 @@ at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up);
 // The same for gate and up side by side in the last dimension of `gate_up` [..., 2I] (the output of one
 // GEMM with both weights): [..., I].
 at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up);
+// RoPE of queries or keys x [B, T, heads, D] (the projection's layout; the last dimension contiguous)
+// with cos, sin [T, D]: x * cos + rotate_half(x) * sin, returned as [B, heads, T, D] (contiguous), the
+// layout attention reads. rope_fusable says whether the shapes qualify (per-sequence positions do not).
+bool rope_fusable(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
 // softmax over the last dimension of scale * scores [..., T, S], query i (of the T) seeing keys 0 .. i + S - T
 // only (the causal mask; S > T when cached keys come first); the keys it does not see get probability 0.
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale);

@@ -224,19 +224,27 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
   at::Tensor h = norm(x, L.input_norm);
-  at::Tensor q, k, v;
+  at::Tensor q, k, v;  // [B, T, heads, D] from the projections, [B, heads, T, D] from RoPE on
   if (joinable({&L.q, &L.k, &L.v}, h)) {
     const at::Tensor qkv = joint_linear({&L.q, &L.k, &L.v}, h);
-    q = qkv.narrow(-1, 0, H * D).view({B, T, H, D}).transpose(1, 2);
-    k = qkv.narrow(-1, H * D, KV * D).view({B, T, KV, D}).transpose(1, 2);
-    v = qkv.narrow(-1, (H + KV) * D, KV * D).view({B, T, KV, D}).transpose(1, 2);
+    q = qkv.narrow(-1, 0, H * D).view({B, T, H, D});
+    k = qkv.narrow(-1, H * D, KV * D).view({B, T, KV, D});
+    v = qkv.narrow(-1, (H + KV) * D, KV * D).view({B, T, KV, D});
   } else {
-    q = linear(L.q, h).view({B, T, H, D}).transpose(1, 2);
-    k = linear(L.k, h).view({B, T, KV, D}).transpose(1, 2);
-    v = linear(L.v, h).view({B, T, KV, D}).transpose(1, 2);
+    q = linear(L.q, h).view({B, T, H, D});
+    k = linear(L.k, h).view({B, T, KV, D});
+    v = linear(L.v, h).view({B, T, KV, D});
   }
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos + rotate_half(k) * sin;
+  v = v.transpose(1, 2);
+  if (fused_ && rope_fusable(q, cos, sin)) {  // rotation and transpose in one pass each
+    q = fused_rope(q, cos, sin);
+    k = fused_rope(k, cos, sin);
+  } else {
+    q = q.transpose(1, 2);
+    k = k.transpose(1, 2);
+    q = q * cos + rotate_half(q) * sin;
+    k = k * cos + rotate_half(k) * sin;
+  }
   if (cached_k) {  // generation: attend to every cached token too
     *cached_k = cached_k->defined() ? at::cat({*cached_k, k}, 2) : k;
     *cached_v = cached_v->defined() ? at::cat({*cached_v, v}, 2) : v;
@@ -244,19 +252,25 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
     v = *cached_v;
   }
   const int64_t S = k.size(2);
-  if (KV != H) {  // repeat_kv: head j of the queries reads key/value head j / (H / KV)
-    k = k.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
-    v = v.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
-  }
   const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-  at::Tensor probs;
+  at::Tensor attn;
   if (fused_ && causal_only && fusable(q)) {
-    probs = fused_causal_softmax(at::matmul(q, k.transpose(2, 3)), scale);
+    // Query head j reads key/value head j / rep. The rep query heads of one key/value head, contiguous
+    // in q, are one matrix of rep * T rows: no repeated copies of K and V, and rep times fewer, taller
+    // GEMMs in the batched matmuls. The softmax sees [.., rep, T, S], so query i is row i of each T.
+    const int64_t rep = H / KV;
+    const at::Tensor scores = at::matmul(q.contiguous().view({B, KV, rep * T, D}), k.transpose(2, 3));
+    const at::Tensor probs = fused_causal_softmax(scores.view({B, KV, rep, T, S}), scale).view({B, KV, rep * T, S});
+    attn = at::matmul(probs, v).view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
   } else {
+    if (KV != H) {  // repeat_kv: head j of the queries reads key/value head j / (H / KV)
+      k = k.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
+      v = v.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
+    }
     at::Tensor scores = at::matmul(q, k.transpose(2, 3)) * scale;
-    probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
+    at::Tensor probs = at::softmax(scores + mask, -1, at::kFloat).to(q.scalar_type());
+    attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, H * D});
   }
-  at::Tensor attn = at::matmul(probs, v).transpose(1, 2).reshape({B, T, H * D});
   at::Tensor out = x + linear(L.o, attn);
   h = norm(out, L.post_norm);
   if (joinable({&L.gate, &L.up}, h))

@@ -74,6 +74,38 @@ TEST(FusedOps, CausalSoftmaxEqualsTheMaskedSoftmaxWithGradients) {
   }
 }
 
+// Queries [B, T, heads, D] as a projection makes them (also a column slice of a wider output, as the
+// joined q/k/v GEMM gives), against transpose + x * cos + rotate_half(x) * sin.
+TEST(FusedOps, RopeEqualsTheUnfusedOpsWithGradients) {
+  at::manual_seed(4);
+  const int64_t B = 2, T = 7, Hn = 3, D = 8;
+  const at::Tensor angles = at::rand({T, D / 2}) * 6;
+  const at::Tensor emb = at::cat({angles, angles}, -1);
+  const at::Tensor cos = emb.cos(), sin = emb.sin();
+  const auto rotate_half = [](const at::Tensor& x) {
+    const int64_t h = x.size(-1) / 2;
+    return at::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+  };
+  const auto reference = [&](const at::Tensor& x) {
+    const at::Tensor xt = x.transpose(1, 2);
+    return xt * cos + rotate_half(xt) * sin;
+  };
+  ASSERT_TRUE(rope_fusable(at::randn({B, T, Hn, D}), cos, sin));
+  EXPECT_FALSE(rope_fusable(at::randn({B, T, Hn, D}), cos.unsqueeze(0), sin.unsqueeze(0)));
+  compare(
+      {at::randn({B, T, Hn, D})}, [&](auto& t) { return fused_rope(t[0], cos, sin); },
+      [&](auto& t) { return reference(t[0]); }, "rope");
+  compare(  // heads 1..3 of 5 side by side in each row: strided rows
+      {at::randn({B, T, 5 * D})},
+      [&](auto& t) {
+        return fused_rope(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}), cos, sin);
+      },
+      [&](auto& t) {
+        return reference(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}));
+      },
+      "rope of a slice");
+}
+
 TEST(FusedOps, FiftyTrainingStepsGiveTheUnfusedLosses) {
   ModelConfig c = ModelConfig::builtin_tiny(96);
   c.hidden_size = 64;
