@@ -78,6 +78,11 @@ void SelectPolicy::apply(int64_t step, int64_t index, const nlohmann::json&, con
   if (logged_failure(step, index, outcome, applied_at, subset_ ? "kept the previous selection" : "kept the whole pool"))
     return;
   const auto ids = outcome.at("ids").get<std::vector<int64_t>>();
+  // Checked before anything changes: a restored in-flight decision comes from a checkpoint file.
+  for (int64_t id : ids)
+    if (id < 0 || id >= static_cast<int64_t>(corpus_.train.size()))
+      throw Error("decision of step " + std::to_string(step) + ": selected id " + std::to_string(id) +
+                  " is outside the training pool");
   subset_.emplace(ids, options_.select_with_replacement, outcome.at("seed").get<uint64_t>() ^ 0x53454C4543540000ull);
 
   nlohmann::ordered_json line = decision_line(step, index, applied_at);
@@ -86,12 +91,7 @@ void SelectPolicy::apply(int64_t step, int64_t index, const nlohmann::json&, con
   if (outcome.contains("candidates")) line["candidates"] = outcome["candidates"];
   log_.add_ids(line, applied_at, ids);
   std::vector<double> per_domain(corpus_.domains.size(), 0.0);
-  for (int64_t id : ids) {
-    if (id < 0 || id >= static_cast<int64_t>(corpus_.train.size()))
-      throw Error("decision of step " + std::to_string(step) + ": selected id " + std::to_string(id) +
-                  " is outside the training pool");
-    per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
-  }
+  for (int64_t id : ids) per_domain[static_cast<std::size_t>(corpus_.train[static_cast<std::size_t>(id)].domain)] += 1;
   nlohmann::ordered_json dom;
   for (std::size_t d = 0; d < per_domain.size(); ++d) dom[corpus_.domains[d]] = per_domain[d];
   line["per_domain"] = dom;
