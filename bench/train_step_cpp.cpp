@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   const auto seconds = [](clock::time_point a, clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
   };
+  double activation_mb = 0;  // the most a forward held for its backward (allocator bytes in use)
   std::vector<long> faults;  // minor page faults of each timed step (fresh pages the kernel zeroes)
   const auto minor_faults = [] {
     struct rusage u {};
@@ -98,10 +99,12 @@ int main(int argc, char** argv) {
     if (!profile.empty() && static_cast<int64_t>(i) == warmup)
       profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(profile);
     const long f0 = minor_faults();
+    const double heap0 = phases ? heap_in_use_mb() : 0.0;
     const auto t0 = clock::now();
     const at::Tensor& ids = batches[i];
     at::Tensor loss = model.token_losses(ids, ids).mean();  // labels = ids: every position trained
     const auto t1 = clock::now();
+    if (phases) activation_mb = std::max(activation_mb, heap_in_use_mb() - heap0);
     loss.backward();
     const auto t2 = clock::now();
     torch::nn::utils::clip_grad_norm_(params, 1.0);
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
     out["clip_ms"] = std::round(1000.0 * phase[2] / n);
     out["optimizer_ms"] = std::round(1000.0 * phase[3] / n);
     out["page_faults"] = faults;
+    out["activation_mb"] = std::round(10.0 * activation_mb) / 10.0;
   }
   out["loss_first"] = losses.front();
   out["loss_last"] = losses.back();

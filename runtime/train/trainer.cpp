@@ -407,15 +407,19 @@ LossWeights agree_loss_weights(Trainer::State& s, int64_t step, const MicroBatch
 
 // Forward and backward of every micro-batch (this rank's share); returns this rank's part of the
 // step's loss. The policy sees each micro-batch's per-sample losses, over all ranks, before its loss
-// is formed (a weighter decides there).
-double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroBatch>& batches) {
+// is formed (a weighter decides there). `activation_mb`: the most memory one micro-batch's forward
+// holds until its backward (allocated and not freed between the two; a decision computed beside
+// training allocates meanwhile too, and counts).
+double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroBatch>& batches, double& activation_mb) {
   std::vector<double> trained = {0.0};
   for (const auto& b : batches) trained[0] += static_cast<double>(b.trained);
   s.comm->allreduce_sum(trained);  // the step's loss is normalised by every rank's trained tokens
   const int64_t step_trained = static_cast<int64_t>(trained[0]);
   const std::size_t first = static_cast<std::size_t>(s.comm->rank() * s.opt.batch_size);
   double step_loss = 0.0;
+  activation_mb = 0.0;
   for (MicroBatch& b : batches) {
+    const double heap_before_mb = heap_in_use_mb();
     const at::Tensor token_losses = forward(s, b);
     const at::Tensor sample_tokens = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum(1).to(at::kCPU);
     const at::Tensor sums = token_losses.detach().sum(1).to(at::kCPU).contiguous();
@@ -426,6 +430,7 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
     gather_losses(s, b);
     const LossWeights weights = agree_loss_weights(s, step, b);
     const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, first, step_trained, batches.size());
+    activation_mb = std::max(activation_mb, heap_in_use_mb() - heap_before_mb);
     loss.backward();
     step_loss += loss.item<double>();
   }
@@ -583,7 +588,9 @@ class Run {
     std::unique_lock<std::recursive_mutex> model_lock;
     if (!s_.policy->decision_in_flight()) model_lock = s_.host->lock_model();
     std::vector<MicroBatch> batches = draw_step(s_);
-    step_loss_ = forward_backward_step(s_, step, batches);
+    double activation_mb = 0.0;
+    step_loss_ = forward_backward_step(s_, step, batches, activation_mb);
+    window_activation_mb_ = std::max(window_activation_mb_, activation_mb);
     s_.comm->allreduce_gradients(params_);
     // The step's loss over all ranks, and whether any rank was asked to stop (SIGTERM, SIGUSR1).
     int64_t step_tokens = 0;
@@ -623,15 +630,16 @@ class Run {
       const double peak_mb = peak_resident_mb();
       if (log_)
         log_->log_train({done, window_loss_ / static_cast<double>(window_steps_), grad_norm_, s_.lr.at(done),
-                         s_.policy->epoch(), tps, elapsed(), peak_mb});
+                         s_.policy->epoch(), tps, elapsed(), peak_mb, window_activation_mb_});
       if (!memory_logged_) {
         memory_logged_ = true;
         spdlog::info(
             "memory: {:.0f} MiB resident before training, peak {:.0f} MiB by step {} (the steps' "
-            "activations, gradients and AdamW moments: {:.0f} MiB)",
-            resident_before_mb_, peak_mb, done, std::max(0.0, peak_mb - resident_before_mb_));
+            "activations, gradients and AdamW moments: {:.0f} MiB; activations held by one forward for its "
+            "backward: {:.0f} MiB)",
+            resident_before_mb_, peak_mb, done, std::max(0.0, peak_mb - resident_before_mb_), window_activation_mb_);
       }
-      window_loss_ = 0.0;
+      window_loss_ = window_activation_mb_ = 0.0;
       window_steps_ = window_tokens_ = 0;
       window_start_ = Clock::now();
     }
@@ -817,6 +825,7 @@ class Run {
   double all_loss_, window_loss_;
   int64_t window_steps_, window_tokens_ = 0;
   double step_loss_ = 0.0, grad_norm_ = 0.0;
+  double window_activation_mb_ = 0.0;     // the most one forward held for backward since the last log line
   const std::vector<at::Tensor> params_;  // the trainable parameters, for clipping
   const double resident_before_mb_;       // before the first step of this call of train()
 };

@@ -65,6 +65,7 @@ void TrainingLog::log_train(const TrainPoint& p) {
   line["throughput"] = round_to(p.tokens_per_s, 2);
   line["grad_norm"] = round_to(p.grad_norm, 4);
   if (p.peak_memory_mb > 0) line["peak_memory_mb"] = round_to(p.peak_memory_mb, 1);
+  if (p.activation_memory_mb > 0) line["activation_memory_mb"] = round_to(p.activation_memory_mb, 1);
   append_line(line);
   history_.push_back({{"epoch", round_to(p.epoch, 4)},
                       {"grad_norm", p.grad_norm},

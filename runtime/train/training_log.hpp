@@ -30,7 +30,8 @@ class TrainingLog {
   struct TrainPoint {
     int64_t step;
     double loss, grad_norm, learning_rate, epoch, tokens_per_s, elapsed_s;
-    double peak_memory_mb = 0;  // the process's peak resident set so far
+    double peak_memory_mb = 0;        // the process's peak resident set so far
+    double activation_memory_mb = 0;  // the most a step's forward passes held for backward, this window
   };
   void log_train(const TrainPoint& p);
   // Eval metrics: "eval_loss" plus per domain "eval_<domain>_loss".

@@ -9,6 +9,11 @@ double resident_mb();
 // The largest resident set so far, MiB (getrusage's ru_maxrss).
 double peak_resident_mb();
 
+// Bytes the process's allocator has handed out and not had back, MiB (glibc's mallinfo2: heap blocks
+// in use plus mmap-ed blocks); 0 where it is not glibc. Unlike the resident set it falls when tensors
+// are freed, so the difference across a forward pass is the memory its activations hold.
+double heap_in_use_mb();
+
 // glibc hands every freed block above its (adaptive) mmap threshold, and the free top of the heap
 // above 128 KiB, back to the kernel; the next step's activations then fault in fresh zeroed pages
 // (measured: 140,000 page faults and 30 % of a ~30M model's step, bench/train_step_cpp.cpp --phases).

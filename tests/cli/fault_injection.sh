@@ -43,7 +43,7 @@ for f in ["model.safetensors", "all_results.json", "train_results.json", "eval_r
     assert os.path.exists(os.path.join(out, f)), f + " missing"
 assert filecmp.cmp(os.path.join(whole, "model.safetensors"), os.path.join(out, "model.safetensors"), shallow=False), "final model differs"
 assert filecmp.cmp(os.path.join(whole, "decisions.jsonl"), os.path.join(out, "decisions.jsonl"), shallow=False), "decisions differ"
-drop = {"elapsed_time", "remaining_time", "throughput", "peak_memory_mb"}
+drop = {"elapsed_time", "remaining_time", "throughput", "peak_memory_mb", "activation_memory_mb"}
 strip = lambda p: [{k: v for k, v in json.loads(l).items() if k not in drop} for l in open(p)]
 assert strip(os.path.join(whole, "trainer_log.jsonl")) == strip(os.path.join(out, "trainer_log.jsonl")), "logged losses differ"
 a, b = json.load(open(os.path.join(whole, "all_results.json"))), json.load(open(os.path.join(out, "all_results.json")))

@@ -74,7 +74,7 @@ strip() { python3 -c "
 import json,sys
 for l in open(sys.argv[1]):
     d=json.loads(l)
-    for k in ('elapsed_time','remaining_time','tokens_per_second','throughput','train_runtime','peak_memory_mb',
+    for k in ('elapsed_time','remaining_time','tokens_per_second','throughput','train_runtime','peak_memory_mb','activation_memory_mb',
               'train_steps_per_second','train_samples_per_second'): d.pop(k,None)
     print(json.dumps(d,sort_keys=True))" "$1"; }
 for cfg in select_loss mix_odm; do
