@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "model/llama_model.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/trainer.hpp"
 #include "util/blas_library.hpp"
 #include "util/process_memory.hpp"
@@ -73,7 +74,11 @@ int main(int argc, char** argv) {
   model.set_training(true);
   model.set_fused_kernels(!unfused);
   const std::vector<at::Tensor> params = model.trainable_parameters();
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0));
+  // What dataflex-run builds: the one-pass AdamW with the fused kernels, LibTorch's with --unfused.
+  std::unique_ptr<torch::optim::AdamW> opt_holder =
+      unfused ? std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0))
+              : std::make_unique<FusedAdamW>(params, torch::optim::AdamWOptions(1e-3).weight_decay(0.0));
+  torch::optim::AdamW& opt = *opt_holder;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + 1));
   std::vector<at::Tensor> batches;
   for (int64_t i = 0; i < warmup + steps; ++i)

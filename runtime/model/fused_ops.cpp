@@ -253,6 +253,22 @@ struct RopeFunction : torch::autograd::Function<RopeFunction> {
   }
 };
 
+// --- AdamW ---
+
+// One pass over a parameter and its gradient and moments, in the order of LibTorch's AdamW step:
+// p *= decay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= step_size * m / (sqrt(v) / sqrt_bc2 + eps).
+DATAFLEX_KERNEL void adamw_range(float* p, const float* g, float* m, float* v, int64_t begin, int64_t end, float decay,
+                                 float b1, float b2, float sqrt_bc2, float eps, float step_size) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * (1.0f - b1);
+    const float vi = v[i] * b2 + gi * gi * (1.0f - b2);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * decay - step_size * (mi / (std::sqrt(vi) / sqrt_bc2 + eps));
+  }
+}
+
 // --- causal softmax ---
 
 // Row r is query r % T; it sees the first min(S, r % T + 1 + S - T) keys.
@@ -334,6 +350,26 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) { return SiluMulFunction::apply(gate, up); }
 
 at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up) { return PackedSiluMulFunction::apply(gate_up); }
+
+bool adamw_fusable(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v) {
+  for (const at::Tensor* t : {&p, &g, &m, &v})
+    if (!t->defined() || !fusable(*t) || !t->is_contiguous() || t->numel() != p.numel()) return false;
+  return true;
+}
+
+void fused_adamw_update(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v,
+                        const AdamWStep& s) {
+  float* pp = p.data_ptr<float>();
+  const float* gp = g.data_ptr<float>();
+  float *mp = m.data_ptr<float>(), *vp = v.data_ptr<float>();
+  const float decay = static_cast<float>(1.0 - s.lr * s.weight_decay);
+  const float sqrt_bc2 = static_cast<float>(std::sqrt(1.0 - std::pow(s.beta2, static_cast<double>(s.step))));
+  const float step_size = static_cast<float>(s.lr / (1.0 - std::pow(s.beta1, static_cast<double>(s.step))));
+  at::parallel_for(0, p.numel(), kElementGrain, [&](int64_t b, int64_t e) {
+    adamw_range(pp, gp, mp, vp, b, e, decay, static_cast<float>(s.beta1), static_cast<float>(s.beta2), sqrt_bc2,
+                static_cast<float>(s.eps), step_size);
+  });
+}
 
 bool rope_fusable(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   return fusable(x) && x.dim() == 4 && x.size(3) % 2 == 0 && fusable(cos) && fusable(sin) && cos.dim() == 2 &&

@@ -31,4 +31,15 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 // only (the causal mask; S > T when cached keys come first); the keys it does not see get probability 0.
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale);
 
+// One AdamW update of a parameter in place, in one pass over p, its gradient g and moments m, v (all
+// float32, contiguous, same size: adamw_fusable), the arithmetic of LibTorch's AdamW step in its order
+// (decoupled weight decay, bias-corrected moments). `step` counts from 1. No autograd: call under no_grad.
+struct AdamWStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  int64_t step;
+};
+bool adamw_fusable(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v);
+void fused_adamw_update(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v,
+                        const AdamWStep& s);
+
 }  // namespace dataflex

@@ -47,6 +47,7 @@
 #include "train/communicator.hpp"
 #include "train/decision_overlap.hpp"
 #include "train/distributed_services.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/host_factory.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/optimizer_sharding.hpp"
@@ -205,6 +206,8 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const LlamaModel& model, const T
   auto no_decay_options = adamw;
   no_decay_options.weight_decay(0.0);
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(no_decay_options));
+  // training.fused_kernels: one pass per parameter (train/fused_adamw.hpp); otherwise LibTorch's own.
+  if (o.fused_kernels) return std::make_unique<FusedAdamW>(groups, adamw);
   return std::make_unique<torch::optim::AdamW>(groups, adamw);
 }
 

@@ -4,12 +4,16 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/optim/adamw.h>
+#include <torch/serialize/archive.h>
 
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <sstream>
 
 #include "model/fused_ops.hpp"
 #include "model/llama_model.hpp"
+#include "train/fused_adamw.hpp"
 
 namespace dataflex {
 namespace {
@@ -104,6 +108,57 @@ TEST(FusedOps, RopeEqualsTheUnfusedOpsWithGradients) {
         return reference(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}));
       },
       "rope of a slice");
+}
+
+// The one-pass AdamW against LibTorch's over 40 steps of random gradients, with decoupled weight decay in
+// one group and none in the other; its state is AdamW's, so a checkpoint of one loads into the other.
+TEST(FusedOps, FusedAdamWStepsAsLibTorchsAdamW) {
+  at::manual_seed(8);
+  const std::vector<at::Tensor> init = {at::randn({37, 19}), at::randn({101}), at::randn({5, 3, 7})};
+  std::vector<at::Tensor> a, b;
+  for (const auto& t : init) a.push_back(t.clone().requires_grad_(true)), b.push_back(t.clone().requires_grad_(true));
+  const auto groups = [](const std::vector<at::Tensor>& ps) {
+    std::vector<torch::optim::OptimizerParamGroup> g;
+    g.emplace_back(std::vector<at::Tensor>{ps[0], ps[2]},
+                   std::make_unique<torch::optim::AdamWOptions>(
+                       torch::optim::AdamWOptions(3e-3).betas({0.9, 0.95}).eps(1e-6).weight_decay(0.1)));
+    g.emplace_back(std::vector<at::Tensor>{ps[1]},
+                   std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(3e-3).weight_decay(0.0)));
+    return g;
+  };
+  FusedAdamW fused(groups(a), torch::optim::AdamWOptions(3e-3));
+  torch::optim::AdamW reference(groups(b), torch::optim::AdamWOptions(3e-3));
+  for (int step = 0; step < 40; ++step) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const at::Tensor g = at::randn_like(init[i]) * (step % 7 + 1);
+      a[i].mutable_grad() = g.clone();
+      b[i].mutable_grad() = g.clone();
+    }
+    fused.step();
+    reference.step();
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) expect_close(a[i].detach(), b[i].detach(), 1e-5, "AdamW parameters");
+  // The fused optimizer's state, saved and loaded by LibTorch's AdamW, continues alike.
+  std::stringstream saved;
+  {
+    torch::serialize::OutputArchive archive;
+    fused.save(archive);
+    archive.save_to(saved);
+  }
+  std::vector<at::Tensor> c;
+  for (const auto& t : a) c.push_back(t.detach().clone().requires_grad_(true));
+  torch::optim::AdamW loaded(groups(c), torch::optim::AdamWOptions(3e-3));
+  torch::serialize::InputArchive in;
+  in.load_from(saved);
+  loaded.load(in);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const at::Tensor g = at::randn_like(init[i]);
+    a[i].mutable_grad() = g.clone();
+    c[i].mutable_grad() = g.clone();
+  }
+  fused.step();
+  loaded.step();
+  for (std::size_t i = 0; i < a.size(); ++i) expect_close(a[i].detach(), c[i].detach(), 1e-5, "after loading");
 }
 
 TEST(FusedOps, FiftyTrainingStepsGiveTheUnfusedLosses) {

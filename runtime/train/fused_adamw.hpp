@@ -1,0 +1,19 @@
+// fused_adamw.hpp -- LibTorch's AdamW with the update of each parameter done in one pass
+// (model/fused_ops.hpp's fused_adamw_update) instead of eight ATen ops, each a pass over the parameter,
+// its gradient or its moments. Everything else is AdamW's own: parameter groups, options, the state
+// (AdamWParamState per parameter, so checkpoints, ZeRO sharding and the Adam preconditioner read it
+// unchanged), serialisation. Parameters that do not qualify (not float32 CPU, not contiguous, amsgrad)
+// take the unfused ops.
+#pragma once
+
+#include <torch/optim/adamw.h>
+
+namespace dataflex {
+
+class FusedAdamW : public torch::optim::AdamW {
+ public:
+  using torch::optim::AdamW::AdamW;
+  torch::Tensor step(LossClosure closure = nullptr) override;
+};
+
+}  // namespace dataflex
