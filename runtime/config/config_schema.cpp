@@ -260,7 +260,8 @@ const std::vector<ConfigKey>& config_schema() {
        P::of_bool(true),
        {},
        {},
-       "CPU float32: fused kernels for RMSNorm, SiLU * up and the causal softmax; false: the unfused ATen ops"},
+       "CPU float32: fused kernels for RMSNorm, RoPE, SiLU * up, the causal softmax and the AdamW update; false: the "
+       "unfused ATen ops and LibTorch's AdamW"},
       {"training",
        "bf16",
        ParamType::Bool,
