@@ -412,7 +412,7 @@ LossWeights agree_loss_weights(Trainer::State& s, int64_t step, const MicroBatch
 // step's loss. The policy sees each micro-batch's per-sample losses, over all ranks, before its loss
 // is formed (a weighter decides there). `activation_mb`: the most memory one micro-batch's forward
 // holds until its backward (allocated and not freed between the two; a decision computed beside
-// training allocates meanwhile too, and counts).
+// training allocates meanwhile too, and counts). CPU memory only: 0 for a model on a GPU.
 double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroBatch>& batches, double& activation_mb) {
   std::vector<double> trained = {0.0};
   for (const auto& b : batches) trained[0] += static_cast<double>(b.trained);
@@ -421,8 +421,9 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
   const std::size_t first = static_cast<std::size_t>(s.comm->rank() * s.opt.batch_size);
   double step_loss = 0.0;
   activation_mb = 0.0;
+  const bool on_cpu = s.model->device().is_cpu();
   for (MicroBatch& b : batches) {
-    const double heap_before_mb = heap_in_use_mb();
+    const double heap_before_mb = on_cpu ? heap_in_use_mb() : 0.0;
     const at::Tensor token_losses = forward(s, b);
     const at::Tensor sample_tokens = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum(1).to(at::kCPU);
     const at::Tensor sums = token_losses.detach().sum(1).to(at::kCPU).contiguous();
@@ -433,7 +434,7 @@ double forward_backward_step(Trainer::State& s, int64_t step, std::vector<MicroB
     gather_losses(s, b);
     const LossWeights weights = agree_loss_weights(s, step, b);
     const at::Tensor loss = micro_batch_loss(token_losses, sample_tokens, weights, first, step_trained, batches.size());
-    activation_mb = std::max(activation_mb, heap_in_use_mb() - heap_before_mb);
+    if (on_cpu) activation_mb = std::max(activation_mb, heap_in_use_mb() - heap_before_mb);
     loss.backward();
     step_loss += loss.item<double>();
   }
