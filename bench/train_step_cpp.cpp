@@ -17,30 +17,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "model/llama_model.hpp"
 #include "train/fused_adamw.hpp"
 #include "train/trainer.hpp"
 #include "util/blas_library.hpp"
 #include "util/process_memory.hpp"
-
-namespace {
-// Resident memory now, MiB (/proc/self/statm's second field, in pages).
-double rss_mb() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string config = "bench/configs/llama_h256_l4.json";
@@ -84,7 +72,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < warmup + steps; ++i)
     batches.push_back(at::randint(0, cfg.vocab_size, {batch, seq}, gen, at::kLong));
 
-  const double base_mb = rss_mb();  // model and data before the first step
+  const double base_mb = resident_mb();  // model and data before the first step
   std::vector<double> losses, times;
   // Seconds spent in forward, backward, clip_grad_norm, optimizer step + zero_grad (timed steps).
   double phase[4] = {0, 0, 0, 0};
@@ -160,10 +148,8 @@ int main(int argc, char** argv) {
   }
   out["loss_first"] = losses.front();
   out["loss_last"] = losses.back();
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
   out["rss_before_mb"] = std::round(10.0 * base_mb) / 10.0;
-  out["peak_rss_mb"] = std::round(10.0 * static_cast<double>(usage.ru_maxrss) / 1024.0) / 10.0;
+  out["peak_rss_mb"] = std::round(10.0 * peak_resident_mb()) / 10.0;
   std::cout << out.dump() << "\n";
   return 0;
 }

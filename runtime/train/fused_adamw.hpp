@@ -2,8 +2,8 @@
 // (model/fused_ops.hpp's fused_adamw_update) instead of eight ATen ops, each a pass over the parameter,
 // its gradient or its moments. Everything else is AdamW's own: parameter groups, options, the state
 // (AdamWParamState per parameter, so checkpoints, ZeRO sharding and the Adam preconditioner read it
-// unchanged), serialisation. Parameters that do not qualify (not float32 CPU, not contiguous, amsgrad)
-// take the unfused ops.
+// unchanged), serialisation. When a parameter does not qualify (not float32 CPU, not contiguous,
+// amsgrad), the whole step is LibTorch's.
 #pragma once
 
 #include <torch/optim/adamw.h>
