@@ -339,6 +339,61 @@ struct CausalSoftmaxFunction : torch::autograd::Function<CausalSoftmaxFunction> 
   }
 };
 
+// --- linears stored side by side ---
+
+// Rows [offset, offset + rows) of the matrix that begins where `first` does and continues through the
+// adjacent parameters (stored_adjacent): no copy.
+at::Tensor adjacent_rows(const at::Tensor& first, int64_t rows) {
+  std::vector<int64_t> size = first.sizes().vec();
+  size[0] = rows;
+  return first.as_strided(size, first.strides(), first.storage_offset());
+}
+
+int64_t total_rows(at::TensorList parts) {
+  int64_t n = 0;
+  for (const at::Tensor& p : parts) n += p.size(0);
+  return n;
+}
+
+// y = x W^T + b with W the weights' rows one after another, b the biases': one GEMM forward, one each for
+// the input's and the weights' gradients backward; each weight (bias) gets its rows of the gradient.
+struct AdjacentLinearFunction : torch::autograd::Function<AdjacentLinearFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights, at::TensorList biases) {
+    const int64_t n = total_rows(weights);
+    const at::Tensor w = adjacent_rows(weights[0], n);
+    const at::Tensor b = biases.empty() ? at::Tensor() : adjacent_rows(biases[0], n);
+    std::vector<at::Tensor> saved{x};
+    saved.insert(saved.end(), weights.begin(), weights.end());
+    ctx->save_for_backward(saved);
+    ctx->saved_data["biases"] = static_cast<int64_t>(biases.size());
+    return at::linear(x, w, b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt);
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const std::vector<at::Tensor> weights(saved.begin() + 1, saved.end());
+    const auto num_biases = static_cast<std::size_t>(ctx->saved_data["biases"].toInt());
+    const int64_t n = total_rows(weights), in = x.size(-1);
+    const at::Tensor dy = grads[0].reshape({-1, n});
+    tensor_list out(1 + weights.size() + num_biases);
+    if (ctx->needs_input_grad(0)) out[0] = at::matmul(grads[0], adjacent_rows(weights[0], n));
+    bool any_weight = false, any_bias = false;
+    for (std::size_t i = 0; i < weights.size(); ++i) any_weight = any_weight || ctx->needs_input_grad(1 + i);
+    for (std::size_t i = 0; i < num_biases; ++i) any_bias = any_bias || ctx->needs_input_grad(1 + weights.size() + i);
+    const at::Tensor dw = any_weight ? dy.t().mm(x.reshape({-1, in})) : at::Tensor();
+    const at::Tensor db = any_bias ? dy.sum(0) : at::Tensor();
+    int64_t row = 0;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      const int64_t rows = weights[i].size(0);
+      if (dw.defined() && ctx->needs_input_grad(1 + i)) out[1 + i] = dw.narrow(0, row, rows);
+      if (db.defined() && i < num_biases && ctx->needs_input_grad(1 + weights.size() + i))
+        out[1 + weights.size() + i] = db.narrow(0, row, rows);
+      row += rows;
+    }
+    return out;
+  }
+};
+
 }  // namespace
 
 bool fusable(const at::Tensor& t) { return t.scalar_type() == at::kFloat && t.device().is_cpu(); }
@@ -350,6 +405,25 @@ at::Tensor fused_rms_norm(const at::Tensor& x, const at::Tensor& weight, double 
 at::Tensor fused_silu_mul(const at::Tensor& gate, const at::Tensor& up) { return SiluMulFunction::apply(gate, up); }
 
 at::Tensor fused_silu_mul_packed(const at::Tensor& gate_up) { return PackedSiluMulFunction::apply(gate_up); }
+
+bool stored_adjacent(at::TensorList parts) {
+  if (parts.empty() || !parts[0].defined()) return false;
+  const at::Tensor& first = parts[0];
+  int64_t offset = first.storage_offset();
+  for (const at::Tensor& p : parts) {
+    if (!p.defined() || !p.is_contiguous() || p.dim() != first.dim() || p.scalar_type() != first.scalar_type() ||
+        p.device() != first.device() || !p.storage().is_alias_of(first.storage()) || p.storage_offset() != offset)
+      return false;
+    for (int64_t d = 1; d < p.dim(); ++d)
+      if (p.size(d) != first.size(d)) return false;
+    offset += p.numel();
+  }
+  return true;
+}
+
+at::Tensor adjacent_linear(const at::Tensor& x, at::TensorList weights, at::TensorList biases) {
+  return AdjacentLinearFunction::apply(x, weights, biases);
+}
 
 bool adamw_fusable(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v) {
   for (const at::Tensor* t : {&p, &g, &m, &v})

@@ -31,6 +31,14 @@ at::Tensor fused_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 // only (the causal mask; S > T when cached keys come first); the keys it does not see get probability 0.
 at::Tensor fused_causal_softmax(const at::Tensor& scores, double scale);
 
+// Linears stored side by side (q/k/v, gate/up: LlamaModel keeps their weights in one buffer, each
+// parameter its own rows of it). stored_adjacent: each part begins where the one before ends in one
+// storage, all contiguous with the same trailing sizes. adjacent_linear: x [..., in] times the weights'
+// rows as one matrix [sum of rows, in] (+ the biases, stored the same way, or none): [..., sum of rows]
+// from one GEMM with no copy of the weights; backward gives each weight its rows of one gradient GEMM.
+bool stored_adjacent(at::TensorList parts);
+at::Tensor adjacent_linear(const at::Tensor& x, at::TensorList weights, at::TensorList biases);
+
 // One AdamW update of a parameter in place, in one pass over p, its gradient g and moments m, v (all
 // float32, contiguous, same size: adamw_fusable), the arithmetic of LibTorch's AdamW step in its order
 // (decoupled weight decay, bias-corrected moments). `step` counts from 1. No autograd: call under no_grad.

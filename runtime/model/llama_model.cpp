@@ -112,6 +112,7 @@ LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, const std::stri
   add_parameter("model.norm.weight", ones(h));
   if (!c.tie_word_embeddings) add_parameter("lm_head.weight", normal({c.vocab_size, h}));
   inv_freq_ = rope_inv_freq(c).to(dev);
+  store_side_by_side();
   rebuild_layers();
   train_full();
 }
@@ -133,6 +134,7 @@ LlamaModel::LlamaModel(const LlamaModel& source, SnapshotTag)
     t.set_requires_grad(p.tensor.requires_grad());
     params_.push_back({p.name, t});
   }
+  store_side_by_side();
   rebuild_layers();
 }
 
@@ -150,6 +152,38 @@ at::Tensor LlamaModel::parameter(const std::string& name) const {
   auto it = index_.find(name);
   if (it == index_.end()) throw Error("model has no parameter '" + name + "'");
   return params_[it->second].tensor;
+}
+
+// q/k/v and gate/up of every layer (weights, and biases where there are) each in one buffer, every
+// parameter a tensor over its own rows of it: still one parameter per Hugging Face name (loading, saving,
+// the optimizer, LoRA and per-sample gradients see no difference), and one GEMM reads a group with no
+// copy (joint_linear). Values and requires_grad are kept.
+void LlamaModel::store_side_by_side() {
+  at::NoGradGuard no_grad;
+  auto store = [&](const std::vector<std::string>& names) {
+    std::vector<at::Tensor> parts;
+    for (const auto& n : names) {
+      if (!has_parameter(n)) return;
+      parts.push_back(parameter(n));
+    }
+    const at::Tensor buffer = at::cat(parts, 0);
+    int64_t offset = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      at::Tensor& t = params_[index_.at(names[i])].tensor;
+      at::Tensor part = at::empty({0}, buffer.options());
+      part.set_(buffer.storage(), offset, t.sizes());  // contiguous strides
+      part.set_requires_grad(t.requires_grad());
+      t = part;
+      offset += part.numel();
+    }
+  };
+  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
+    const std::string p = layer_prefix(i);
+    for (const char* kind : {".weight", ".bias"}) {
+      store({p + "self_attn.q_proj" + kind, p + "self_attn.k_proj" + kind, p + "self_attn.v_proj" + kind});
+      store({p + "mlp.gate_proj" + kind, p + "mlp.up_proj" + kind});
+    }
+  }
 }
 
 void LlamaModel::rebuild_layers() {
@@ -191,17 +225,20 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
   return y;
 }
 
-// Linears reading one input run as one GEMM over their concatenated weights (fewer, larger GEMMs)
-// when nothing needs them apart: fused kernels on, no observer (per-sample gradients see each
-// linear), no LoRA adapter, and all or none with a bias.
+// Linears reading one input run as one GEMM over their weights, stored side by side (store_side_by_side),
+// when nothing needs them apart: fused kernels on, no observer (per-sample gradients see each linear), no
+// LoRA adapter, and all or none with a bias. Anything that gave a parameter other storage (none of this
+// class's own operations do) makes stored_adjacent false, and the linears run apart: never a wrong result.
 bool LlamaModel::joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
-  // Measured (docs/performance.md): joining made the step 14-47 % faster at hidden size 256, changed
-  // nothing at 512 and was slower at 1024 (where each GEMM is large already and the weight copy costs).
-  if (!fused_ || observer_ || !fusable(x) || x.size(-1) >= 512) return false;
+  if (!fused_ || observer_ || !fusable(x)) return false;
   const bool bias = (*ls.begin())->bias.defined();
-  for (const Linear* l : ls)
+  std::vector<at::Tensor> weights, biases;
+  for (const Linear* l : ls) {
     if (l->lora_a.defined() || l->bias.defined() != bias || !fusable(l->weight)) return false;
-  return true;
+    weights.push_back(l->weight);
+    if (bias) biases.push_back(l->bias);
+  }
+  return stored_adjacent(weights) && (!bias || stored_adjacent(biases));
 }
 
 at::Tensor LlamaModel::joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
@@ -210,7 +247,7 @@ at::Tensor LlamaModel::joint_linear(std::initializer_list<const Linear*> ls, con
     weights.push_back(l->weight);
     if (l->bias.defined()) biases.push_back(l->bias);
   }
-  return at::linear(x, at::cat(weights, 0), biases.empty() ? c10::optional<at::Tensor>() : at::cat(biases, 0));
+  return adjacent_linear(x, weights, biases);
 }
 
 at::Tensor LlamaModel::norm(const at::Tensor& x, const at::Tensor& weight) const {

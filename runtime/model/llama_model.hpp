@@ -118,7 +118,7 @@ class LlamaModel {
   struct Layer;
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
   bool joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
-  // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM.
+  // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM (joinable first).
   at::Tensor joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
   // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
   at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
@@ -127,6 +127,7 @@ class LlamaModel {
   at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor logits_of(const at::Tensor& hidden) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);
+  void store_side_by_side();
   void rebuild_layers();
   struct SnapshotTag {};
   LlamaModel(const LlamaModel& source, SnapshotTag);

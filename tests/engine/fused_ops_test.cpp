@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "engine_test_support.hpp"
 #include "model/fused_ops.hpp"
 #include "model/llama_model.hpp"
 #include "train/fused_adamw.hpp"
@@ -112,6 +113,91 @@ TEST(FusedOps, RopeEqualsTheUnfusedOpsWithGradients) {
 
 // The one-pass AdamW against LibTorch's over 40 steps of random gradients, with decoupled weight decay in
 // one group and none in the other; its state is AdamW's, so a checkpoint of one loads into the other.
+// Weights and biases stored side by side in one buffer (as LlamaModel keeps q/k/v and gate/up): one GEMM
+// against a linear per weight, values and the gradients of the input, every weight and every bias.
+TEST(FusedOps, AdjacentLinearEqualsSeparateLinearsWithGradients) {
+  at::manual_seed(6);
+  const int64_t rows[] = {24, 8, 8}, in = 40;
+  const at::Tensor w_buffer = at::randn({40, in}), b_buffer = at::randn({40});
+  std::vector<at::Tensor> w, b, w_ref, b_ref;
+  int64_t offset = 0;
+  for (int64_t r : rows) {
+    w.push_back(at::empty({0}).set_(w_buffer.storage(), offset * in, {r, in}).requires_grad_(true));
+    b.push_back(at::empty({0}).set_(b_buffer.storage(), offset, {r}).requires_grad_(true));
+    w_ref.push_back(w.back().detach().clone().requires_grad_(true));
+    b_ref.push_back(b.back().detach().clone().requires_grad_(true));
+    offset += r;
+  }
+  ASSERT_TRUE(stored_adjacent(w));
+  ASSERT_TRUE(stored_adjacent(b));
+  EXPECT_FALSE(stored_adjacent({w[0], w[2]}));  // a gap
+  EXPECT_FALSE(stored_adjacent(w_ref));         // separate storage
+
+  const at::Tensor x0 = at::randn({3, 17, in});
+  const at::Tensor x = x0.clone().requires_grad_(true), x_ref = x0.clone().requires_grad_(true);
+  const at::Tensor y = adjacent_linear(x, w, b);
+  const at::Tensor y_ref = at::cat({at::linear(x_ref, w_ref[0], b_ref[0]), at::linear(x_ref, w_ref[1], b_ref[1]),
+                                    at::linear(x_ref, w_ref[2], b_ref[2])},
+                                   -1);
+  expect_close(y, y_ref, 1e-5, "adjacent linear");
+  const at::Tensor upstream = at::randn_like(y_ref);
+  (y * upstream).sum().backward();
+  (y_ref * upstream).sum().backward();
+  expect_close(x.grad(), x_ref.grad(), 1e-5, "input gradient");
+  for (int i = 0; i < 3; ++i) {
+    expect_close(w[i].grad(), w_ref[i].grad(), 1e-5, "weight gradient");
+    expect_close(b[i].grad(), b_ref[i].grad(), 1e-5, "bias gradient");
+  }
+  // Frozen weights (LoRA elsewhere, a frozen layer): only the input's gradient, and no weight gets one.
+  const at::Tensor frozen_w = at::randn({32, in}), x2 = x0.clone().requires_grad_(true);
+  std::vector<at::Tensor> frozen{frozen_w.narrow(0, 0, 16), frozen_w.narrow(0, 16, 16)};
+  ASSERT_TRUE(stored_adjacent(frozen));
+  adjacent_linear(x2, frozen, {}).sum().backward();
+  expect_close(x2.grad(), at::matmul(at::ones({3, 17, 32}), frozen_w), 1e-5, "input gradient, frozen weights");
+}
+
+// The model keeps q/k/v and gate/up side by side through construction, loading and snapshots, and a
+// training step keeps them there (the optimizer updates in place).
+TEST(FusedOps, ModelStoresProjectionsSideBySide) {
+  ModelConfig c = ModelConfig::builtin_tiny(96);
+  c.hidden_size = 64;
+  c.intermediate_size = 160;
+  c.num_hidden_layers = 2;
+  c.head_dim = 16;
+  c.attention_bias = true;
+  c.model_type = "qwen2";
+  LlamaModel model(c, 5);
+  auto group = [](const LlamaModel& m, std::vector<std::string> names) {
+    std::vector<at::Tensor> t;
+    for (const auto& n : names) t.push_back(m.parameter("model.layers.1." + n));
+    return stored_adjacent(t);
+  };
+  auto all_grouped = [&](const LlamaModel& m) {
+    return group(m, {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"}) &&
+           group(m, {"self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"}) &&
+           group(m, {"mlp.gate_proj.weight", "mlp.up_proj.weight"});
+  };
+  EXPECT_TRUE(all_grouped(model));
+  const auto copy = model.snapshot();
+  EXPECT_TRUE(all_grouped(*copy));
+  TempDir dir;
+  save_model(model, dir.str());
+  const auto loaded = load_model(dir.str(), 0, 1);
+  EXPECT_TRUE(all_grouped(*loaded));
+  EXPECT_TRUE(at::equal(loaded->parameter("model.layers.1.self_attn.v_proj.bias"),
+                        model.parameter("model.layers.1.self_attn.v_proj.bias")));
+  EXPECT_FALSE(copy->parameter("model.layers.1.self_attn.q_proj.weight")
+                   .storage()
+                   .is_alias_of(model.parameter("model.layers.1.self_attn.q_proj.weight").storage()));
+  torch::optim::AdamW opt(model.trainable_parameters(), torch::optim::AdamWOptions(1e-2));
+  const at::Tensor ids = at::randint(96, {2, 12}, at::kLong);
+  model.token_losses(ids, ids).mean().backward();
+  opt.step();
+  EXPECT_TRUE(all_grouped(model));
+  EXPECT_FALSE(at::equal(model.parameter("model.layers.1.self_attn.k_proj.weight"),
+                         copy->parameter("model.layers.1.self_attn.k_proj.weight")));
+}
+
 TEST(FusedOps, FusedAdamWStepsAsLibTorchsAdamW) {
   at::manual_seed(8);
   const std::vector<at::Tensor> init = {at::randn({37, 19}), at::randn({101}), at::randn({5, 3, 7})};
