@@ -260,8 +260,9 @@ const std::vector<ConfigKey>& config_schema() {
        P::of_bool(true),
        {},
        {},
-       "CPU float32: fused kernels for RMSNorm, RoPE, SiLU * up, the causal softmax and the AdamW update; false: the "
-       "unfused ATen ops and LibTorch's AdamW"},
+       "CPU float32: fused kernels for RMSNorm, RoPE, SiLU * up, the causal softmax and the AdamW update, q/k/v and "
+       "gate/up as one GEMM each, and padded batches packed into one sequence (no work on padding); false: the "
+       "unfused ATen ops on the padded batch and LibTorch's AdamW"},
       {"training",
        "bf16",
        ParamType::Bool,

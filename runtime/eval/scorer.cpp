@@ -21,7 +21,7 @@ std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vecto
     const std::size_t last = std::min(samples.size(), first + bs);
     const PaddedBatch b = pad_batch({samples.begin() + first, samples.begin() + last}, pad_id);
     // [B, T-1], zero where the shifted label is masked, so a row's sum is the sample's NLL.
-    const at::Tensor losses = model.token_losses(b.input_ids.to(model.device()), b.labels).to(at::kCPU);
+    const at::Tensor losses = model.token_losses(b.input_ids.to(model.device()), b.labels, b.lengths).to(at::kCPU);
     const at::Tensor sums = losses.to(at::kDouble).sum(1);
     const at::Tensor counts = (b.labels.narrow(1, 1, b.labels.size(1) - 1) != kIgnoreIndex).sum(1);
     const auto sa = sums.accessor<double, 1>();

@@ -28,6 +28,21 @@ namespace {
 const char* const kLinearNames[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                                     "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
 
+constexpr int64_t kIgnoredLabel = -100;  // Hugging Face's label of a token no loss is computed on
+
+// Copies: autograd keeps index tensors for the backward, after the vectors are gone.
+at::Tensor index_tensor(const std::vector<int64_t>& v) {
+  return at::from_blob(const_cast<int64_t*>(v.data()), {static_cast<int64_t>(v.size())}, at::kLong).clone();
+}
+
+// The places i * T + t (t < length of sample i) of a right-padded batch's tokens in its [B * T] layout.
+std::vector<int64_t> slots(const std::vector<int64_t>& lengths, int64_t T) {
+  std::vector<int64_t> out;
+  for (std::size_t i = 0; i < lengths.size(); ++i)
+    for (int64_t t = 0; t < lengths[i]; ++t) out.push_back(static_cast<int64_t>(i) * T + t);
+  return out;
+}
+
 std::string layer_prefix(int64_t i) { return "model.layers." + std::to_string(i) + "."; }
 
 std::string short_name(const std::string& linear) { return linear.substr(linear.find('.') + 1); }
@@ -129,9 +144,10 @@ LlamaModel::LlamaModel(const LlamaModel& source, SnapshotTag)
       training_(source.training_),
       fused_(source.fused_) {
   at::NoGradGuard no_grad;
+  // Frozen weights (LoRA's base, a frozen layer) never change while the original trains: shared, not
+  // copied; only what trains is.
   for (const auto& p : source.params_) {
-    at::Tensor t = p.tensor.detach().clone();
-    t.set_requires_grad(p.tensor.requires_grad());
+    at::Tensor t = p.tensor.requires_grad() ? p.tensor.detach().clone().requires_grad_(true) : p.tensor;
     params_.push_back({p.name, t});
   }
   store_side_by_side();
@@ -166,6 +182,7 @@ void LlamaModel::store_side_by_side() {
       if (!has_parameter(n)) return;
       parts.push_back(parameter(n));
     }
+    if (stored_adjacent(parts)) return;  // already (a snapshot's shared frozen weights)
     const at::Tensor buffer = at::cat(parts, 0);
     int64_t offset = 0;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -257,7 +274,7 @@ at::Tensor LlamaModel::norm(const at::Tensor& x, const at::Tensor& weight) const
 
 at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                                      const at::Tensor& mask, at::Tensor* cached_k, at::Tensor* cached_v,
-                                     bool causal_only) const {
+                                     bool causal_only, const std::vector<int64_t>* segments) const {
   const auto& c = config_;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
   at::Tensor h = norm(x, L.input_norm);
@@ -296,10 +313,25 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
     // in q, are one matrix of rep * T rows: no repeated copies of K and V, and rep times fewer, taller
     // GEMMs in the batched matmuls. The softmax sees [.., rep, T, S], so query i is row i of each T.
     const int64_t rep = H / KV;
-    const at::Tensor scores = at::matmul(q.contiguous().view({B, KV, rep * T, D}), k.transpose(2, 3));
-    const at::Tensor probs = fused_causal_softmax(scores.view({B, KV, rep, T, S}), scale).view({B, KV, rep * T, S});
-    attn = at::matmul(probs, v).view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
+    auto causal_attention = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+      const int64_t b = q.size(0), t = q.size(2);
+      const at::Tensor scores = at::matmul(q.contiguous().view({b, KV, rep * t, D}), k.transpose(2, 3));
+      const at::Tensor probs = fused_causal_softmax(scores.view({b, KV, rep, t, t}), scale).view({b, KV, rep * t, t});
+      return at::matmul(probs, v).view({b, H, t, D}).transpose(1, 2).reshape({b, t, H * D});
+    };
+    if (segments) {  // each packed sample attends within itself
+      std::vector<at::Tensor> parts;
+      int64_t offset = 0;
+      for (int64_t n : *segments) {
+        parts.push_back(causal_attention(q.narrow(2, offset, n), k.narrow(2, offset, n), v.narrow(2, offset, n)));
+        offset += n;
+      }
+      attn = at::cat(parts, 1);
+    } else {
+      attn = causal_attention(q, k, v);
+    }
   } else {
+    if (segments) throw Error("internal: packed sequences need the fused causal attention");
     if (KV != H) {  // repeat_kv: head j of the queries reads key/value head j / (H / KV)
       k = k.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
       v = v.unsqueeze(2).expand({B, KV, H / KV, S, D}).reshape({B, H, S, D});
@@ -316,9 +348,16 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
   return out + linear(L.down, fused_ && fusable(gate) ? fused_silu_mul(gate, up) : at::silu(gate) * up);
 }
 
-at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer) const {
+at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer,
+                                     const std::vector<int64_t>& lengths) const {
   if (input_ids.dim() != 2) throw Error("model input: expected token ids of shape [batch, length]");
   const int64_t T = input_ids.size(1);
+  if (packs(input_ids, lengths)) {  // padding positions get zeros
+    const at::Tensor h = packed_hidden(input_ids, lengths, layer);
+    return at::zeros({input_ids.numel(), h.size(1)}, h.options())
+        .index_put({index_tensor(slots(lengths, T))}, h)
+        .view({input_ids.size(0), T, h.size(1)});
+  }
   at::Tensor ids = input_ids.to(device(), at::kLong);
   at::Tensor x = at::embedding(parameter("model.embed_tokens.weight"), ids);
   at::Tensor pos = at::arange(T, at::TensorOptions().dtype(at::kFloat).device(device()));
@@ -367,12 +406,76 @@ at::Tensor LlamaModel::forward_cached(const at::Tensor& input_ids, const at::Ten
   return logits_of(norm(x, parameter("model.norm.weight")));
 }
 
-at::Tensor LlamaModel::token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const {
+bool LlamaModel::packs(const at::Tensor& input_ids, const std::vector<int64_t>& lengths) const {
+  if (!fused_ || observer_ || lengths.empty() || input_ids.dim() != 2 || !input_ids.device().is_cpu() ||
+      !params_.front().tensor.device().is_cpu() || !fusable(params_.front().tensor) ||
+      static_cast<int64_t>(lengths.size()) != input_ids.size(0))
+    return false;
+  int64_t tokens = 0;
+  for (int64_t n : lengths) {
+    if (n < 1 || n > input_ids.size(1)) return false;
+    tokens += n;
+  }
+  return tokens < input_ids.numel();  // without padding the batched layout does the same work
+}
+
+// The samples one after another in one sequence [1, N], rotary positions restarting at each, attention
+// within each (decoder_layer's segments): [N, H] after decoder layer `layer` (-1: after the final norm).
+at::Tensor LlamaModel::packed_hidden(const at::Tensor& input_ids, const std::vector<int64_t>& lengths,
+                                     int64_t layer) const {
+  const int64_t T = input_ids.size(1);
+  std::vector<int64_t> positions;
+  int64_t longest = 0;
+  for (int64_t n : lengths) {
+    longest = std::max(longest, n);
+    for (int64_t t = 0; t < n; ++t) positions.push_back(t);
+  }
+  const at::Tensor ids = input_ids.to(at::kLong).contiguous().view(-1).index_select(0, index_tensor(slots(lengths, T)));
+  at::Tensor x = at::embedding(parameter("model.embed_tokens.weight"), ids).unsqueeze(0);  // [1, N, H]
+  at::Tensor freqs = at::outer(at::arange(longest, at::kFloat), inv_freq_);
+  at::Tensor emb = at::cat({freqs, freqs}, -1).index_select(0, index_tensor(positions));  // [N, D]
+  const at::Tensor cos = emb.cos(), sin = emb.sin();
+  const int64_t last = layer < 0 ? config_.num_hidden_layers - 1 : std::min(layer, config_.num_hidden_layers - 1);
+  for (int64_t i = 0; i <= last; ++i)
+    x = decoder_layer(layers_[i], x, cos, sin, at::Tensor(), nullptr, nullptr, true, &lengths);
+  if (layer < 0) x = norm(x, parameter("model.norm.weight"));
+  return x.squeeze(0);
+}
+
+// Only the positions whose next token is a label go through the output head; the losses land where the
+// padded layout has them.
+at::Tensor LlamaModel::packed_token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
+                                           const std::vector<int64_t>& lengths) const {
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  const at::Tensor lab = labels.to(at::kCPU, at::kLong).contiguous();
+  const int64_t* lp = lab.data_ptr<int64_t>();
+  std::vector<int64_t> from, targets, to;  // `from`: a position of the packed sequence; `to`: of [B, T-1]
+  int64_t offset = 0;
+  for (int64_t i = 0; i < B; ++i) {
+    const int64_t n = lengths[static_cast<std::size_t>(i)];
+    for (int64_t t = 0; t + 1 < n; ++t) {  // the last token of a sample predicts nothing of it
+      const int64_t label = lp[i * T + t + 1];
+      if (label == kIgnoredLabel) continue;
+      from.push_back(offset + t);
+      targets.push_back(label);
+      to.push_back(i * (T - 1) + t);
+    }
+    offset += n;
+  }
+  const at::Tensor h = packed_hidden(input_ids, lengths, -1).index_select(0, index_tensor(from));
+  const at::Tensor losses =
+      at::cross_entropy_loss(logits_of(h), index_tensor(targets), {}, at::Reduction::None, kIgnoredLabel);
+  return at::zeros({B * (T - 1)}, losses.options()).index_put({index_tensor(to)}, losses).view({B, T - 1});
+}
+
+at::Tensor LlamaModel::token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
+                                    const std::vector<int64_t>& lengths) const {
+  if (packs(input_ids, lengths)) return packed_token_losses(input_ids, labels, lengths);
   at::Tensor logits = forward(input_ids);
   const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
   at::Tensor shifted_logits = logits.narrow(1, 0, T - 1).reshape({B * (T - 1), V});
   at::Tensor shifted_labels = labels.to(device(), at::kLong).narrow(1, 1, T - 1).reshape({B * (T - 1)});
-  at::Tensor losses = at::cross_entropy_loss(shifted_logits, shifted_labels, {}, at::Reduction::None, -100);
+  at::Tensor losses = at::cross_entropy_loss(shifted_logits, shifted_labels, {}, at::Reduction::None, kIgnoredLabel);
   return losses.view({B, T - 1});
 }
 

@@ -64,10 +64,18 @@ class LlamaModel {
   // position never attends to a later (padding) one.
   at::Tensor forward(const at::Tensor& input_ids) const;
   // Final hidden states [B, T, H] after the last norm (layer == -1) or after decoder layer `layer`.
-  at::Tensor hidden_states(const at::Tensor& input_ids, int64_t layer = -1) const;
+  // With the samples' `lengths`, computed packed as token_losses does; zeros at padding positions then.
+  at::Tensor hidden_states(const at::Tensor& input_ids, int64_t layer = -1,
+                           const std::vector<int64_t>& lengths = {}) const;
   // Next-token cross-entropy per position: [B, T-1], zero where the (shifted) label is ignored.
-  // `labels` [B, T] uses -100 for ignored tokens, as Hugging Face does.
-  at::Tensor token_losses(const at::Tensor& input_ids, const at::Tensor& labels) const;
+  // `labels` [B, T] uses -100 for ignored tokens, as Hugging Face does. With the samples' `lengths`
+  // (right padding after them), the fused model packs the samples into one sequence, each attending
+  // within itself, and computes logits only where a label is: no work on padding or unlabelled
+  // positions (see packs()); the same losses to float rounding.
+  at::Tensor token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
+                          const std::vector<int64_t>& lengths = {}) const;
+  // Whether token_losses packs this batch: fused kernels, no observer, float32 on the CPU, and padding.
+  bool packs(const at::Tensor& input_ids, const std::vector<int64_t>& lengths) const;
   // Generation: logits [B, T, V] (f32) of new tokens `input_ids` [B, T] at rotary `positions` [B, T]
   // (int64), each attending to the cached tokens and causally to the new ones; their keys and values
   // are appended to `cache`. `valid` [B, T] (bool) is false for padding, which no token attends to.
@@ -106,8 +114,9 @@ class LlamaModel {
   void set_fused_kernels(bool fused) { fused_ = fused; }
   bool fused_kernels() const { return fused_; }
 
-  // A copy with its own tensors (same trainable flags, LoRA, fused setting): what a decision computed
-  // beside training reads while the original trains on.
+  // A copy (same trainable flags, LoRA, fused setting) with its own trainable tensors; frozen ones are
+  // shared, as nothing changes them while training: what a decision computed beside training reads
+  // while the original trains on.
   std::unique_ptr<LlamaModel> snapshot() const;
 
   // Copies `source` into the parameter `name` (shape checked; dtype converted). Used by loaders.
@@ -121,9 +130,13 @@ class LlamaModel {
   // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM (joinable first).
   at::Tensor joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
   // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
+  // `segments`: x is one packed sequence [1, N, H] of samples this long, each attending within itself.
   at::Tensor decoder_layer(const Layer& layer, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                            const at::Tensor& mask, at::Tensor* cached_k = nullptr, at::Tensor* cached_v = nullptr,
-                           bool causal_only = false) const;
+                           bool causal_only = false, const std::vector<int64_t>* segments = nullptr) const;
+  at::Tensor packed_hidden(const at::Tensor& input_ids, const std::vector<int64_t>& lengths, int64_t layer) const;
+  at::Tensor packed_token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
+                                 const std::vector<int64_t>& lengths) const;
   at::Tensor norm(const at::Tensor& x, const at::Tensor& weight) const;
   at::Tensor logits_of(const at::Tensor& hidden) const;
   at::Tensor add_parameter(const std::string& name, at::Tensor t);

@@ -89,7 +89,10 @@ std::vector<float> SequenceClassifier::logits(const std::vector<std::vector<int3
                       std::to_string(vocab_size()));
         acc[static_cast<int64_t>(i - first)][static_cast<int64_t>(t)] = sequences[i][t];
       }
-    const at::Tensor h = model_->hidden_states(ids.to(model_->device()), -1).to(at::kCPU).to(at::kFloat).contiguous();
+    std::vector<int64_t> lengths;
+    for (std::size_t i = first; i < last; ++i) lengths.push_back(static_cast<int64_t>(sequences[i].size()));
+    const at::Tensor h =
+        model_->hidden_states(ids.to(model_->device()), -1, lengths).to(at::kCPU).to(at::kFloat).contiguous();
     for (std::size_t i = first; i < last; ++i) {
       const float* row = h[static_cast<int64_t>(i - first)][static_cast<int64_t>(sequences[i].size() - 1)]
                              .contiguous()

@@ -359,7 +359,7 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
     const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
     at::Tensor mask = at::zeros({B, len, 1}, at::kFloat);
     for (int64_t i = 0; i < B; ++i) mask[i].narrow(0, 0, batch.lengths[static_cast<std::size_t>(i)]).fill_(1.0f);
-    at::Tensor h = m.hidden_states(batch.input_ids, r.layer).to(at::kCPU).to(at::kFloat);  // [B, len, H]
+    at::Tensor h = m.hidden_states(batch.input_ids, r.layer, batch.lengths).to(at::kCPU).to(at::kFloat);  // [B, len, H]
     at::Tensor pooled;
     if (r.pooling == DFX_POOLING_MEAN) {
       pooled = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0f);  // attention-masked mean

@@ -256,6 +256,7 @@ std::string resume_hint(const std::string& checkpoint) {
 
 struct MicroBatch {
   at::Tensor input_ids, labels;  // on the model's device: this rank's share
+  std::vector<int64_t> lengths;  // of its samples (the rest of each row is padding)
   BatchLosses observed;          // this rank's share: ids and domains now, losses after the forward pass
   BatchLosses global;            // the whole micro-batch, every rank's share in rank order
   int64_t tokens = 0;            // non-padding tokens of this rank's share, for throughput
@@ -283,6 +284,7 @@ std::vector<MicroBatch> draw_step(Trainer::State& s) {
     mb.input_ids = p.input_ids.to(s.model->device());
     mb.labels = p.labels.to(s.model->device());
     mb.tokens = p.tokens;
+    mb.lengths = p.lengths;
     mb.trained = (mb.labels.narrow(1, 1, mb.labels.size(1) - 1) != kIgnoreIndex).sum().item<int64_t>();
     out.push_back(std::move(mb));
   }
@@ -303,9 +305,9 @@ at::Tensor forward(const Trainer::State& s, const MicroBatch& b) {
       at::autocast::clear_cache();
     }
   } scope(s.opt.bf16 && s.model->device().is_cuda());
-  return s.model->token_losses(b.input_ids, b.labels).to(at::kFloat);
+  return s.model->token_losses(b.input_ids, b.labels, b.lengths).to(at::kFloat);
 #else
-  return s.model->token_losses(b.input_ids, b.labels);
+  return s.model->token_losses(b.input_ids, b.labels, b.lengths);
 #endif
 }
 
@@ -354,7 +356,7 @@ std::vector<float> excess_loss_sums(const Trainer::State& s, const MicroBatch& b
   const LlamaModel* reference = s.host->reference_model();
   if (reference == nullptr) throw Error("internal: excess losses asked for without a reference model");
   at::NoGradGuard no_grad;
-  const at::Tensor ref = reference->token_losses(b.input_ids, b.labels).to(at::kFloat);
+  const at::Tensor ref = reference->token_losses(b.input_ids, b.labels, b.lengths).to(at::kFloat);
   const at::Tensor sums = (token_losses.detach().to(at::kFloat) - ref).clamp_min(0).sum(1).to(at::kCPU).contiguous();
   return std::vector<float>(sums.data_ptr<float>(), sums.data_ptr<float>() + sums.numel());
 }

@@ -196,6 +196,63 @@ TEST(FusedOps, ModelStoresProjectionsSideBySide) {
   EXPECT_TRUE(all_grouped(model));
   EXPECT_FALSE(at::equal(model.parameter("model.layers.1.self_attn.k_proj.weight"),
                          copy->parameter("model.layers.1.self_attn.k_proj.weight")));
+
+  // With LoRA the frozen base weights are shared with the snapshot, still side by side; adapters copied.
+  model.add_lora({4, 8.0, 0.0, {"o_proj"}}, 3);
+  const auto adapted = model.snapshot();
+  EXPECT_TRUE(all_grouped(*adapted));
+  const std::string q = "model.layers.1.self_attn.q_proj.weight", a = "model.layers.1.self_attn.o_proj.lora_A.weight";
+  EXPECT_TRUE(adapted->parameter(q).storage().is_alias_of(model.parameter(q).storage()));
+  EXPECT_FALSE(adapted->parameter(a).storage().is_alias_of(model.parameter(a).storage()));
+  EXPECT_TRUE(adapted->parameter(a).requires_grad());
+  EXPECT_FALSE(adapted->parameter(q).requires_grad());
+}
+
+// Samples packed into one sequence (token_losses with their lengths) against the padded batch: the same
+// losses at the same places, and the same gradient of every parameter. Labels cover a suffix of each
+// sample (a prompt is not trained on), and the padding holds arbitrary tokens.
+TEST(FusedOps, PackedSamplesGiveThePaddedLossesAndGradients) {
+  ModelConfig c = ModelConfig::builtin_tiny(96);
+  c.hidden_size = 64;
+  c.intermediate_size = 160;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 16;
+  c.attention_bias = true;
+  c.model_type = "qwen2";
+  LlamaModel packed(c, 5), padded(c, 5);
+  at::manual_seed(8);
+  const std::vector<int64_t> lengths{7, 20, 1, 13};
+  const int64_t T = 20;
+  const at::Tensor ids = at::randint(96, {4, T}, at::kLong);
+  at::Tensor labels = ids.clone();
+  for (int64_t i = 0; i < 4; ++i) {
+    labels[i].narrow(0, 0, std::min<int64_t>(3, lengths[i])).fill_(-100);  // the prompt
+    labels[i].narrow(0, lengths[i], T - lengths[i]).fill_(-100);           // padding
+  }
+  ASSERT_TRUE(packed.packs(ids, lengths));
+  EXPECT_FALSE(packed.packs(ids, {20, 20, 20, 20}));  // no padding: nothing to gain
+  EXPECT_FALSE(packed.packs(ids, {7, 21, 1, 13}));    // longer than the row
+  const at::Tensor a = packed.token_losses(ids, labels, lengths), b = padded.token_losses(ids, labels);
+  expect_close(a, b, 1e-5, "packed losses");
+  EXPECT_EQ(at::count_nonzero(a).item<int64_t>(), at::count_nonzero(b).item<int64_t>());
+  const at::Tensor upstream = at::rand_like(b);
+  (a * upstream).sum().backward();
+  (b * upstream).sum().backward();
+  for (std::size_t i = 0; i < packed.parameters().size(); ++i) {
+    const auto& p = packed.parameters()[i];
+    expect_close(p.tensor.grad(), padded.parameters()[i].tensor.grad(), 1e-5, p.name.c_str());
+  }
+  // Hidden states (embeddings, reward models) the same way: equal at every token, zero at padding.
+  at::NoGradGuard no_grad;
+  for (int64_t layer : {0, -1}) {
+    const at::Tensor hp = packed.hidden_states(ids, layer, lengths), hq = padded.hidden_states(ids, layer);
+    for (int64_t i = 0; i < 4; ++i) {
+      expect_close(hp[i].narrow(0, 0, lengths[i]), hq[i].narrow(0, 0, lengths[i]), 1e-5, "hidden states");
+      EXPECT_EQ(at::count_nonzero(hp[i].narrow(0, lengths[i], T - lengths[i])).item<int64_t>(), 0);
+    }
+  }
 }
 
 TEST(FusedOps, FusedAdamWStepsAsLibTorchsAdamW) {
