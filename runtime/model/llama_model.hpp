@@ -28,7 +28,8 @@ struct NamedTensor {
 };
 
 // Sees every linear map of a forward pass whose weight is trainable: its weight's name, its input
-// [B, T, in] and its output [B, T, out] (a node of the autograd graph). Per-sample gradients are formed
+// [B, T, in] and its output [B, T, out] (a node of the autograd graph; [1, N, ...] for a packed batch,
+// LlamaModel::packs). Per-sample gradients are formed
 // from these (runtime/signals/per_sample_gradients.cpp). LoRA adapters are reported as two linears,
 // "<base>.lora_A.weight" and "<base>.lora_B.weight".
 class LinearObserver {
@@ -74,7 +75,8 @@ class LlamaModel {
   // positions (see packs()); the same losses to float rounding.
   at::Tensor token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
                           const std::vector<int64_t>& lengths = {}) const;
-  // Whether token_losses packs this batch: fused kernels, no observer, float32 on the CPU, and padding.
+  // Whether token_losses packs this batch: fused kernels, float32 on the CPU, and padding. An observer
+  // then sees each linear's input and output for the packed sequence, [1, N, dim].
   bool packs(const at::Tensor& input_ids, const std::vector<int64_t>& lengths) const;
   // Generation: logits [B, T, V] (f32) of new tokens `input_ids` [B, T] at rotary `positions` [B, T]
   // (int64), each attending to the cached tokens and causally to the new ones; their keys and values

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <utility>
 
 #include "data/corpus.hpp"
 #include "model/llama_model.hpp"
@@ -42,6 +43,36 @@ constexpr int64_t kDenseChunkElements = int64_t{1} << 20;
 // Unprojected per-sample gradients held for one dense projection pass. The dense matrix is generated
 // once per pass, so the more samples share a pass the cheaper it is per sample: 1 GiB of gradients.
 constexpr int64_t kDenseGroupBytes = int64_t{1} << 30;
+
+// Sample i's tokens in a captured tensor: row i [T, dim] of a padded batch, or its segment [length, dim] of
+// the packed sequence [1, N, dim] (LlamaModel::packs).
+struct SampleRows {
+  const std::vector<int64_t>* lengths = nullptr;  // null: padded
+  std::vector<int64_t> offsets;
+  at::Tensor of(const at::Tensor& t, int64_t i) const {
+    const auto s = static_cast<std::size_t>(i);
+    return lengths ? t[0].narrow(0, offsets[s], (*lengths)[s]) : t[i];
+  }
+};
+
+// out[i] = a_i^T b_i for every sample i (the sum over its tokens of outer products): [B, a's dim, b's dim].
+void per_sample_products(const SampleRows& r, const at::Tensor& a, const at::Tensor& b, at::Tensor out) {
+  if (!r.lengths) {
+    at::bmm_out(out, a.transpose(1, 2), b);
+    return;
+  }
+  for (int64_t i = 0; i < out.size(0); ++i) {
+    at::Tensor o = out[i];
+    at::mm_out(o, r.of(a, i).t(), r.of(b, i));
+  }
+}
+
+at::Tensor per_sample_sums(const SampleRows& r, const at::Tensor& a, int64_t samples) {  // [B, a's dim]
+  if (!r.lengths) return a.sum(1);
+  std::vector<at::Tensor> sums;
+  for (int64_t i = 0; i < samples; ++i) sums.push_back(r.of(a, i).sum(0));
+  return at::stack(sums);
+}
 
 at::Tensor rademacher(uint64_t seed, uint64_t stream, int64_t rows, int64_t cols) {
   at::Tensor t = at::empty({rows, cols}, at::kFloat);
@@ -177,9 +208,18 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     const at::Tensor& labels = batch.labels;
     const int64_t len = ids.size(1);
     auto t_forward = now();
+    // Packed (no work on padding) where the model packs this batch: the linears are then seen as one
+    // sequence of the samples back to back, and each sample's gradient is a sum over its segment.
+    SampleRows sample_rows;
+    if (model.packs(ids, batch.lengths)) {
+      sample_rows.lengths = &batch.lengths;
+      int64_t offset = 0;
+      for (int64_t n : batch.lengths) sample_rows.offsets.push_back(std::exchange(offset, offset + n));
+    }
     Capture capture;
     model.set_linear_observer(&capture);
-    at::Tensor token_losses = model.token_losses(ids, labels);  // [B, T-1]; the scope clears the observer on a throw
+    // [B, T-1]; the scope clears the observer on a throw
+    at::Tensor token_losses = model.token_losses(ids, labels, batch.lengths);
     at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
     const at::Tensor total = (token_losses.sum(1) / counts).sum();  // sum of per-sample mean losses
     model.set_linear_observer(nullptr);
@@ -199,12 +239,14 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
     if (o.projection == Projection::Dense && pending_rows + B > pending.size(0)) flush();
     for (std::size_t l = 0; l < layout.size(); ++l) {
       const FeatureBlock& blk = layout[l];
-      const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in]
-      const at::Tensor dy = grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({B, len, blk.out}, x.options());
+      const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in] or [1, N, in]
+      const at::Tensor dy =
+          grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({x.size(0), x.size(1), blk.out}, x.options());
       if (o.projection == Projection::Factored && o.preconditioner == Preconditioner::Sgd) {
         // P_out^T G_i P_in = sum_t (P_out^T dy_t) (x) (P_in^T x_t): never forms G_i.
         auto t_proj = now();
-        const at::Tensor f = at::bmm(at::matmul(dy, p_out[l]).transpose(1, 2), at::matmul(x, p_in[l]));  // [B, k, k]
+        at::Tensor f = at::empty({B, k, k}, x.options());
+        per_sample_products(sample_rows, at::matmul(dy, p_out[l]), at::matmul(x, p_in[l]), f);
         rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
         tm.projection += since(t_proj);
         continue;
@@ -214,16 +256,15 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
         // Straight into the pending group: no [B, out, in] temporary and no copy of it.
         at::Tensor dst = pending.narrow(0, pending_rows, B);
         at::Tensor w = dst.narrow(1, blk.offset, blk.out * blk.in).view({B, blk.out, blk.in});
-        at::bmm_out(w, dy.transpose(1, 2), x);
-        if (!blk.bias_name.empty()) {
-          at::Tensor bias_dst = dst.narrow(1, blk.offset + blk.out * blk.in, blk.out);
-          at::sum_out(bias_dst, dy, {1});
-        }
+        per_sample_products(sample_rows, dy, x, w);
+        if (!blk.bias_name.empty())
+          dst.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(per_sample_sums(sample_rows, dy, B));
         tm.per_sample += since(t_sample);
         continue;
       }
-      at::Tensor g = at::bmm(dy.transpose(1, 2), x);                     // [B, out, in]
-      at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : dy.sum(1);  // [B, out]
+      at::Tensor g = at::empty({B, blk.out, blk.in}, x.options());
+      per_sample_products(sample_rows, dy, x, g);
+      at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : per_sample_sums(sample_rows, dy, B);  // [B, out]
       if (o.preconditioner == Preconditioner::Adam) {
         auto [m, v] = adam->lookup(model.parameter(blk.weight_name));
         if (!m.defined()) m = at::zeros({blk.out, blk.in}, g.options()), v = m;

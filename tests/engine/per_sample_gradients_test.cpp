@@ -117,8 +117,14 @@ void expect_batched_equals_loop(LlamaModel& model, const std::vector<std::string
   EXPECT_LT(relative_error(factored, at::cat(parts, 1)), 1e-5);
 }
 
+// The fused model packs the padded batches (each sample's gradient a sum over its segment of one
+// sequence); the unfused one keeps the padded layout. Both against one backward per sample.
 TEST(PerSampleGradients, FullLayersBatchedEqualOneBackwardPerSample) {
   LlamaModel model(small_config(/*bias=*/true), 3);
+  ASSERT_TRUE(model.packs(at::zeros({2, 12}, at::kLong), {9, 4}));
+  expect_batched_equals_loop(model, {});
+  model.set_fused_kernels(false);
+  ASSERT_FALSE(model.packs(at::zeros({2, 12}, at::kLong), {9, 4}));
   expect_batched_equals_loop(model, {});
 }
 
