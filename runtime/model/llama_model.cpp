@@ -447,6 +447,7 @@ at::Tensor LlamaModel::packed_hidden(const at::Tensor& input_ids, const std::vec
 at::Tensor LlamaModel::packed_token_losses(const at::Tensor& input_ids, const at::Tensor& labels,
                                            const std::vector<int64_t>& lengths) const {
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  if (labels.sizes() != input_ids.sizes()) throw Error("token_losses: labels must have the token ids' shape");
   const at::Tensor lab = labels.to(at::kCPU, at::kLong).contiguous();
   const int64_t* lp = lab.data_ptr<int64_t>();
   std::vector<int64_t> from, targets, to;  // `from`: a position of the packed sequence; `to`: of [B, T-1]
