@@ -26,6 +26,22 @@ void expect_close(const at::Tensor& got, const at::Tensor& want, double rtol, co
   EXPECT_LE(err, rtol * scale) << what << ": max abs difference " << err << " against max |value| " << scale;
 }
 
+// A small model with grouped-query attention (4 query heads, 2 key/value heads); `qwen2`: with q/k/v biases.
+ModelConfig small_config(bool qwen2) {
+  ModelConfig c = ModelConfig::builtin_tiny(96);
+  c.hidden_size = 64;
+  c.intermediate_size = 160;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 16;
+  if (qwen2) {
+    c.attention_bias = true;
+    c.model_type = "qwen2";
+  }
+  return c;
+}
+
 // Forward and backward of `fused` and `reference` on the same inputs and the same upstream gradient.
 template <class Fused, class Reference>
 void compare(std::vector<at::Tensor> inputs, Fused fused, Reference reference, const char* what) {
@@ -159,14 +175,7 @@ TEST(FusedOps, AdjacentLinearEqualsSeparateLinearsWithGradients) {
 // The model keeps q/k/v and gate/up side by side through construction, loading and snapshots, and a
 // training step keeps them there (the optimizer updates in place).
 TEST(FusedOps, ModelStoresProjectionsSideBySide) {
-  ModelConfig c = ModelConfig::builtin_tiny(96);
-  c.hidden_size = 64;
-  c.intermediate_size = 160;
-  c.num_hidden_layers = 2;
-  c.head_dim = 16;
-  c.attention_bias = true;
-  c.model_type = "qwen2";
-  LlamaModel model(c, 5);
+  LlamaModel model(small_config(true), 5);
   auto group = [](const LlamaModel& m, std::vector<std::string> names) {
     std::vector<at::Tensor> t;
     for (const auto& n : names) t.push_back(m.parameter("model.layers.1." + n));
@@ -212,16 +221,7 @@ TEST(FusedOps, ModelStoresProjectionsSideBySide) {
 // losses at the same places, and the same gradient of every parameter. Labels cover a suffix of each
 // sample (a prompt is not trained on), and the padding holds arbitrary tokens.
 TEST(FusedOps, PackedSamplesGiveThePaddedLossesAndGradients) {
-  ModelConfig c = ModelConfig::builtin_tiny(96);
-  c.hidden_size = 64;
-  c.intermediate_size = 160;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 16;
-  c.attention_bias = true;
-  c.model_type = "qwen2";
-  LlamaModel packed(c, 5), padded(c, 5);
+  LlamaModel packed(small_config(true), 5), padded(small_config(true), 5);
   at::manual_seed(8);
   const std::vector<int64_t> lengths{7, 20, 1, 13};
   const int64_t T = 20;
@@ -305,14 +305,7 @@ TEST(FusedOps, FusedAdamWStepsAsLibTorchsAdamW) {
 }
 
 TEST(FusedOps, FiftyTrainingStepsGiveTheUnfusedLosses) {
-  ModelConfig c = ModelConfig::builtin_tiny(96);
-  c.hidden_size = 64;
-  c.intermediate_size = 160;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 16;
-  LlamaModel fused(c, 5), unfused(c, 5);
+  LlamaModel fused(small_config(false), 5), unfused(small_config(false), 5);
   unfused.set_fused_kernels(false);
   torch::optim::AdamW opt_f(fused.trainable_parameters(), torch::optim::AdamWOptions(3e-3));
   torch::optim::AdamW opt_u(unfused.trainable_parameters(), torch::optim::AdamWOptions(3e-3));
