@@ -8,6 +8,7 @@ set(DATAFLEX_CORE_SOURCES
   util/sha256.cpp
   util/semver.cpp
   util/process_memory.cpp
+  util/shared_batches.cpp
   util/blas_library.cpp
   config/toml_support.cpp
   config/param_value.cpp

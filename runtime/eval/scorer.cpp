@@ -8,17 +8,20 @@
 #include "data/corpus.hpp"
 #include "model/llama_model.hpp"
 #include "model/padded_batch.hpp"
+#include "util/shared_batches.hpp"
 
 namespace dataflex {
 
 std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vector<const Sample*>& samples,
                                        int32_t pad_id, int64_t batch_size, bool per_token) {
-  at::NoGradGuard no_grad;
   TrainingModeScope eval_mode(model, false);
   std::vector<SampleScore> out(samples.size());
   const auto bs = static_cast<std::size_t>(std::max<int64_t>(1, batch_size));
-  for (std::size_t first = 0; first < samples.size(); first += bs) {
-    const std::size_t last = std::min(samples.size(), first + bs);
+  const auto batches = static_cast<int64_t>((samples.size() + bs - 1) / bs);
+  // Each batch writes only its own samples' scores: a waiting thread may take some (util/shared_batches).
+  run_shared_batches(batches, [&](int64_t index) {
+    at::NoGradGuard no_grad;
+    const std::size_t first = static_cast<std::size_t>(index) * bs, last = std::min(samples.size(), first + bs);
     const PaddedBatch b = pad_batch({samples.begin() + first, samples.begin() + last}, pad_id);
     // [B, T-1], zero where the shifted label is masked, so a row's sum is the sample's NLL.
     const at::Tensor losses = model.token_losses(b.input_ids.to(model.device()), b.labels, b.lengths).to(at::kCPU);
@@ -31,7 +34,7 @@ std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vecto
       out[i].nll_sum = sa[row];
       out[i].tokens = ca[row];
     }
-    if (!per_token) continue;
+    if (!per_token) return;
     const at::Tensor contiguous = losses.contiguous();
     const auto la = contiguous.accessor<float, 2>();
     for (std::size_t i = first; i < last; ++i) {
@@ -40,7 +43,7 @@ std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vecto
         if (s.labels[t] != kIgnoreIndex)
           out[i].token_losses.push_back(la[static_cast<int64_t>(i - first)][static_cast<int64_t>(t - 1)]);
     }
-  }
+  });
   return out;
 }
 

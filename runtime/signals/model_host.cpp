@@ -20,6 +20,7 @@
 #include "signals/per_sample_gradients.hpp"
 #include "util/atomic_file.hpp"
 #include "util/error.hpp"
+#include "util/shared_batches.hpp"
 
 namespace dataflex {
 namespace {
@@ -353,8 +354,11 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
   const auto t0 = std::chrono::steady_clock::now();
   const int32_t pad = tokenizer_.pad_id().value_or(0);
   const auto bs = static_cast<std::size_t>(options_.batch_size);
-  for (std::size_t first = 0; first < samples.size(); first += bs) {
-    const std::size_t last = std::min(samples.size(), first + bs);
+  const auto batches = static_cast<int64_t>((samples.size() + bs - 1) / bs);
+  // Each batch writes only its own rows: a waiting training thread may take some (util/shared_batches).
+  run_shared_batches(batches, [&](int64_t index) {
+    at::NoGradGuard no_grad_here;  // this thread's, whichever computes the batch
+    const std::size_t first = static_cast<std::size_t>(index) * bs, last = std::min(samples.size(), first + bs);
     const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
     const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
     at::Tensor mask = at::zeros({B, len, 1}, at::kFloat);
@@ -379,7 +383,7 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
     pooled = pooled.contiguous();
     std::memcpy(out.data() + first * dim, pooled.data_ptr<float>(),
                 static_cast<std::size_t>(pooled.numel()) * sizeof(float));
-  }
+  });
   spdlog::debug("embeddings: {} samples x {} (layer {}) in {:.2f} s", samples.size(), dim, r.layer,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   cache_.put(k.digest(), out);

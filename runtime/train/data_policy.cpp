@@ -80,6 +80,10 @@ void DataPolicy::launch(int64_t step, int64_t index) {
 void DataPolicy::settle() {
   if (!decision_in_flight()) return;
   const auto t0 = std::chrono::steady_clock::now();
+  // Waiting, the training thread's cores would idle while the worker computes on its share alone: it
+  // takes batches of the worker's computation instead (those the worker shares: losses, embeddings).
+  while (pending_->work.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    if (!overlap_->help_worker()) pending_->work.wait_for(std::chrono::milliseconds(2));
   try {
     pending_->outcome = pending_->work.get();
   } catch (...) {

@@ -94,6 +94,10 @@ class DecisionOverlap {
   virtual void split_cores(bool split) = 0;
   // On the worker thread, before it calls the plugin: the worker's share of the cores.
   virtual void worker_started() = 0;
+  // On the training thread while it waits for the worker: takes whole batches of the computation the
+  // worker is in, at the worker's thread settings (so the result has the same bits), until none are
+  // left; false when there was nothing to take.
+  virtual bool help_worker() = 0;
 };
 
 // A decision taken at `step` and applied at `apply_at`: in flight while `work` is valid, then its

@@ -6,6 +6,7 @@
 
 #include "signals/model_host.hpp"
 #include "util/blas_library.hpp"
+#include "util/shared_batches.hpp"
 
 namespace dataflex {
 
@@ -32,6 +33,15 @@ void CoreSplitOverlap::worker_started() {
   // give this thread its share.
   at::internal::lazy_init_num_threads();
   at::set_num_threads(static_cast<int>(worker_));
+}
+
+bool CoreSplitOverlap::help_worker() {
+  // The training thread runs at its share while the cores are split; the worker's batches run at the
+  // worker's (OpenBLAS's count is already the smaller share of the two, for both).
+  at::set_num_threads(static_cast<int>(worker_));
+  const bool helped = help_with_shared_batches();
+  at::set_num_threads(static_cast<int>(training_));
+  return helped;
 }
 
 }  // namespace dataflex

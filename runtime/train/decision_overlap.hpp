@@ -21,6 +21,7 @@ class CoreSplitOverlap : public DecisionOverlap {
   void drop_snapshot() override;
   void split_cores(bool split) override;
   void worker_started() override;
+  bool help_worker() override;
 
   int64_t training_threads() const { return training_; }
   int64_t worker_threads() const { return worker_; }
