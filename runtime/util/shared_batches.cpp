@@ -22,10 +22,10 @@ struct Job {
 std::mutex g_mutex;  // guards g_job
 std::shared_ptr<Job> g_job;
 
-void take_batches(Job& job) {
-  for (;;) {
+int64_t take_batches(Job& job) {  // how many it took
+  for (int64_t taken = 0;; ++taken) {
     const int64_t i = job.next.fetch_add(1);
-    if (i >= job.n) return;
+    if (i >= job.n) return taken;
     try {
       (*job.run)(i);
     } catch (...) {
@@ -67,13 +67,13 @@ bool help_with_shared_batches() {
     std::lock_guard<std::mutex> job_lock(job->mutex);
     ++job->helpers;
   }
-  take_batches(*job);
+  const int64_t taken = take_batches(*job);
   {
     std::lock_guard<std::mutex> lock(job->mutex);
     --job->helpers;
   }
   job->helpers_done.notify_all();
-  return true;
+  return taken > 0;
 }
 
 }  // namespace dataflex

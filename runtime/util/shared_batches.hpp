@@ -19,7 +19,8 @@ namespace dataflex {
 void run_shared_batches(int64_t n, const std::function<void(int64_t)>& run);
 
 // On another thread: computes batches of the computation now in run_shared_batches until none is left
-// to take. False when there was none.
+// to take. False when it took none (no computation, or its last batches already taken: the caller
+// should then wait a little rather than ask again at once).
 bool help_with_shared_batches();
 
 }  // namespace dataflex
