@@ -408,8 +408,7 @@ at::Tensor LlamaModel::forward_cached(const at::Tensor& input_ids, const at::Ten
 
 bool LlamaModel::packs(const at::Tensor& input_ids, const std::vector<int64_t>& lengths) const {
   if (!fused_ || lengths.empty() || input_ids.dim() != 2 || !input_ids.device().is_cpu() ||
-      !params_.front().tensor.device().is_cpu() || !fusable(params_.front().tensor) ||
-      static_cast<int64_t>(lengths.size()) != input_ids.size(0))
+      !fusable(params_.front().tensor) || static_cast<int64_t>(lengths.size()) != input_ids.size(0))
     return false;
   int64_t tokens = 0;
   for (int64_t n : lengths) {

@@ -349,7 +349,6 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
   k.add_value(r.layer).add_value(static_cast<int32_t>(r.pooling)).add_value(static_cast<int32_t>(r.normalize));
   k.add(ids.data(), ids.size() * sizeof(int64_t));
   if (cache_.get(k.digest(), out)) return out;
-  at::NoGradGuard no_grad;
   TrainingModeScope eval_mode(m, false);
   const auto t0 = std::chrono::steady_clock::now();
   const int32_t pad = tokenizer_.pad_id().value_or(0);
@@ -357,7 +356,7 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
   const auto batches = static_cast<int64_t>((samples.size() + bs - 1) / bs);
   // Each batch writes only its own rows: a waiting training thread may take some (util/shared_batches).
   run_shared_batches(batches, [&](int64_t index) {
-    at::NoGradGuard no_grad_here;  // this thread's, whichever computes the batch
+    at::NoGradGuard no_grad;  // the thread's own, whichever thread computes the batch
     const std::size_t first = static_cast<std::size_t>(index) * bs, last = std::min(samples.size(), first + bs);
     const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
     const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);
