@@ -141,7 +141,7 @@ LlamaModel::LlamaModel(const LlamaModel& source, SnapshotTag)
       index_(source.index_),
       lora_(source.lora_),
       inv_freq_(source.inv_freq_),
-      training_(source.training_),
+      training_(source.training()),
       fused_(source.fused_) {
   at::NoGradGuard no_grad;
   // Frozen weights (LoRA's base, a frozen layer) never change while the original trains: shared, not
@@ -225,17 +225,36 @@ void LlamaModel::rebuild_layers() {
   }
 }
 
+namespace {
+// The observed model and its observer on this thread (LlamaModel::set_linear_observer).
+struct ThreadObserver {
+  const LlamaModel* model = nullptr;
+  LinearObserver* observer = nullptr;
+};
+thread_local ThreadObserver t_observer;
+}  // namespace
+
+void LlamaModel::set_linear_observer(LinearObserver* observer) const {
+  if (observer)
+    t_observer = {this, observer};
+  else if (t_observer.model == this)
+    t_observer = {};
+}
+
+LinearObserver* LlamaModel::observer() const { return t_observer.model == this ? t_observer.observer : nullptr; }
+
 at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
+  LinearObserver* const watcher = observer();
   at::Tensor y = at::linear(x, l.weight, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
-  if (observer_ && l.weight.requires_grad())
-    observer_->on_linear(l.name + ".weight", x, y, l.bias.defined() && l.bias.requires_grad() ? l.name + ".bias" : "");
+  if (watcher && l.weight.requires_grad())
+    watcher->on_linear(l.name + ".weight", x, y, l.bias.defined() && l.bias.requires_grad() ? l.name + ".bias" : "");
   if (l.lora_a.defined()) {
-    at::Tensor in = (training_ && lora_->dropout > 0) ? at::dropout(x, lora_->dropout, true) : x;
+    at::Tensor in = (training() && lora_->dropout > 0) ? at::dropout(x, lora_->dropout, true) : x;
     at::Tensor h = at::linear(in, l.lora_a);
     at::Tensor out = at::linear(h, l.lora_b);
-    if (observer_) {
-      observer_->on_linear(l.name + ".lora_A.weight", in, h, "");
-      observer_->on_linear(l.name + ".lora_B.weight", h, out, "");
+    if (watcher) {
+      watcher->on_linear(l.name + ".lora_A.weight", in, h, "");
+      watcher->on_linear(l.name + ".lora_B.weight", h, out, "");
     }
     y = y + out * l.lora_scaling;
   }
@@ -247,7 +266,7 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
 // LoRA adapter, and all or none with a bias. Anything that gave a parameter other storage (none of this
 // class's own operations do) makes stored_adjacent false, and the linears run apart: never a wrong result.
 bool LlamaModel::joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
-  if (!fused_ || observer_ || !fusable(x)) return false;
+  if (!fused_ || observer() || !fusable(x)) return false;
   const bool bias = (*ls.begin())->bias.defined();
   std::vector<at::Tensor> weights, biases;
   for (const Linear* l : ls) {

@@ -8,6 +8,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -103,13 +104,16 @@ class LlamaModel {
   // W <- W + (alpha / r) * B A for every adapted linear; the adapters are removed.
   void merge_lora();
 
-  // While set, every trainable linear of a forward pass is reported to `observer` (nullptr: none).
-  // Not thread-safe: one observed forward at a time.
-  void set_linear_observer(LinearObserver* observer) const { observer_ = observer; }
+  // While set, every trainable linear of this model in a forward pass *on the calling thread* is
+  // reported to `observer` (nullptr: none). Per thread, so that two threads may each observe their own
+  // forward of one model (a decision's gradient batches shared with a waiting trainer); a thread
+  // observes one model at a time. ObservedForwards sets and clears it.
+  void set_linear_observer(LinearObserver* observer) const;
 
-  // Dropout (LoRA's) is active only in training mode.
-  void set_training(bool training) { training_ = training; }
-  bool training() const { return training_; }
+  // Dropout (LoRA's) is active only in training mode. Atomic: a frozen model shared by a decision beside
+  // training and the training thread is read by both (TrainingModeScope writes only a change).
+  void set_training(bool training) { training_.store(training, std::memory_order_relaxed); }
+  bool training() const { return training_.load(std::memory_order_relaxed); }
 
   // The fused CPU kernels (model/fused_ops.hpp) for RMSNorm, SiLU * up and the causal softmax of a
   // forward without a cache; off: the unfused ATen composition (the reference the tests compare with).
@@ -152,23 +156,23 @@ class LlamaModel {
   std::map<std::string, std::size_t> index_;
   std::vector<Layer> layers_;
   std::optional<LoraConfig> lora_;
-  at::Tensor inv_freq_;  // [head_dim / 2], rope scaling applied
-  mutable LinearObserver* observer_ = nullptr;
-  bool training_ = true;
+  at::Tensor inv_freq_;              // [head_dim / 2], rope scaling applied
+  LinearObserver* observer() const;  // the calling thread's, for this model
+  std::atomic<bool> training_{true};
   bool fused_ = true;
 };
 
 // Sets a model's training mode for a scope and restores it on the way out, exceptions included (a
-// service that fails must not leave the live model in eval mode, LoRA dropout off).
+// service that fails must not leave the live model in eval mode, LoRA dropout off). Writes only a
+// change: a frozen reference model, always in eval mode, is then only read by the threads sharing it.
 class TrainingModeScope {
  public:
   TrainingModeScope(const LlamaModel& model, bool training)
       : model_(const_cast<LlamaModel&>(model)), previous_(model.training()) {
-    model_.set_training(training);
+    if (training != previous_) model_.set_training(training);
   }
   ~TrainingModeScope() {
-    model_.set_training(previous_);
-    model_.set_linear_observer(nullptr);
+    if (model_.training() != previous_) model_.set_training(previous_);
   }
   TrainingModeScope(const TrainingModeScope&) = delete;
   TrainingModeScope& operator=(const TrainingModeScope&) = delete;
@@ -176,6 +180,21 @@ class TrainingModeScope {
  private:
   LlamaModel& model_;
   bool previous_;
+};
+
+// Observes this thread's forward passes of `model` for a scope (LlamaModel::set_linear_observer); the
+// observer is cleared on the way out, exceptions included.
+class ObservedForwards {
+ public:
+  ObservedForwards(const LlamaModel& model, LinearObserver& observer) : model_(model) {
+    model_.set_linear_observer(&observer);
+  }
+  ~ObservedForwards() { model_.set_linear_observer(nullptr); }
+  ObservedForwards(const ObservedForwards&) = delete;
+  ObservedForwards& operator=(const ObservedForwards&) = delete;
+
+ private:
+  const LlamaModel& model_;
 };
 
 // Hugging Face layout: DIR/config.json + model.safetensors (or sharded with

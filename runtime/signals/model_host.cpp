@@ -91,7 +91,7 @@ void ModelHost::take_snapshot() {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   auto copy = model_.snapshot();
   std::shared_ptr<AdamMoments> moments;
-  if (adam_) {
+  if (adam_ && snapshot_moments_) {
     // The moments of step d with the weights of step d, looked up by the copy's tensors.
     auto table = std::make_shared<std::map<const void*, std::pair<at::Tensor, at::Tensor>>>();
     for (const auto& p : model_.trainable_named_parameters()) {
@@ -284,6 +284,11 @@ std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
 std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   const GradientFeatureOptions o = gradient_feature_options(r);
+  if (o.preconditioner == Preconditioner::Adam && snapshot_ && adam_ && !snapshot_adam_)
+    throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                       "adam preconditioning beside training needs the optimizer's moments at the snapshot, kept "
+                       "only for a plugin whose manifest lists host service 'gradient_features' (add it to "
+                       "[requires] host_services)");
   if (o.preconditioner == Preconditioner::Adam && !moments())
     throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "adam preconditioning needs the trainer's optimizer state");
   const auto samples = lookup(r.dataset, ids);

@@ -62,6 +62,10 @@ class ModelHost : public host::ServiceProvider {
   // decision computed on a worker never reads weights training is changing, and never waits for a step.
   void take_snapshot();
   void clear_snapshot();
+  // Whether a snapshot copies the Adam moments too (default yes): only adam-preconditioned gradient
+  // features read them, and two copies of every trainable parameter are not worth taking for a plugin
+  // that never asks for those (the trainer turns it off when the manifest lists no gradient_features).
+  void set_snapshot_moments(bool keep) { snapshot_moments_ = keep; }
   // The frozen reference model (dataflex.reference_model), or nullptr: the trainer runs it on each
   // training batch when the mixer requires "observed_excess_losses" (DoReMi).
   const LlamaModel* reference_model() const { return reference_.get(); }
@@ -118,6 +122,7 @@ class ModelHost : public host::ServiceProvider {
   std::unique_ptr<LlamaModel> snapshot_;
   std::shared_ptr<AdamMoments> snapshot_adam_;
   uint64_t snapshot_fingerprint_ = 0;
+  bool snapshot_moments_ = true;
   std::recursive_mutex mutex_;  // one service at a time, and never during a training step
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "data/corpus.hpp"
@@ -13,6 +14,7 @@
 #include "model/padded_batch.hpp"
 #include "signals/projection.hpp"
 #include "util/error.hpp"
+#include "util/shared_batches.hpp"
 
 namespace dataflex {
 namespace {
@@ -148,16 +150,131 @@ int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatu
   return n;
 }
 
-at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vector<const Sample*>& samples,
-                                        const GradientFeatureOptions& o, const AdamMoments* adam, int64_t batch_size,
-                                        int32_t pad_id, const std::function<void(int64_t, int64_t)>& progress,
-                                        GradientTimings* timings) {
-  GradientTimings local;
-  GradientTimings& tm = timings ? *timings : local;
+namespace {
+
+// What every batch of one extraction reads (per_sample_gradient_features).
+struct Extraction {
+  const LlamaModel& model;
+  const std::vector<const Sample*>& samples;
+  const GradientFeatureOptions& o;
+  const AdamMoments* adam;
+  const std::vector<FeatureBlock>& layout;
+  int64_t k;                            // factored side
+  std::vector<at::Tensor> p_in, p_out;  // factored projections, one pair per covered linear
+  int32_t pad_id;
+};
+
+// Samples [first, first + B): their feature rows `rows` [B, dim] or, dense, their unprojected gradients
+// `unprojected` [B, covered parameters] (projected later, a group at a time). Touches nothing else, so
+// batches may run on different threads; grad mode is the calling thread's to set.
+void batch_features(const Extraction& e, int64_t first, int64_t B, at::Tensor rows, at::Tensor unprojected,
+                    GradientTimings& tm) {
   auto now = [] { return std::chrono::steady_clock::now(); };
   auto since = [&](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(now() - t).count();
   };
+  const LlamaModel& model = e.model;
+  const GradientFeatureOptions& o = e.o;
+  const int64_t k = e.k;
+  const PaddedBatch batch = pad_batch({e.samples.begin() + first, e.samples.begin() + first + B}, e.pad_id);
+  const at::Tensor& ids = batch.input_ids;
+  const at::Tensor& labels = batch.labels;
+  const int64_t len = ids.size(1);
+  auto t_forward = now();
+  // Packed (no work on padding) where the model packs this batch: the linears are then seen as one
+  // sequence of the samples back to back, and each sample's gradient is a sum over its segment.
+  SampleRows sample_rows;
+  if (model.packs(ids, batch.lengths)) {
+    sample_rows.lengths = &batch.lengths;
+    int64_t offset = 0;
+    for (int64_t n : batch.lengths) sample_rows.offsets.push_back(std::exchange(offset, offset + n));
+  }
+  Capture capture;
+  at::Tensor total;  // sum of per-sample mean losses
+  {
+    ObservedForwards observed(model, capture);
+    const at::Tensor token_losses = model.token_losses(ids, labels, batch.lengths);  // [B, T-1]
+    const at::Tensor counts =
+        (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
+    total = (token_losses.sum(1) / counts).sum();
+  }
+  tm.forward += since(t_forward);
+  auto t_backward = now();
+  std::vector<at::Tensor> outputs;
+  for (const auto& b : e.layout) {
+    auto it = capture.seen_.find(b.weight_name);
+    if (it == capture.seen_.end())
+      throw Error("gradient_features: '" + b.weight_name + "' was not seen in the forward pass");
+    outputs.push_back(it->second.second);
+  }
+  const std::vector<at::Tensor> grads = torch::autograd::grad({total}, outputs, {}, false, false, true);
+  tm.backward += since(t_backward);
+  at::NoGradGuard no_grad;
+  for (std::size_t l = 0; l < e.layout.size(); ++l) {
+    const FeatureBlock& blk = e.layout[l];
+    const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in] or [1, N, in]
+    const at::Tensor dy =
+        grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({x.size(0), x.size(1), blk.out}, x.options());
+    if (o.projection == Projection::Factored && o.preconditioner == Preconditioner::Sgd) {
+      // P_out^T G_i P_in = sum_t (P_out^T dy_t) (x) (P_in^T x_t): never forms G_i.
+      auto t_proj = now();
+      at::Tensor f = at::empty({B, k, k}, x.options());
+      per_sample_products(sample_rows, at::matmul(dy, e.p_out[l]), at::matmul(x, e.p_in[l]), f);
+      rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
+      tm.projection += since(t_proj);
+      continue;
+    }
+    auto t_sample = now();
+    if (o.projection == Projection::Dense && o.preconditioner == Preconditioner::Sgd && dy.device().is_cpu()) {
+      // Straight into the group's rows: no [B, out, in] temporary and no copy of it.
+      at::Tensor w = unprojected.narrow(1, blk.offset, blk.out * blk.in).view({B, blk.out, blk.in});
+      per_sample_products(sample_rows, dy, x, w);
+      if (!blk.bias_name.empty())
+        unprojected.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(per_sample_sums(sample_rows, dy, B));
+      tm.per_sample += since(t_sample);
+      continue;
+    }
+    at::Tensor g = at::empty({B, blk.out, blk.in}, x.options());
+    per_sample_products(sample_rows, dy, x, g);
+    at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : per_sample_sums(sample_rows, dy, B);  // [B, out]
+    if (o.preconditioner == Preconditioner::Adam) {
+      auto [m, v] = e.adam->lookup(model.parameter(blk.weight_name));
+      if (!m.defined()) m = at::zeros({blk.out, blk.in}, g.options()), v = m;
+      g = adam_feature(m.to(g.device()).unsqueeze(0), v.to(g.device()).unsqueeze(0), g, e.adam->beta1, e.adam->beta2);
+      if (gb.defined()) {
+        auto [mb, vb] = e.adam->lookup(model.parameter(blk.bias_name));
+        if (!mb.defined()) mb = at::zeros({blk.out}, g.options()), vb = mb;
+        gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, e.adam->beta1,
+                          e.adam->beta2);
+      }
+    }
+    tm.per_sample += since(t_sample);
+    auto t_proj = now();
+    switch (o.projection) {
+      case Projection::None:
+        rows.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}).cpu());
+        if (gb.defined()) rows.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb.cpu());
+        break;
+      case Projection::Dense:
+        unprojected.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}));
+        if (gb.defined()) unprojected.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb);
+        break;
+      case Projection::Factored: {
+        const at::Tensor f = at::matmul(at::matmul(e.p_out[l].t().unsqueeze(0), g), e.p_in[l].unsqueeze(0));
+        rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());  // [B, k, k]
+        break;
+      }
+    }
+    tm.projection += since(t_proj);
+  }
+}
+
+}  // namespace
+
+at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vector<const Sample*>& samples,
+                                        const GradientFeatureOptions& o, const AdamMoments* adam, int64_t batch_size,
+                                        int32_t pad_id, const std::function<void(int64_t, int64_t)>& progress,
+                                        GradientTimings* timings) {
   const std::vector<FeatureBlock> layout = feature_layout(model, o.parameter_filter);
   if (layout.empty())
     throw Error("gradient_features: no trainable attention/MLP projection matches the parameter filter");
@@ -168,139 +285,75 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
   const int64_t dim = feature_dim(layout, o);
   const int64_t n = static_cast<int64_t>(samples.size());
   at::Tensor features = at::zeros({n, dim}, at::kFloat);
-  const int64_t k = o.projection == Projection::Factored ? factored_side(layout, o.projection_dim) : 0;
-  // Factored projections: one (in x k) and one (out x k) matrix per covered linear, made once per call.
-  std::vector<at::Tensor> p_in, p_out;
-  if (o.projection == Projection::Factored)
+  Extraction e{model, samples, o, adam, layout, 0, {}, {}, pad_id};
+  if (o.projection == Projection::Factored) {
+    // One (in x k) and one (out x k) matrix per covered linear, made once per call.
+    e.k = factored_side(layout, o.projection_dim);
     for (std::size_t l = 0; l < layout.size(); ++l) {
-      p_in.push_back(rademacher(o.seed, 1 + 2 * l, layout[l].in, k).to(model.device()));
-      p_out.push_back(rademacher(o.seed, 2 + 2 * l, layout[l].out, k).to(model.device()));
+      e.p_in.push_back(rademacher(o.seed, 1 + 2 * l, layout[l].in, e.k).to(model.device()));
+      e.p_out.push_back(rademacher(o.seed, 2 + 2 * l, layout[l].out, e.k).to(model.device()));
     }
+  }
   TrainingModeScope eval_mode(model, false);
-  at::AutoGradMode grad_mode(true);  // the caller may be under a NoGradGuard
-  // Dense: gradients of several batches are gathered and projected together (see kDenseGroupBytes).
-  const int64_t unprojected = o.projection == Projection::Dense ? feature_dim(layout, GradientFeatureOptions{}) : 0;
-  at::Tensor pending;
-  int64_t pending_first = 0, pending_rows = 0;
-  if (o.projection == Projection::Dense) {
-    const int64_t cap = std::max(batch_size, std::min(n, kDenseGroupBytes / std::max<int64_t>(1, unprojected * 4)));
-    // Kept between calls (decisions come again and again): a fresh GiB-sized buffer would be paid for in
-    // page faults at every call. Bounded by kDenseGroupBytes (or one batch), per thread.
-    static thread_local at::Tensor group_buffer;
-    if (!group_buffer.defined() || group_buffer.numel() < cap * unprojected)
-      group_buffer = at::empty({cap * unprojected}, at::kFloat);
-    pending = group_buffer.narrow(0, 0, cap * unprojected).view({cap, unprojected});
-  }
-  auto flush = [&] {
-    if (pending_rows == 0) return;
-    auto t_proj = now();
-    at::Tensor target = features.narrow(0, pending_first, pending_rows);
-    dense_project(pending.narrow(0, 0, pending_rows), 0, o.seed, target);
-    tm.projection += since(t_proj);
-    pending_first += pending_rows;
-    pending_rows = 0;
-  };
-
-  for (int64_t first = 0; first < n; first += batch_size) {
+  const bool dense = o.projection == Projection::Dense;
+  // Dense: the gradients of consecutive batches are gathered and projected together, a group at a time
+  // (see kDenseGroupBytes); otherwise each batch is its own group. Groups are formed as batches fill them.
+  const int64_t unprojected = dense ? feature_dim(layout, GradientFeatureOptions{}) : 0;
+  const int64_t group_cap =
+      dense ? std::max(batch_size, std::min(n, kDenseGroupBytes / std::max<int64_t>(1, unprojected * 4))) : batch_size;
+  std::vector<int64_t> group_first{0};
+  for (int64_t first = 0, rows = 0; first < n; first += batch_size) {
     const int64_t B = std::min(batch_size, n - first);
-    const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + first + B}, pad_id);
-    const at::Tensor& ids = batch.input_ids;
-    const at::Tensor& labels = batch.labels;
-    const int64_t len = ids.size(1);
-    auto t_forward = now();
-    // Packed (no work on padding) where the model packs this batch: the linears are then seen as one
-    // sequence of the samples back to back, and each sample's gradient is a sum over its segment.
-    SampleRows sample_rows;
-    if (model.packs(ids, batch.lengths)) {
-      sample_rows.lengths = &batch.lengths;
-      int64_t offset = 0;
-      for (int64_t n : batch.lengths) sample_rows.offsets.push_back(std::exchange(offset, offset + n));
-    }
-    Capture capture;
-    model.set_linear_observer(&capture);
-    // [B, T-1]; the scope clears the observer on a throw
-    at::Tensor token_losses = model.token_losses(ids, labels, batch.lengths);
-    at::Tensor counts = (labels.narrow(1, 1, len - 1) != kIgnoreIndex).sum(1).clamp_min(1).to(token_losses.device());
-    const at::Tensor total = (token_losses.sum(1) / counts).sum();  // sum of per-sample mean losses
-    model.set_linear_observer(nullptr);
-    tm.forward += since(t_forward);
-    auto t_backward = now();
-    std::vector<at::Tensor> outputs;
-    for (const auto& b : layout) {
-      auto it = capture.seen_.find(b.weight_name);
-      if (it == capture.seen_.end())
-        throw Error("gradient_features: '" + b.weight_name + "' was not seen in the forward pass");
-      outputs.push_back(it->second.second);
-    }
-    const std::vector<at::Tensor> grads = torch::autograd::grad({total}, outputs, {}, false, false, true);
-    tm.backward += since(t_backward);
-    at::Tensor rows = features.narrow(0, first, B);
-    at::NoGradGuard no_grad;
-    if (o.projection == Projection::Dense && pending_rows + B > pending.size(0)) flush();
-    for (std::size_t l = 0; l < layout.size(); ++l) {
-      const FeatureBlock& blk = layout[l];
-      const at::Tensor x = capture.seen_[blk.weight_name].first.to(at::kFloat);  // [B, T, in] or [1, N, in]
-      const at::Tensor dy =
-          grads[l].defined() ? grads[l].to(at::kFloat) : at::zeros({x.size(0), x.size(1), blk.out}, x.options());
-      if (o.projection == Projection::Factored && o.preconditioner == Preconditioner::Sgd) {
-        // P_out^T G_i P_in = sum_t (P_out^T dy_t) (x) (P_in^T x_t): never forms G_i.
-        auto t_proj = now();
-        at::Tensor f = at::empty({B, k, k}, x.options());
-        per_sample_products(sample_rows, at::matmul(dy, p_out[l]), at::matmul(x, p_in[l]), f);
-        rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
-        tm.projection += since(t_proj);
-        continue;
-      }
-      auto t_sample = now();
-      if (o.projection == Projection::Dense && o.preconditioner == Preconditioner::Sgd && dy.device().is_cpu()) {
-        // Straight into the pending group: no [B, out, in] temporary and no copy of it.
-        at::Tensor dst = pending.narrow(0, pending_rows, B);
-        at::Tensor w = dst.narrow(1, blk.offset, blk.out * blk.in).view({B, blk.out, blk.in});
-        per_sample_products(sample_rows, dy, x, w);
-        if (!blk.bias_name.empty())
-          dst.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(per_sample_sums(sample_rows, dy, B));
-        tm.per_sample += since(t_sample);
-        continue;
-      }
-      at::Tensor g = at::empty({B, blk.out, blk.in}, x.options());
-      per_sample_products(sample_rows, dy, x, g);
-      at::Tensor gb = blk.bias_name.empty() ? at::Tensor() : per_sample_sums(sample_rows, dy, B);  // [B, out]
-      if (o.preconditioner == Preconditioner::Adam) {
-        auto [m, v] = adam->lookup(model.parameter(blk.weight_name));
-        if (!m.defined()) m = at::zeros({blk.out, blk.in}, g.options()), v = m;
-        g = adam_feature(m.to(g.device()).unsqueeze(0), v.to(g.device()).unsqueeze(0), g, adam->beta1, adam->beta2);
-        if (gb.defined()) {
-          auto [mb, vb] = adam->lookup(model.parameter(blk.bias_name));
-          if (!mb.defined()) mb = at::zeros({blk.out}, g.options()), vb = mb;
-          gb = adam_feature(mb.to(g.device()).unsqueeze(0), vb.to(g.device()).unsqueeze(0), gb, adam->beta1,
-                            adam->beta2);
-        }
-      }
-      tm.per_sample += since(t_sample);
-      auto t_proj = now();
-      switch (o.projection) {
-        case Projection::None:
-          rows.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}).cpu());
-          if (gb.defined()) rows.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb.cpu());
-          break;
-        case Projection::Dense: {
-          at::Tensor dst = pending.narrow(0, pending_rows, B);
-          dst.narrow(1, blk.offset, blk.out * blk.in).copy_(g.reshape({B, blk.out * blk.in}));
-          if (gb.defined()) dst.narrow(1, blk.offset + blk.out * blk.in, blk.out).copy_(gb);
-          break;
-        }
-        case Projection::Factored: {
-          const at::Tensor f = at::matmul(at::matmul(p_out[l].t().unsqueeze(0), g), p_in[l].unsqueeze(0));  // [B, k, k]
-          rows.narrow(1, static_cast<int64_t>(l) * k * k, k * k).copy_(f.reshape({B, k * k}).cpu());
-          break;
-        }
-      }
-      tm.projection += since(t_proj);
-    }
-    if (o.projection == Projection::Dense) pending_rows += B;
-    if (progress) progress(first + B, n);
+    if (rows + B > group_cap) group_first.push_back(first), rows = 0;
+    rows += B;
   }
-  flush();
+  group_first.push_back(n);
+  const auto groups = static_cast<int64_t>(group_first.size()) - 1;
+  std::mutex report_mutex;  // guards done, the timings and progress calls
+  int64_t done = 0;
+  GradientTimings total;
+  auto group = [&](int64_t index) {
+    at::AutoGradMode grad_mode(true);  // the calling thread's: it may be under a NoGradGuard
+    GradientTimings tm;
+    const int64_t first = group_first[static_cast<std::size_t>(index)];
+    const int64_t rows = group_first[static_cast<std::size_t>(index) + 1] - first;
+    at::Tensor pending;
+    if (dense) {
+      // Kept between calls (decisions come again and again): a fresh GiB-sized buffer would be paid for in
+      // page faults at every call. Bounded by kDenseGroupBytes (or one batch), per thread.
+      static thread_local at::Tensor group_buffer;
+      if (!group_buffer.defined() || group_buffer.numel() < group_cap * unprojected)
+        group_buffer = at::empty({group_cap * unprojected}, at::kFloat);
+      pending = group_buffer.narrow(0, 0, rows * unprojected).view({rows, unprojected});
+    }
+    for (int64_t b = first; b < first + rows; b += batch_size) {
+      const int64_t B = std::min(batch_size, first + rows - b);
+      batch_features(e, b, B, features.narrow(0, b, B), dense ? pending.narrow(0, b - first, B) : at::Tensor(), tm);
+    }
+    if (dense) {
+      const auto t_proj = std::chrono::steady_clock::now();
+      at::NoGradGuard no_grad;
+      at::Tensor target = features.narrow(0, first, rows);
+      dense_project(pending, 0, o.seed, target);
+      tm.projection += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_proj).count();
+    }
+    std::lock_guard<std::mutex> lock(report_mutex);
+    total.forward += tm.forward, total.backward += tm.backward;
+    total.per_sample += tm.per_sample, total.projection += tm.projection;
+    done += rows;
+    if (progress) progress(done, n);
+  };
+  if (dense) {
+    // Alone: a group's buffer is up to a GiB per thread that computes one.
+    for (int64_t g = 0; g < groups; ++g) group(g);
+  } else {
+    // Each group writes only its own rows: a waiting training thread may take some (util/shared_batches).
+    run_shared_batches(groups, group);
+  }
+  if (timings) {  // accumulated over calls
+    timings->forward += total.forward, timings->backward += total.backward;
+    timings->per_sample += total.per_sample, timings->projection += total.projection;
+  }
   return features;
 }
 

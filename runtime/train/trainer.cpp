@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -517,6 +518,11 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   if (o.decision_staleness > 0) {
     s.overlap = std::make_unique<CoreSplitOverlap>(*s.host, s.threads, o.decision_threads);
     s.policy->set_overlap(s.overlap.get());
+    if (const PluginManifest* m = s.policy->plugin_manifest()) {
+      // Only adam-preconditioned gradient features read the moments a snapshot would copy.
+      const auto& services = m->host_services;
+      s.host->set_snapshot_moments(std::find(services.begin(), services.end(), "gradient_features") != services.end());
+    }
     spdlog::info(
         "decisions beside training: each applied {} step(s) after its snapshot; {} thread(s) decide while "
         "{} train",

@@ -290,6 +290,23 @@ TEST_F(ModelHostTest, AdamFeaturesUseTheTrainingOptimizersMomentsAndTheReference
                                          {static_cast<int64_t>(feature_dim)}, at::kFloat);
     EXPECT_LT(((row - want).abs().max() / want.abs().max()).item<double>(), 1e-5) << "sample " << i;
   }
+
+  // Beside training, a snapshot carries the moments of its step; one taken without them (the plugin's
+  // manifest lists no gradient_features) refuses the request by name rather than use the live ones.
+  host->take_snapshot();
+  EXPECT_EQ(host->gradient_features(gr, ids), got);
+  host->clear_snapshot();
+  host->set_snapshot_moments(false);
+  host->take_snapshot();
+  try {
+    host->gradient_features(gr, ids);
+    ADD_FAILURE() << "adam features without the snapshot's moments";
+  } catch (const host::ServiceError& e) {
+    EXPECT_NE(std::string(e.what()).find("host service 'gradient_features'"), std::string::npos) << e.what();
+  }
+  gr.preconditioner = DFX_PRECONDITIONER_SGD;  // needs no moments: answered from the snapshot
+  EXPECT_EQ(host->gradient_features(gr, ids).size(), ids.size() * feature_dim);
+  host->clear_snapshot();
 }
 
 // --- SDK 1.3: generate, reward, response_gradient_features (NICE) ----------------------------------

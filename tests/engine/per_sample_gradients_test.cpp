@@ -1,15 +1,22 @@
 // Per-sample gradient features from one batched forward/backward against the plain way: one
 // backward pass per sample (batch size 1, no padding), reading the parameters' .grad.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <iostream>
+#include <set>
+#include <thread>
+#include <utility>
 
 #include "data/corpus.hpp"
 #include "model/llama_model.hpp"
 #include "signals/per_sample_gradients.hpp"
 #include "signals/projection.hpp"
+#include "util/shared_batches.hpp"
 
 namespace dataflex {
 namespace {
@@ -170,6 +177,49 @@ TEST(PerSampleGradients, AdamPreconditionedFeaturesUseTheOptimizersMoments) {
   const at::Tensor got = per_sample_gradient_features(model, pointers(samples), o, &moments, 2, 0);
   const at::Tensor want = adam_feature(at::full_like(exact, 0.01f), at::full_like(exact, 0.0004f), exact, 0.9, 0.999);
   EXPECT_LT(relative_error(got, want), 1e-5);
+}
+
+// A decision computed beside training shares its batches with the waiting training thread
+// (util/shared_batches): each thread observes its own forward of the one model, and which thread
+// computed a batch changes no bit of the features.
+TEST(PerSampleGradients, BatchesTakenByAHelpingThreadGiveTheSameBits) {
+  LlamaModel model(small_config(/*bias=*/true), 3);
+  model.add_lora({2, 4.0, 0.0, {"all"}}, 9);
+  std::vector<Sample> samples;
+  for (int copy = 0; copy < 4; ++copy)
+    for (Sample s : make_samples()) s.id = static_cast<int64_t>(samples.size()), samples.push_back(s);
+  AdamMoments moments;
+  moments.lookup = [](const at::Tensor& p) {
+    return std::make_pair(at::full(p.sizes(), 0.01f), at::full(p.sizes(), 0.0004f));
+  };
+  GradientFeatureOptions factored;
+  factored.projection = Projection::Factored;
+  factored.projection_dim = 64;
+  GradientFeatureOptions adam;
+  adam.preconditioner = Preconditioner::Adam;
+  const int threads = at::get_num_threads();
+  for (const GradientFeatureOptions& o : {factored, adam}) {
+    const at::Tensor alone = per_sample_gradient_features(model, pointers(samples), o, &moments, 2, 0);
+    std::atomic<bool> stop{false};
+    std::thread helper([&] {
+      at::set_num_threads(threads);  // the owner's settings, as the trainer's helper takes them
+      while (!stop) help_with_shared_batches();
+    });
+    const auto owner = std::this_thread::get_id();
+    std::set<std::thread::id> reporters;
+    bool slept = false;
+    auto progress = [&](int64_t, int64_t) {
+      reporters.insert(std::this_thread::get_id());
+      // The owner pauses after its first batch, so the helper surely takes some.
+      if (std::this_thread::get_id() == owner && !std::exchange(slept, true))
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    };
+    const at::Tensor shared = per_sample_gradient_features(model, pointers(samples), o, &moments, 2, 0, progress);
+    stop = true;
+    helper.join();
+    EXPECT_EQ(reporters.size(), 2u) << "the helper took no batch";
+    EXPECT_TRUE(at::equal(alone, shared));
+  }
 }
 
 TEST(Projection, DenseProjectionMatchesTheIssuesOracle) {
