@@ -21,7 +21,11 @@ using torch::autograd::tensor_list;
 // reductions are marked `omp simd` (this file is compiled with -fopenmp-simd: the pragmas, no runtime).
 // The clone is chosen by feature ("avx2"), not by CPU model: "arch=haswell" dispatches on the model, so
 // an AMD EPYC ran the baseline clone, 10x slower than ATen's silu * up (measured; docs/performance.md).
+// A test compiles this file once more with DATAFLEX_KERNEL empty (the baseline only) in a namespace of its
+// own (tests/engine/baseline_kernels.cpp), so the clone a CPU without AVX2 runs is checked here too.
+#ifndef DATAFLEX_KERNEL
 #define DATAFLEX_KERNEL __attribute__((target_clones("avx2", "default")))
+#endif
 
 // e^x for x <= 0 (softmax) or any x (the sigmoid), to about 2 ulp: Cody-Waite range reduction and Cephes'
 // polynomial, branch-free so that the loops around it vectorise (std::exp does not). n = x / ln 2

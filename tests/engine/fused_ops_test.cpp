@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "baseline_kernels.hpp"
 #include "engine_test_support.hpp"
 #include "model/fused_ops.hpp"
 #include "model/llama_model.hpp"
@@ -42,6 +43,22 @@ ModelConfig small_config(bool qwen2) {
   return c;
 }
 
+// The kernels the loader dispatches to on this CPU, then the baseline build of the same source (see
+// baseline_kernels.hpp): every kernel check below runs on both.
+std::vector<KernelSet> kernel_sets() {
+  KernelSet dispatched{"dispatched",
+                       &fused_rms_norm,
+                       &fused_silu_mul,
+                       &fused_silu_mul_packed,
+                       &fused_rope,
+                       &fused_causal_softmax,
+                       [](const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v, double lr,
+                          double wd, int64_t step) {
+                         fused_adamw_update(p, g, m, v, AdamWStep{lr, 0.9, 0.95, 1e-6, wd, step});
+                       }};
+  return {dispatched, baseline_kernels()};
+}
+
 // Forward and backward of `fused` and `reference` on the same inputs and the same upstream gradient.
 template <class Fused, class Reference>
 void compare(std::vector<at::Tensor> inputs, Fused fused, Reference reference, const char* what) {
@@ -59,39 +76,51 @@ void compare(std::vector<at::Tensor> inputs, Fused fused, Reference reference, c
 }
 
 TEST(FusedOps, RmsNormEqualsTheUnfusedOpsWithGradients) {
-  at::manual_seed(1);
-  compare(
-      {at::randn({3, 17, 40}), at::randn({40})}, [](auto& t) { return fused_rms_norm(t[0], t[1], 1e-6); },
-      [](auto& t) { return t[1] * (t[0] * at::rsqrt(t[0].pow(2).mean({-1}, true) + 1e-6)); }, "rms_norm");
+  for (const KernelSet& k : kernel_sets()) {
+    SCOPED_TRACE(k.name);
+    at::manual_seed(1);
+    compare(
+        {at::randn({3, 17, 40}), at::randn({40})}, [&](auto& t) { return k.rms_norm(t[0], t[1], 1e-6); },
+        [](auto& t) { return t[1] * (t[0] * at::rsqrt(t[0].pow(2).mean({-1}, true) + 1e-6)); }, "rms_norm");
+  }
 }
 
 TEST(FusedOps, SiluMulEqualsTheUnfusedOpsWithGradients) {
-  at::manual_seed(2);
-  // Large values too: the sigmoid's tails (exp of +-80) must not overflow.
-  at::Tensor gate = at::randn({5, 33, 70}) * 4;
-  gate.index_put_({0, 0, 0}, 80.0);
-  gate.index_put_({0, 0, 1}, -80.0);
-  compare(
-      {gate, at::randn({5, 33, 70})}, [](auto& t) { return fused_silu_mul(t[0], t[1]); },
-      [](auto& t) { return at::silu(t[0]) * t[1]; }, "silu_mul");
+  for (const KernelSet& k : kernel_sets()) {
+    SCOPED_TRACE(k.name);
+    at::manual_seed(2);
+    // Large values too: the sigmoid's tails (exp of +-80) must not overflow.
+    at::Tensor gate = at::randn({5, 33, 70}) * 4;
+    gate.index_put_({0, 0, 0}, 80.0);
+    gate.index_put_({0, 0, 1}, -80.0);
+    compare(
+        {gate, at::randn({5, 33, 70})}, [&](auto& t) { return k.silu_mul(t[0], t[1]); },
+        [](auto& t) { return at::silu(t[0]) * t[1]; }, "silu_mul");
+  }
 }
 
 TEST(FusedOps, PackedSiluMulEqualsTheUnfusedOpsWithGradients) {
-  at::manual_seed(4);
-  // Gate and up side by side in each row, as the joint gate/up GEMM writes them.
-  compare(
-      {at::randn({3, 11, 2 * 37}) * 3}, [](auto& t) { return fused_silu_mul_packed(t[0]); },
-      [](auto& t) { return at::silu(t[0].narrow(-1, 0, 37)) * t[0].narrow(-1, 37, 37); }, "silu_mul_packed");
+  for (const KernelSet& k : kernel_sets()) {
+    SCOPED_TRACE(k.name);
+    at::manual_seed(4);
+    // Gate and up side by side in each row, as the joint gate/up GEMM writes them.
+    compare(
+        {at::randn({3, 11, 2 * 37}) * 3}, [&](auto& t) { return k.silu_mul_packed(t[0]); },
+        [](auto& t) { return at::silu(t[0].narrow(-1, 0, 37)) * t[0].narrow(-1, 37, 37); }, "silu_mul_packed");
+  }
 }
 
 TEST(FusedOps, CausalSoftmaxEqualsTheMaskedSoftmaxWithGradients) {
-  at::manual_seed(3);
-  for (const auto& [T, S] : std::vector<std::pair<int64_t, int64_t>>{{19, 19}, {5, 12}, {1, 7}}) {
-    const double scale = 0.35;
-    const at::Tensor mask = at::full({T, S}, -std::numeric_limits<float>::infinity()).triu(1 + S - T);
-    compare(
-        {at::randn({2, 3, T, S}) * 3}, [&](auto& t) { return fused_causal_softmax(t[0], scale); },
-        [&](auto& t) { return at::softmax(t[0] * scale + mask, -1); }, "causal_softmax");
+  for (const KernelSet& k : kernel_sets()) {
+    SCOPED_TRACE(k.name);
+    at::manual_seed(3);
+    for (const auto& [T, S] : std::vector<std::pair<int64_t, int64_t>>{{19, 19}, {5, 12}, {1, 7}}) {
+      const double scale = 0.35;
+      const at::Tensor mask = at::full({T, S}, -std::numeric_limits<float>::infinity()).triu(1 + S - T);
+      compare(
+          {at::randn({2, 3, T, S}) * 3}, [&](auto& t) { return k.causal_softmax(t[0], scale); },
+          [&](auto& t) { return at::softmax(t[0] * scale + mask, -1); }, "causal_softmax");
+    }
   }
 }
 
@@ -113,18 +142,21 @@ TEST(FusedOps, RopeEqualsTheUnfusedOpsWithGradients) {
   };
   ASSERT_TRUE(rope_fusable(at::randn({B, T, Hn, D}), cos, sin));
   EXPECT_FALSE(rope_fusable(at::randn({B, T, Hn, D}), cos.unsqueeze(0), sin.unsqueeze(0)));
-  compare(
-      {at::randn({B, T, Hn, D})}, [&](auto& t) { return fused_rope(t[0], cos, sin); },
-      [&](auto& t) { return reference(t[0]); }, "rope");
-  compare(  // heads 1..3 of 5 side by side in each row: strided rows
-      {at::randn({B, T, 5 * D})},
-      [&](auto& t) {
-        return fused_rope(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}), cos, sin);
-      },
-      [&](auto& t) {
-        return reference(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}));
-      },
-      "rope of a slice");
+  for (const KernelSet& k : kernel_sets()) {
+    SCOPED_TRACE(k.name);
+    compare(
+        {at::randn({B, T, Hn, D})}, [&](auto& t) { return k.rope(t[0], cos, sin); },
+        [&](auto& t) { return reference(t[0]); }, "rope");
+    compare(  // heads 1..3 of 5 side by side in each row: strided rows
+        {at::randn({B, T, 5 * D})},
+        [&](auto& t) {
+          return k.rope(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}), cos, sin);
+        },
+        [&](auto& t) {
+          return reference(t[0].narrow(-1, D, Hn * D).view({B, T, Hn, D}));
+        },
+        "rope of a slice");
+  }
 }
 
 // The one-pass AdamW against LibTorch's over 40 steps of random gradients, with decoupled weight decay in
@@ -302,6 +334,27 @@ TEST(FusedOps, FusedAdamWStepsAsLibTorchsAdamW) {
   fused.step();
   loaded.step();
   for (std::size_t i = 0; i < a.size(); ++i) expect_close(a[i].detach(), c[i].detach(), 1e-5, "after loading");
+}
+
+// The baseline build of the one-pass AdamW update against the dispatched one (itself checked against
+// LibTorch's AdamW above), over 20 steps with weight decay.
+TEST(FusedOps, BaselineAdamWUpdateEqualsTheDispatchedOne) {
+  at::manual_seed(9);
+  const std::vector<KernelSet> sets = kernel_sets();
+  const at::Tensor init = at::randn({1031});
+  std::vector<at::Tensor> p, m, v;
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    p.push_back(init.clone()), m.push_back(at::zeros_like(init)), v.push_back(at::zeros_like(init));
+  for (int64_t step = 1; step <= 20; ++step) {
+    const at::Tensor g = at::randn_like(init) * static_cast<double>(step % 5 + 1);
+    for (std::size_t i = 0; i < sets.size(); ++i) sets[i].adamw(p[i], g, m[i], v[i], 3e-3, 0.1, step);
+  }
+  for (std::size_t i = 1; i < sets.size(); ++i) {
+    expect_close(p[i], p[0], 1e-6, sets[i].name);
+    expect_close(m[i], m[0], 1e-6, sets[i].name);
+    expect_close(v[i], v[0], 1e-6, sets[i].name);
+  }
+  EXPECT_GT((p[0] - init).abs().max().item<double>(), 1e-3);  // the steps moved the weights
 }
 
 TEST(FusedOps, FiftyTrainingStepsGiveTheUnfusedLosses) {
