@@ -9,6 +9,8 @@
 # first, then METHOD with each staleness. THREADS = 2 (default): the study's 2 training threads, split
 # 1 + 1 while a decision is in flight. THREADS = 1: every run trains on one thread and the decision's
 # worker gets the second core (a training that does not use every core; rows named "t1").
+# CANDIDATES=N (environment): METHOD's decisions each score a fresh random N of the pool
+# (dataflex.candidates) instead of all of it, synchronous rows included (rows named "cN").
 # Results: the printed table (docs/performance.md).
 set -euo pipefail
 BUILD=${1:-build} OUT=${2:-runs/staleness-study} SEEDS=${3:-"1 2 3"} METHOD=${4:-loss} STALE=${5:-10} THREADS=${6:-2}
@@ -27,16 +29,20 @@ V="$OUT/staleness"
 mkdir -p "$V"
 tag=""
 [ "$THREADS" = 2 ] || tag="_t$THREADS"
-variant() {  # FROM NAME STALENESS: the study's config FROM, another folder, threads and staleness
+CANDIDATES=${CANDIDATES:-}
+[ -z "$CANDIDATES" ] || tag="${tag}_c$CANDIDATES"
+variant() {  # FROM NAME STALENESS: the study's config FROM, another folder, threads, staleness (candidates)
+  local extra=""
+  [ -z "$CANDIDATES" ] || [ "${1#full}" != "$1" ] || extra="\ncandidates = $CANDIDATES"
   sed -e "s|$OUT/runs/$1\"|$V/$2\"|" -e "s|^num_threads = 2$|num_threads = $THREADS|" \
-    -e "s|^\[dataflex\]$|[dataflex]\ndecision_staleness = $3\ndecision_threads = 1|" "$OUT/configs/$1.toml" \
+    -e "s|^\[dataflex\]$|[dataflex]\ndecision_staleness = $3\ndecision_threads = 1$extra|" "$OUT/configs/$1.toml" \
     >"$V/$2.toml"
   echo "== $2"
   "$RUN" "$V/$2.toml" --overwrite 2>"$V/$2.log" | tail -1
 }
 for seed in $SEEDS; do
   if [ -n "$tag" ]; then
-    variant "full_s$seed" "full${tag}_s$seed" 0
+    variant "full_s$seed" "full${tag}_s$seed" 0  # static: no candidates line (variant)
     variant "${METHOD}_s$seed" "${METHOD}${tag}_s$seed" 0
   fi
   for s in 1 "$STALE"; do variant "${METHOD}_s$seed" "${METHOD}${tag}_stale${s}_s$seed" "$s"; done
