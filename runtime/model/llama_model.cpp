@@ -265,24 +265,16 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
 // when nothing needs them apart: fused kernels on, no observer (per-sample gradients see each linear), no
 // LoRA adapter, and all or none with a bias. Anything that gave a parameter other storage (none of this
 // class's own operations do) makes stored_adjacent false, and the linears run apart: never a wrong result.
-bool LlamaModel::joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
-  if (!fused_ || observer() || !fusable(x)) return false;
+at::Tensor LlamaModel::joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
+  if (!fused_ || observer() || !fusable(x)) return {};
   const bool bias = (*ls.begin())->bias.defined();
   std::vector<at::Tensor> weights, biases;
   for (const Linear* l : ls) {
-    if (l->lora_a.defined() || l->bias.defined() != bias || !fusable(l->weight)) return false;
+    if (l->lora_a.defined() || l->bias.defined() != bias || !fusable(l->weight)) return {};
     weights.push_back(l->weight);
     if (bias) biases.push_back(l->bias);
   }
-  return stored_adjacent(weights) && (!bias || stored_adjacent(biases));
-}
-
-at::Tensor LlamaModel::joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
-  std::vector<at::Tensor> weights, biases;
-  for (const Linear* l : ls) {
-    weights.push_back(l->weight);
-    if (l->bias.defined()) biases.push_back(l->bias);
-  }
+  if (!stored_adjacent(weights) || (bias && !stored_adjacent(biases))) return {};
   return adjacent_linear(x, weights, biases);
 }
 
@@ -298,8 +290,7 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
   const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, KV = c.num_key_value_heads, D = c.head_dim;
   at::Tensor h = norm(x, L.input_norm);
   at::Tensor q, k, v;  // [B, T, heads, D] from the projections, [B, heads, T, D] from RoPE on
-  if (joinable({&L.q, &L.k, &L.v}, h)) {
-    const at::Tensor qkv = joint_linear({&L.q, &L.k, &L.v}, h);
+  if (const at::Tensor qkv = joint_linear({&L.q, &L.k, &L.v}, h); qkv.defined()) {
     q = qkv.narrow(-1, 0, H * D).view({B, T, H, D});
     k = qkv.narrow(-1, H * D, KV * D).view({B, T, KV, D});
     v = qkv.narrow(-1, (H + KV) * D, KV * D).view({B, T, KV, D});
@@ -361,8 +352,8 @@ at::Tensor LlamaModel::decoder_layer(const Layer& L, const at::Tensor& x, const 
   }
   at::Tensor out = x + linear(L.o, attn);
   h = norm(out, L.post_norm);
-  if (joinable({&L.gate, &L.up}, h))
-    return out + linear(L.down, fused_silu_mul_packed(joint_linear({&L.gate, &L.up}, h)));
+  if (const at::Tensor gate_up = joint_linear({&L.gate, &L.up}, h); gate_up.defined())
+    return out + linear(L.down, fused_silu_mul_packed(gate_up));
   at::Tensor gate = linear(L.gate, h), up = linear(L.up, h);
   return out + linear(L.down, fused_ && fusable(gate) ? fused_silu_mul(gate, up) : at::silu(gate) * up);
 }

@@ -132,8 +132,8 @@ class LlamaModel {
   struct Linear;
   struct Layer;
   at::Tensor linear(const Linear& l, const at::Tensor& x) const;
-  bool joinable(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
-  // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM (joinable first).
+  // [..., sum of the outputs]: the linears' outputs side by side, from one GEMM over their weights stored
+  // side by side; undefined when they must run apart (see the definition).
   at::Tensor joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const;
   // `cached_k` / `cached_v`: a layer's cache, extended by this call's keys and values (nullptr: none).
   // `segments`: x is one packed sequence [1, N, H] of samples this long, each attending within itself.
