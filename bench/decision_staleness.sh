@@ -11,6 +11,8 @@
 # worker gets the second core (a training that does not use every core; rows named "t1").
 # CANDIDATES=N (environment): METHOD's decisions each score a fresh random N of the pool
 # (dataflex.candidates) instead of all of it, synchronous rows included (rows named "cN").
+# PRECISION=bfloat16 (environment): METHOD's signals with bfloat16 linear maps
+# (dataflex.signal_precision), synchronous rows included (rows named "bf16").
 # Results: the printed table (docs/performance.md).
 set -euo pipefail
 BUILD=${1:-build} OUT=${2:-runs/staleness-study} SEEDS=${3:-"1 2 3"} METHOD=${4:-loss} STALE=${5:-10} THREADS=${6:-2}
@@ -31,9 +33,14 @@ tag=""
 [ "$THREADS" = 2 ] || tag="_t$THREADS"
 CANDIDATES=${CANDIDATES:-}
 [ -z "$CANDIDATES" ] || tag="${tag}_c$CANDIDATES"
+PRECISION=${PRECISION:-}
+[ -z "$PRECISION" ] || tag="${tag}_bf16"
 variant() {  # FROM NAME STALENESS: the study's config FROM, another folder, threads, staleness (candidates)
   local extra=""
-  [ -z "$CANDIDATES" ] || [ "${1#full}" != "$1" ] || extra="\ncandidates = $CANDIDATES"
+  if [ "${1#full}" = "$1" ]; then  # METHOD's rows only
+    [ -z "$CANDIDATES" ] || extra="$extra\ncandidates = $CANDIDATES"
+    [ -z "$PRECISION" ] || extra="$extra\nsignal_precision = \"$PRECISION\""
+  fi
   sed -e "s|$OUT/runs/$1\"|$V/$2\"|" -e "s|^num_threads = 2$|num_threads = $THREADS|" \
     -e "s|^\[dataflex\]$|[dataflex]\ndecision_staleness = $3\ndecision_threads = 1$extra|" "$OUT/configs/$1.toml" \
     >"$V/$2.toml"

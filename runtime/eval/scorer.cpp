@@ -13,7 +13,7 @@
 namespace dataflex {
 
 std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vector<const Sample*>& samples,
-                                       int32_t pad_id, int64_t batch_size, bool per_token) {
+                                       int32_t pad_id, int64_t batch_size, bool per_token, bool bf16_matmuls) {
   TrainingModeScope eval_mode(model, false);
   std::vector<SampleScore> out(samples.size());
   const auto bs = static_cast<std::size_t>(std::max<int64_t>(1, batch_size));
@@ -21,6 +21,7 @@ std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vecto
   // Each batch writes only its own samples' scores: a waiting thread may take some (util/shared_batches).
   run_shared_batches(batches, [&](int64_t index) {
     at::NoGradGuard no_grad;
+    Bf16Matmuls precision(bf16_matmuls);  // thread-local too: whichever thread computes the batch
     const std::size_t first = static_cast<std::size_t>(index) * bs, last = std::min(samples.size(), first + bs);
     const PaddedBatch b = pad_batch({samples.begin() + first, samples.begin() + last}, pad_id);
     // [B, T-1], zero where the shifted label is masked, so a row's sum is the sample's NLL.

@@ -23,8 +23,11 @@ struct SampleScore {
   double mean_loss() const { return tokens > 0 ? nll_sum / static_cast<double>(tokens) : 0.0; }
 };
 
+// `bf16_matmuls`: the model's linear maps in bfloat16 (Bf16Matmuls, llama_model.hpp): a decision's
+// signals may ask for it (dataflex.signal_precision); evaluation never does.
 std::vector<SampleScore> score_samples(const LlamaModel& model, const std::vector<const Sample*>& samples,
-                                       int32_t pad_id, int64_t batch_size, bool per_token = false);
+                                       int32_t pad_id, int64_t batch_size, bool per_token = false,
+                                       bool bf16_matmuls = false);
 
 // Scores summed by domain: the mean loss of a domain is its NLL over its tokens (token-weighted).
 struct DomainScores {

@@ -243,15 +243,40 @@ void LlamaModel::set_linear_observer(LinearObserver* observer) const {
 
 LinearObserver* LlamaModel::observer() const { return t_observer.model == this ? t_observer.observer : nullptr; }
 
+namespace {
+thread_local bool t_bf16_matmuls = false;
+
+// x W^T + b, in bfloat16 under Bf16Matmuls (float32 in and out).
+at::Tensor linear_map(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {}) {
+  if (Bf16Matmuls::active() && fusable(x) && fusable(w)) {
+    at::Tensor y = at::linear(x.to(at::kBFloat16), w.to(at::kBFloat16)).to(at::kFloat);
+    return b.defined() ? y.add_(b) : y;
+  }
+  return at::linear(x, w, b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt);
+}
+}  // namespace
+
+Bf16Matmuls::Bf16Matmuls(bool on) : previous_(t_bf16_matmuls) { t_bf16_matmuls = on; }
+Bf16Matmuls::~Bf16Matmuls() { t_bf16_matmuls = previous_; }
+bool Bf16Matmuls::active() { return t_bf16_matmuls && !at::GradMode::is_enabled(); }
+
+bool cpu_has_native_bf16() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
 at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
   LinearObserver* const watcher = observer();
-  at::Tensor y = at::linear(x, l.weight, l.bias.defined() ? c10::optional<at::Tensor>(l.bias) : c10::nullopt);
+  at::Tensor y = linear_map(x, l.weight, l.bias);
   if (watcher && l.weight.requires_grad())
     watcher->on_linear(l.name + ".weight", x, y, l.bias.defined() && l.bias.requires_grad() ? l.name + ".bias" : "");
   if (l.lora_a.defined()) {
     at::Tensor in = (training() && lora_->dropout > 0) ? at::dropout(x, lora_->dropout, true) : x;
-    at::Tensor h = at::linear(in, l.lora_a);
-    at::Tensor out = at::linear(h, l.lora_b);
+    at::Tensor h = linear_map(in, l.lora_a);
+    at::Tensor out = linear_map(h, l.lora_b);
     if (watcher) {
       watcher->on_linear(l.name + ".lora_A.weight", in, h, "");
       watcher->on_linear(l.name + ".lora_B.weight", h, out, "");
@@ -266,7 +291,7 @@ at::Tensor LlamaModel::linear(const Linear& l, const at::Tensor& x) const {
 // LoRA adapter, and all or none with a bias. Anything that gave a parameter other storage (none of this
 // class's own operations do) makes stored_adjacent false, and the linears run apart: never a wrong result.
 at::Tensor LlamaModel::joint_linear(std::initializer_list<const Linear*> ls, const at::Tensor& x) const {
-  if (!fused_ || observer() || !fusable(x)) return {};
+  if (!fused_ || observer() || !fusable(x) || Bf16Matmuls::active()) return {};  // bf16: linear_map, apart
   const bool bias = (*ls.begin())->bias.defined();
   std::vector<at::Tensor> weights, biases;
   for (const Linear* l : ls) {
@@ -389,7 +414,7 @@ at::Tensor LlamaModel::hidden_states(const at::Tensor& input_ids, int64_t layer,
 at::Tensor LlamaModel::logits_of(const at::Tensor& hidden) const {
   const at::Tensor head =
       config_.tie_word_embeddings ? parameter("model.embed_tokens.weight") : parameter("lm_head.weight");
-  return at::linear(hidden, head).to(at::kFloat);
+  return linear_map(hidden, head).to(at::kFloat);
 }
 
 at::Tensor LlamaModel::forward(const at::Tensor& input_ids) const { return logits_of(hidden_states(input_ids, -1)); }

@@ -197,6 +197,26 @@ class ObservedForwards {
   const LlamaModel& model_;
 };
 
+// For its scope, on the calling thread, forward passes without gradients of CPU float32 models multiply
+// their linear maps (projections, MLP, output head) in bfloat16: inputs and weights rounded to
+// bfloat16, results float32 (rounded through bfloat16); norms, RoPE, attention and losses stay float32.
+// For a decision's signals (dataflex.signal_precision): oneDNN multiplies bfloat16 at ~4x the float32
+// rate on CPUs with AVX512-BF16 (measured: docs/performance.md). Training, gradients and evaluation never
+// run under it (GradMode on: ignored).
+class Bf16Matmuls {
+ public:
+  explicit Bf16Matmuls(bool on);
+  ~Bf16Matmuls();
+  Bf16Matmuls(const Bf16Matmuls&) = delete;
+  Bf16Matmuls& operator=(const Bf16Matmuls&) = delete;
+  static bool active();  // on this thread, now (gradients off)
+
+ private:
+  bool previous_;
+};
+// Whether this CPU multiplies bfloat16 natively (AVX512-BF16); without it bfloat16 is slower than float32.
+bool cpu_has_native_bf16();
+
 // Hugging Face layout: DIR/config.json + model.safetensors (or sharded with
 // model.safetensors.index.json). "builtin:tiny" builds the embedded default from `seed`.
 std::unique_ptr<LlamaModel> load_model(const std::string& name_or_path, int64_t builtin_vocab_size, uint64_t seed,

@@ -202,7 +202,8 @@ std::vector<float> ModelHost::sample_losses(Dataset d, Model m, const host::Samp
   const LlamaModel& model = model_for(m);
   return cached(kLosses, d, m, &ids, [&] {
     std::vector<float> out;
-    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size))
+    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size,
+                                              false, options_.bf16_matmuls))
       out.push_back(static_cast<float>(s.mean_loss()));
     return out;
   });
@@ -222,8 +223,8 @@ host::TokenLosses ModelHost::token_losses(Dataset d, Model m, const host::Sample
   host::TokenLosses t;
   t.losses = cached(kTokenLosses, d, m, &ids, [&] {
     std::vector<float> flat;
-    for (const SampleScore& s :
-         score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size, true))
+    for (const SampleScore& s : score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size,
+                                              true, options_.bf16_matmuls))
       flat.insert(flat.end(), s.token_losses.begin(), s.token_losses.end());
     return flat;
   });
@@ -243,7 +244,8 @@ std::vector<double> ModelHost::domain_losses(Dataset d, Model m) {
   std::vector<const Sample*> samples;
   for (const auto& s : split(d)) samples.push_back(&s);
   const std::vector<float> losses = cached(kDomainLosses, d, m, nullptr, [&] {
-    const auto scores = score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size);
+    const auto scores = score_samples(model, samples, tokenizer_.pad_id().value_or(0), options_.batch_size, false,
+                                      options_.bf16_matmuls);
     const std::size_t domains = dataset_info(d).num_domains;
     const DomainScores by_domain = sum_by_domain(samples, scores, domains);
     std::vector<float> out;
@@ -362,6 +364,7 @@ std::vector<float> ModelHost::embeddings(const host::EmbeddingRequest& r, const 
   // Each batch writes only its own rows: a waiting training thread may take some (util/shared_batches).
   run_shared_batches(batches, [&](int64_t index) {
     at::NoGradGuard no_grad;  // the thread's own, whichever thread computes the batch
+    Bf16Matmuls precision(options_.bf16_matmuls);
     const std::size_t first = static_cast<std::size_t>(index) * bs, last = std::min(samples.size(), first + bs);
     const PaddedBatch batch = pad_batch({samples.begin() + first, samples.begin() + last}, pad, /*min_length=*/1);
     const int64_t B = batch.input_ids.size(0), len = batch.input_ids.size(1);

@@ -36,6 +36,7 @@ struct ModelHostOptions {
   int64_t cache_mb = 1024;       // result cache budget
   std::string embeddings_file;   // precomputed embeddings of the training pool (.npy f32 or safetensors)
   int64_t progress_every = 512;  // log progress every this many samples of a long extraction
+  bool bf16_matmuls = false;     // losses and embeddings with bfloat16 linear maps (Bf16Matmuls)
   // The reward model's input (dfx_reward MODEL): {prompt}, {reference} and {response} are replaced
   // by the texts of the prompt, its reference answer and the response.
   std::string reward_template = "Question: {prompt}\nReference answer: {reference}\nAnswer: {response}";

@@ -1,6 +1,7 @@
 #include "train/host_factory.hpp"
 
 #include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
 #include <torch/optim/adamw.h>
 
 #include <filesystem>
@@ -36,6 +37,11 @@ std::unique_ptr<ModelHost> make_model_host(const TrainingOptions& o, const Corpu
   ho.cache_mb = o.signal_cache_mb;
   ho.embeddings_file = o.embeddings_file;
   ho.reward_template = o.reward_template;
+  ho.bf16_matmuls = o.signal_precision == "bfloat16";
+  if (ho.bf16_matmuls && model.device().is_cpu() && !cpu_has_native_bf16())
+    spdlog::warn(
+        "dataflex.signal_precision = \"bfloat16\": this CPU has no native bfloat16 multiplication (AVX512-BF16); "
+        "signals will be slower than in float32");
   auto host = std::make_unique<ModelHost>(corpus, tokenizer, model, ho);
   auto load_frozen = [&](const std::string& path, const char* key) {
     auto m = load_model_for(path, tokenizer, o.seed, model.device().str(), std::string("dataflex.") + key);

@@ -130,6 +130,7 @@ TrainingOptions TrainingOptions::from_config(const RunConfig& c) {
   o.embeddings_file = c.get_string("dataflex.embeddings_file");
   o.signal_batch_size = c.get_int("dataflex.signal_batch_size");
   o.signal_cache_mb = c.get_int("dataflex.signal_cache_mb");
+  o.signal_precision = c.get_string("dataflex.signal_precision");
   o.distributed_timeout_s = c.get_float("distributed.timeout_s");
   o.bucket_mb = c.get_int("distributed.bucket_mb");
   o.shard_optimizer_state = c.get_bool("distributed.shard_optimizer_state");

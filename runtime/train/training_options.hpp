@@ -87,6 +87,7 @@ struct TrainingOptions {
   std::string embeddings_file;
   int64_t signal_batch_size{};
   int64_t signal_cache_mb{};
+  std::string signal_precision;  // "float32" or "bfloat16" (the services' linear maps; Bf16Matmuls)
   // [distributed]
   double distributed_timeout_s{};
   int64_t bucket_mb{};

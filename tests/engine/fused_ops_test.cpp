@@ -357,6 +357,34 @@ TEST(FusedOps, BaselineAdamWUpdateEqualsTheDispatchedOne) {
   EXPECT_GT((p[0] - init).abs().max().item<double>(), 1e-3);  // the steps moved the weights
 }
 
+// Under Bf16Matmuls a forward without gradients multiplies its linear maps in bfloat16: losses close to
+// float32's (bfloat16 keeps ~3 significant digits), not equal; with gradients on it changes nothing.
+TEST(FusedOps, Bf16MatmulsGiveCloseLossesAndOnlyWithoutGradients) {
+  LlamaModel model(small_config(/*qwen2=*/true), 5);
+  at::manual_seed(10);
+  const at::Tensor ids = at::randint(0, 96, {3, 21}, at::kLong);
+  const std::vector<int64_t> lengths = {21, 14, 9};
+  at::Tensor f32, bf16, with_grad;
+  {
+    at::NoGradGuard no_grad;
+    f32 = model.token_losses(ids, ids, lengths);
+    Bf16Matmuls precision(true);
+    EXPECT_TRUE(Bf16Matmuls::active());
+    bf16 = model.token_losses(ids, ids, lengths);
+  }
+  EXPECT_FALSE(Bf16Matmuls::active());  // the scope ended
+  {
+    Bf16Matmuls precision(true);
+    EXPECT_FALSE(Bf16Matmuls::active());  // gradients on: training is never in bfloat16
+    with_grad = model.token_losses(ids, ids, lengths).detach();
+  }
+  EXPECT_TRUE(at::equal(with_grad, f32));
+  EXPECT_FALSE(at::equal(bf16, f32));
+  expect_close(bf16, f32, 2e-2, "bfloat16 linear maps");
+  const double mean_f32 = f32.sum().item<double>(), mean_bf16 = bf16.sum().item<double>();
+  EXPECT_NEAR(mean_bf16 / mean_f32, 1.0, 5e-3);
+}
+
 TEST(FusedOps, FiftyTrainingStepsGiveTheUnfusedLosses) {
   LlamaModel fused(small_config(false), 5), unfused(small_config(false), 5);
   unfused.set_fused_kernels(false);
