@@ -1,5 +1,7 @@
 #include "plugins/manifest.hpp"
 
+#include <algorithm>
+
 #include <cctype>
 #include <filesystem>
 #include <regex>
@@ -27,6 +29,10 @@ std::optional<PluginKind> plugin_kind_from_string(const std::string& name) {
   if (name == "mixer") return PluginKind::Mixer;
   if (name == "weighter") return PluginKind::Weighter;
   return std::nullopt;
+}
+
+bool PluginManifest::requires_service(const std::string& service) const {
+  return std::find(host_services.begin(), host_services.end(), service) != host_services.end();
 }
 
 const ParamSpec* PluginManifest::find_param(const std::string& n) const {

@@ -42,6 +42,7 @@ struct PluginManifest {
   std::vector<ParamSpec> params;
 
   const ParamSpec* find_param(const std::string& name) const;
+  bool requires_service(const std::string& service) const;  // listed in [requires] host_services
 };
 
 // Reads and checks the manifest's schema: required fields, types, unknown keys, the name's spelling,

@@ -286,13 +286,13 @@ std::size_t ModelHost::gradient_feature_dim(const host::GradientRequest& r) {
 std::vector<float> ModelHost::gradient_features(const host::GradientRequest& r, const host::SampleIds& ids) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   const GradientFeatureOptions o = gradient_feature_options(r);
-  if (o.preconditioner == Preconditioner::Adam && snapshot_ && adam_ && !snapshot_adam_)
-    throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
-                       "adam preconditioning beside training needs the optimizer's moments at the snapshot, kept "
-                       "only for a plugin whose manifest lists host service 'gradient_features' (add it to "
-                       "[requires] host_services)");
   if (o.preconditioner == Preconditioner::Adam && !moments())
-    throw ServiceError(DFX_ERR_FAILED_PRECONDITION, "adam preconditioning needs the trainer's optimizer state");
+    throw ServiceError(DFX_ERR_FAILED_PRECONDITION,
+                       snapshot_ && adam_
+                           ? "adam preconditioning beside training needs the optimizer's moments at the snapshot, "
+                             "kept only for a plugin whose manifest lists host service 'gradient_features' (add it "
+                             "to [requires] host_services)"
+                           : "adam preconditioning needs the trainer's optimizer state");
   const auto samples = lookup(r.dataset, ids);
   KeyBuilder k;
   k.add_value(kFeatures).add_value(static_cast<int32_t>(r.dataset)).add_value(fingerprint(Model::Current));

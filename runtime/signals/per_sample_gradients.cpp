@@ -152,6 +152,9 @@ int64_t feature_dim(const std::vector<FeatureBlock>& layout, const GradientFeatu
 
 namespace {
 
+std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
+double since(std::chrono::steady_clock::time_point t) { return std::chrono::duration<double>(now() - t).count(); }
+
 // What every batch of one extraction reads (per_sample_gradient_features).
 struct Extraction {
   const LlamaModel& model;
@@ -169,10 +172,6 @@ struct Extraction {
 // batches may run on different threads; grad mode is the calling thread's to set.
 void batch_features(const Extraction& e, int64_t first, int64_t B, at::Tensor rows, at::Tensor unprojected,
                     GradientTimings& tm) {
-  auto now = [] { return std::chrono::steady_clock::now(); };
-  auto since = [&](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(now() - t).count();
-  };
   const LlamaModel& model = e.model;
   const GradientFeatureOptions& o = e.o;
   const int64_t k = e.k;
@@ -331,11 +330,11 @@ at::Tensor per_sample_gradient_features(const LlamaModel& model, const std::vect
       batch_features(e, b, B, features.narrow(0, b, B), dense ? pending.narrow(0, b - first, B) : at::Tensor(), tm);
     }
     if (dense) {
-      const auto t_proj = std::chrono::steady_clock::now();
+      const auto t_proj = now();
       at::NoGradGuard no_grad;
       at::Tensor target = features.narrow(0, first, rows);
       dense_project(pending, 0, o.seed, target);
-      tm.projection += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_proj).count();
+      tm.projection += since(t_proj);
     }
     std::lock_guard<std::mutex> lock(report_mutex);
     total.forward += tm.forward, total.backward += tm.backward;

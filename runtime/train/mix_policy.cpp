@@ -21,8 +21,7 @@ MixPolicy::MixPolicy(const TrainingOptions& o, int64_t total_steps, const Corpus
   observed_loss_.assign(K, 0.0);
   observed_tokens_.assign(K, 0.0);
   observed_excess_.assign(K, 0.0);
-  const auto& services = plugin_->manifest().host_services;
-  wants_excess_ = std::find(services.begin(), services.end(), "observed_excess_losses") != services.end();
+  wants_excess_ = plugin_->manifest().requires_service("observed_excess_losses");
   if (wants_excess_ && o.reference_model.empty())
     throw Error("plugin '" + plugin_->manifest().name +
                 "' requires observed_excess_losses: set dataflex.reference_model (a model folder, e.g. the reference "

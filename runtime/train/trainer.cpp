@@ -25,7 +25,6 @@
 #include <sched.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -518,11 +517,9 @@ Trainer::Trainer(TrainingOptions options, PluginSetup plugin) try : s_(std::make
   if (o.decision_staleness > 0) {
     s.overlap = std::make_unique<CoreSplitOverlap>(*s.host, s.threads, o.decision_threads);
     s.policy->set_overlap(s.overlap.get());
-    if (const PluginManifest* m = s.policy->plugin_manifest()) {
-      // Only adam-preconditioned gradient features read the moments a snapshot would copy.
-      const auto& services = m->host_services;
-      s.host->set_snapshot_moments(std::find(services.begin(), services.end(), "gradient_features") != services.end());
-    }
+    // Only adam-preconditioned gradient features read the moments a snapshot would copy.
+    if (const PluginManifest* m = s.policy->plugin_manifest())
+      s.host->set_snapshot_moments(m->requires_service("gradient_features"));
     spdlog::info(
         "decisions beside training: each applied {} step(s) after its snapshot; {} thread(s) decide while "
         "{} train",
